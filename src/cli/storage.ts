@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DefaultAzureCredential } from "@azure/identity";
+import { BlobServiceClient } from "@azure/storage-blob";
+
+/** Where the chapter files go: the app's own storage account (CONTRACT §2, §5). */
+export interface StorageTarget {
+  blobService: BlobServiceClient;
+  /** How the account was reached, safe to print (never the connection string). */
+  description: string;
+}
+
+/** Settings read from `local.settings.json` when the environment has none (as `func start` would). */
+function localSettingsValues(cwd: string): Record<string, string> {
+  const file = join(cwd, "local.settings.json");
+  if (!existsSync(file)) return {};
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as { Values?: Record<string, unknown> };
+    return Object.fromEntries(
+      Object.entries(parsed.Values ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
+  } catch {
+    return {};
+  }
+}
+
+function accountNameOf(connectionString: string): string {
+  if (/UseDevelopmentStorage=true/i.test(connectionString)) return "devstoreaccount1 (Azurite)";
+  return /AccountName=([^;]+)/i.exec(connectionString)?.[1] ?? "account from connection string";
+}
+
+/**
+ * Resolves the storage account like the Functions host does: `AzureWebJobsStorage` (connection string),
+ * or identity-based `AzureWebJobsStorage__accountName` / `__blobServiceUri` with `DefaultAzureCredential`
+ * (`__clientId` picks a user-assigned identity). Falls back to `local.settings.json`, then, for a local
+ * API only, to Azurite's development storage.
+ */
+export function resolveStorage(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { cwd?: string; allowDevelopmentStorage?: boolean } = {},
+): StorageTarget {
+  const values = { ...localSettingsValues(options.cwd ?? process.cwd()), ...definedOnly(env) };
+  const connectionString = values["AzureWebJobsStorage"];
+  if (connectionString) {
+    return {
+      blobService: BlobServiceClient.fromConnectionString(connectionString),
+      description: accountNameOf(connectionString),
+    };
+  }
+  const blobUri =
+    values["AzureWebJobsStorage__blobServiceUri"] ??
+    (values["AzureWebJobsStorage__accountName"]
+      ? `https://${values["AzureWebJobsStorage__accountName"]}.blob.core.windows.net`
+      : undefined);
+  if (blobUri) {
+    const clientId = values["AzureWebJobsStorage__clientId"];
+    const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+    return { blobService: new BlobServiceClient(blobUri, credential), description: `${blobUri} (Entra ID)` };
+  }
+  if (options.allowDevelopmentStorage) {
+    return {
+      blobService: BlobServiceClient.fromConnectionString("UseDevelopmentStorage=true"),
+      description: "devstoreaccount1 (Azurite, default ports)",
+    };
+  }
+  throw new Error(
+    "No storage configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName (Microsoft Entra ID).",
+  );
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== ""),
+  );
+}
+
+/** Chapters container name (CONTRACT §5 `CHAPTERS_CONTAINER`). */
+export function chaptersContainerName(env: NodeJS.ProcessEnv = process.env): string {
+  return env["CHAPTERS_CONTAINER"] || "chapters";
+}
