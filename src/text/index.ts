@@ -1,0 +1,19 @@
+export { billableCharacters } from "./billing.js";
+export {
+  REALTIME_MAX_CHARACTERS,
+  type SplitOptions,
+  speechWeight,
+  splitForRealtime,
+  splitSsml,
+  splitText,
+} from "./split.js";
+export {
+  escapeXml,
+  type SsmlValidation,
+  stripBom,
+  type TextToSsmlOptions,
+  textParagraphs,
+  textToSsml,
+  validateSsml,
+  voiceLocale,
+} from "./ssml.js";
