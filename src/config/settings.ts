@@ -30,6 +30,17 @@ export const settingsSchema = z
     MAX_CONCURRENT_JOBS: positiveInt(3),
     MAX_CHAPTER_ATTEMPTS: positiveInt(3),
     PRICE_PER_MILLION_CHARACTERS: z.coerce.number().nonnegative().default(15),
+    // Pipeline tuning (beyond CONTRACT §5; all optional).
+    /** Container for run working state (plans, job lists, per-chapter outcomes); never read by consumers. */
+    WORK_CONTAINER: z.string().min(3).default("tts-work"),
+    /** Realtime requests in flight per realtime group (realtime mode and fallback). */
+    REALTIME_CONCURRENCY: positiveInt(4),
+    /** Batch throughput assumed when choosing poll intervals and deadlines (characters of input per second). */
+    EXPECTED_BATCH_CHARS_PER_SECOND: positiveInt(1000),
+    POLL_MIN_SECONDS: positiveInt(5),
+    POLL_MAX_SECONDS: positiveInt(60),
+    /** A batch job still unfinished this long after submission (or 6x its expected time, if longer) is deleted and its chapters retried. */
+    JOB_TIMEOUT_MINUTES: positiveInt(240),
   })
   .refine(
     (s) =>

@@ -1,0 +1,170 @@
+import { listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import type { PipelineDeps } from "./deps.js";
+import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
+import { storeChapterOutputs } from "./outputs.js";
+import {
+  type ChapterOutcome,
+  chapterOutcomeSchema,
+  type JobChapter,
+  type JobMode,
+  runPaths,
+} from "./runState.js";
+
+/** Counts a job's collection reports to the orchestrator. */
+export interface JobTally {
+  succeeded: number;
+  /** Given up for good (after the realtime fallback). */
+  failed: number;
+  /** Going to a later batch job. */
+  retry: number;
+  /** Going to the realtime fallback. */
+  realtime: number;
+  audioDurationMs: number;
+  billableCharacters: number;
+  speechRequests: number;
+}
+
+export function emptyTally(): JobTally {
+  return {
+    succeeded: 0,
+    failed: 0,
+    retry: 0,
+    realtime: 0,
+    audioDurationMs: 0,
+    billableCharacters: 0,
+    speechRequests: 0,
+  };
+}
+
+export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
+  if (outcome.status === "succeeded") {
+    tally.succeeded++;
+    tally.audioDurationMs += outcome.durationMs ?? 0;
+    tally.billableCharacters += outcome.billableCharacters ?? 0;
+  } else {
+    tally[outcome.status]++;
+  }
+  tally.speechRequests += outcome.speechRequests ?? 0;
+  return tally;
+}
+
+export async function readOutcome(
+  deps: PipelineDeps,
+  ref: JobRef,
+  chapterId: string,
+): Promise<ChapterOutcome | undefined> {
+  return readJson(
+    deps.work,
+    runPaths.outcome(ref.projectId, ref.runId, ref.jobNumber, chapterId),
+    chapterOutcomeSchema,
+  );
+}
+
+export async function writeOutcome(deps: PipelineDeps, ref: JobRef, outcome: ChapterOutcome): Promise<void> {
+  await writeJson(
+    deps.work,
+    runPaths.outcome(ref.projectId, ref.runId, ref.jobNumber, outcome.chapterId),
+    outcome,
+  );
+}
+
+export async function listOutcomes(deps: PipelineDeps, ref: JobRef): Promise<ChapterOutcome[]> {
+  const items = await listBlobs(deps.work, runPaths.outcomes(ref.projectId, ref.runId, ref.jobNumber));
+  const outcomes = await mapLimit(items, 16, (item) => readJson(deps.work, item.name, chapterOutcomeSchema));
+  return outcomes.filter((o): o is ChapterOutcome => o !== undefined);
+}
+
+/**
+ * A chapter that did not come out of a batch job: back into a later job while it has attempts left,
+ * then to the realtime fallback once.
+ */
+export function unsuccessfulBatchOutcome(
+  chapter: JobChapter,
+  jobNumber: number,
+  reason: string,
+  maxAttempts: number,
+  batchJobId: string | undefined,
+): ChapterOutcome {
+  const attempts = chapter.attempts + 1;
+  return {
+    chapterId: chapter.chapterId,
+    jobNumber,
+    status: attempts >= maxAttempts ? "realtime" : "retry",
+    reason,
+    attempts,
+    mode: "batch",
+    ...(batchJobId ? { batchJobId } : {}),
+  };
+}
+
+export interface CollectInput extends JobRef {
+  instanceId: string;
+  synthesisId: string;
+  options: SynthesisOptions;
+  maxAttempts: number;
+  /** Set when the whole job failed, timed out or vanished: every chapter is retried. */
+  jobError?: string;
+}
+
+/**
+ * Collects a finished batch job: streams each succeeded input to its chapter's blobs and sends its video
+ * message at once; failed inputs are scheduled for a later job. Idempotent: chapters with an outcome
+ * already recorded are skipped, so a retried collection neither rewrites nor re-announces them.
+ */
+export async function collectJob(deps: PipelineDeps, input: CollectInput): Promise<JobTally> {
+  const job = await readJobSpec(deps, input);
+  const ctx = { projectId: input.projectId, instanceId: input.instanceId, options: input.options };
+  const mode: JobMode = "batch";
+  const tally = emptyTally();
+  const done = new Map((await listOutcomes(deps, input)).map((o) => [o.chapterId, o]));
+  const settle = async (outcome: ChapterOutcome) => {
+    await writeOutcome(deps, input, outcome);
+    done.set(outcome.chapterId, outcome);
+  };
+
+  if (!input.jobError) {
+    const results = await deps.speech().batch.openResults(input.synthesisId);
+    tally.speechRequests += 1;
+    try {
+      for await (const entry of results.entries()) {
+        const chapter = job.chapters[entry.index - 1];
+        if (!chapter || done.has(chapter.chapterId)) continue;
+        if (entry.status !== "Succeeded") {
+          const reason = entry.error ?? `Input ${entry.index} ${entry.status.toLowerCase()}.`;
+          await settle(
+            unsuccessfulBatchOutcome(chapter, input.jobNumber, reason, input.maxAttempts, input.synthesisId),
+          );
+          continue;
+        }
+        const stored = await storeChapterOutputs(deps, ctx, chapter, await entry.openAudio(), {
+          ...(entry.durationInMilliseconds !== undefined ? { durationMs: entry.durationInMilliseconds } : {}),
+          words: () => entry.readWordBoundaries(),
+        });
+        await settle({
+          chapterId: chapter.chapterId,
+          jobNumber: input.jobNumber,
+          status: "succeeded",
+          attempts: chapter.attempts + 1,
+          mode,
+          batchJobId: input.synthesisId,
+          audioBlob: stored.audioBlob,
+          durationMs: stored.durationMs,
+          sizeBytes: stored.sizeBytes,
+          billableCharacters: chapter.billableCharacters,
+        });
+      }
+    } finally {
+      await results.close();
+    }
+  }
+  const reason = input.jobError ?? "No result for this input in the job's results.";
+  for (const chapter of job.chapters) {
+    if (!done.has(chapter.chapterId)) {
+      await settle(
+        unsuccessfulBatchOutcome(chapter, input.jobNumber, reason, input.maxAttempts, input.synthesisId),
+      );
+    }
+  }
+  for (const outcome of done.values()) addOutcome(tally, outcome);
+  return tally;
+}

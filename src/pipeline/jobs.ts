@@ -1,0 +1,88 @@
+import { downloadBytes, mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { buildBatchRequest } from "./batchRequest.js";
+import type { PipelineDeps } from "./deps.js";
+import { decodeChapterText } from "./planning.js";
+import { type JobSpec, jobSpecSchema, runPaths } from "./runState.js";
+import type { SynthesisStatus } from "./speechPorts.js";
+
+/** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
+export interface SynthesisOptions {
+  voice: string;
+  outputFormat: string;
+  wordBoundaries: boolean;
+}
+
+export interface JobRef {
+  projectId: string;
+  runId: string;
+  jobNumber: number;
+}
+
+export async function readJobSpec(deps: PipelineDeps, ref: JobRef): Promise<JobSpec> {
+  const job = await readJson(deps.work, runPaths.job(ref.projectId, ref.runId, ref.jobNumber), jobSpecSchema);
+  if (!job) throw new Error(`Job ${ref.jobNumber} of run ${ref.runId} has no job list.`);
+  return job;
+}
+
+/** Chapter text as planned (BOM stripped); a chapter deleted or broken since planning becomes an error. */
+export async function readChapterText(deps: PipelineDeps, sourceBlob: string): Promise<string> {
+  const bytes = await downloadBytes(deps.storage.chapters, sourceBlob);
+  const text = bytes && decodeChapterText(bytes);
+  if (text === undefined) throw new Error(`Chapter ${sourceBlob} can no longer be read as UTF-8.`);
+  return text;
+}
+
+export interface SubmitInput extends JobRef {
+  attempt: number;
+  options: SynthesisOptions;
+}
+
+export type SubmitResult =
+  | { submitted: true; synthesisId: string; status: SynthesisStatus }
+  | { submitted: false; reason: string };
+
+/**
+ * Submits a batch job under its deterministic id. A retried submit sends the same id and body, which the
+ * service (and our client) treat as the same job, so nothing is paid twice.
+ */
+export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise<SubmitResult> {
+  if (await downloadBytes(deps.work, runPaths.cancelled(input.projectId, input.runId))) {
+    return { submitted: false, reason: "cancelled" };
+  }
+  const job = await readJobSpec(deps, input);
+  const contents = await mapLimit(job.chapters, 16, (c) => readChapterText(deps, c.sourceBlob));
+  const request = buildBatchRequest(
+    job.inputKind ?? "PlainText",
+    input.options.voice,
+    input.options.outputFormat,
+    input.options.wordBoundaries,
+    contents,
+  );
+  const speech = deps.speech();
+  const synthesisId = speech.makeSynthesisId(input);
+  // Recorded before the create so a cancel always finds (and deletes) a job that may exist.
+  await writeJson(deps.work, runPaths.submitted(input.projectId, input.runId, synthesisId), {
+    synthesisId,
+    jobNumber: input.jobNumber,
+  });
+  const state = await speech.batch.createSynthesis(synthesisId, request);
+  return { submitted: true, synthesisId, status: state.status };
+}
+
+export type CheckResult = { status: SynthesisStatus | "Missing"; error?: string };
+
+export async function checkJob(deps: PipelineDeps, input: { synthesisId: string }): Promise<CheckResult> {
+  const state = await deps.speech().batch.getSynthesis(input.synthesisId);
+  if (!state) return { status: "Missing" };
+  return { status: state.status, ...(state.error ? { error: state.error } : {}) };
+}
+
+export async function deleteJob(
+  deps: PipelineDeps,
+  input: { projectId: string; runId: string; synthesisId: string },
+): Promise<void> {
+  await deps.speech().batch.deleteSynthesis(input.synthesisId);
+  await deps.work
+    .getBlobClient(runPaths.submitted(input.projectId, input.runId, input.synthesisId))
+    .deleteIfExists();
+}

@@ -1,0 +1,27 @@
+/**
+ * Names of the Durable functions: registered in `functions/`, called from orchestrators in `src/pipeline/`.
+ * Changing one orphans running instances whose history refers to the old name.
+ */
+export const PROJECT_ORCHESTRATOR = "ProjectOrchestrator";
+export const BATCH_JOB_ORCHESTRATOR = "BatchJobOrchestrator";
+export const REALTIME_GROUP_ORCHESTRATOR = "RealtimeGroupOrchestrator";
+
+export const PLAN_PROJECT_ACTIVITY = "PlanProject";
+export const SUBMIT_JOB_ACTIVITY = "SubmitBatchJob";
+export const CHECK_JOB_ACTIVITY = "CheckBatchJob";
+export const COLLECT_JOB_ACTIVITY = "CollectBatchJob";
+export const DELETE_JOB_ACTIVITY = "DeleteBatchJob";
+export const ABANDON_JOB_ACTIVITY = "AbandonBatchJob";
+export const PLAN_RETRIES_ACTIVITY = "PlanRetries";
+export const SYNTHESIZE_REALTIME_ACTIVITY = "SynthesizeChapterRealtime";
+export const WRITE_MANIFEST_ACTIVITY = "WriteManifest";
+
+/** Instance id of a project's orchestration (CONTRACT §3). */
+export function projectInstanceId(projectId: string): string {
+  return `tts-${projectId}`;
+}
+
+/** Explicit sub-orchestration ids, derived from the parent's so a replay re-attaches to the same child. */
+export function jobInstanceId(parentInstanceId: string, runId: string, jobNumber: number): string {
+  return `${parentInstanceId}:${runId}:job-${jobNumber}`;
+}

@@ -1,0 +1,401 @@
+import type { OrchestrationContext, Task } from "durable-functions";
+import * as df from "durable-functions";
+import type { CollectInput, JobTally } from "./collect.js";
+import type { CheckResult, SubmitResult, SynthesisOptions } from "./jobs.js";
+import type { ManifestTotals, WriteManifestInput } from "./manifest.js";
+import {
+  BATCH_JOB_ORCHESTRATOR,
+  CHECK_JOB_ACTIVITY,
+  COLLECT_JOB_ACTIVITY,
+  DELETE_JOB_ACTIVITY,
+  jobInstanceId,
+  PLAN_PROJECT_ACTIVITY,
+  PLAN_RETRIES_ACTIVITY,
+  REALTIME_GROUP_ORCHESTRATOR,
+  SUBMIT_JOB_ACTIVITY,
+  SYNTHESIZE_REALTIME_ACTIVITY,
+  WRITE_MANIFEST_ACTIVITY,
+} from "./names.js";
+import type { StartRequest } from "./options.js";
+import type { PlanResult } from "./plan.js";
+import { expectedJobMs, jobDeadlineMs, pollDelayMs } from "./polling.js";
+import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./progress.js";
+import type { RealtimeChapterInput } from "./realtime.js";
+import type { PlanRetriesInput } from "./retries.js";
+import { audioPaths, type JobSummary, type RunTuning } from "./runState.js";
+
+/*
+ * Orchestrators only sequence work: every decision with data behind it is made in an activity or a pure
+ * function. They are deterministic (time from currentUtcDateTime, no I/O) and carry counts and names,
+ * never chapter text. Sub-orchestrators catch their errors and return them (Task.all/any fail fast).
+ */
+
+type Generator_<T> = Generator<Task, T, unknown>;
+
+/** Transient failures of idempotent activities (storage hiccups, throttling beyond the client's retries). */
+function activityRetry(): df.RetryOptions {
+  const retry = new df.RetryOptions(5_000, 4);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = 60_000;
+  return retry;
+}
+
+function message(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  // Durable wraps activity errors with a prefix and stack details; keep the first useful line.
+  return (
+    text
+      .replace(/^Activity function '[^']+' failed:\s*/, "")
+      .split("\n")[0]
+      ?.trim() || "unknown error"
+  );
+}
+
+export interface ProjectInput {
+  projectId: string;
+  runId: string;
+  request: StartRequest;
+}
+
+export interface JobInput {
+  projectId: string;
+  runId: string;
+  instanceId: string;
+  job: JobSummary;
+  options: SynthesisOptions;
+  tuning: RunTuning;
+}
+
+interface BatchJobState extends JobInput {
+  synthesisId?: string;
+  submittedAt?: string;
+  polls?: number;
+  attempt?: number;
+}
+
+export interface JobResult {
+  jobNumber: number;
+  mode: "batch" | "realtime";
+  /** The batch job failed as a whole (service Failed, deadline, vanished, or could not be submitted). */
+  jobFailed: boolean;
+  error?: string;
+  tally: JobTally;
+  /** Requests this job made besides those counted in the tally (submit, polls, delete). */
+  requests: number;
+  cancelled?: boolean;
+}
+
+function zeroTally(): JobTally {
+  return {
+    succeeded: 0,
+    failed: 0,
+    retry: 0,
+    realtime: 0,
+    audioDurationMs: 0,
+    billableCharacters: 0,
+    speechRequests: 0,
+  };
+}
+
+/** Polls per execution before the monitor continues as new, which keeps its history short. */
+const POLLS_PER_EXECUTION = 40;
+/** Consecutive failed status checks after which the job is treated as lost. */
+const MAX_CHECK_FAILURES = 6;
+
+/** One batch job: submit under a deterministic id, poll on durable timers, collect, delete. */
+export function* batchJobOrchestrator(context: OrchestrationContext): Generator_<JobResult | undefined> {
+  const state = context.df.getInput() as BatchJobState;
+  const { job, tuning } = state;
+  const attempt = state.attempt ?? 1;
+  const ref = { projectId: state.projectId, runId: state.runId, jobNumber: job.jobNumber };
+  let requests = 0;
+  let synthesisId = state.synthesisId;
+  let jobError: string | undefined;
+  try {
+    if (!synthesisId) {
+      const submitted = (yield context.df.callActivityWithRetry(SUBMIT_JOB_ACTIVITY, activityRetry(), {
+        ...ref,
+        attempt,
+        options: state.options,
+      })) as SubmitResult;
+      requests++;
+      if (!submitted.submitted) {
+        return {
+          jobNumber: job.jobNumber,
+          mode: "batch",
+          jobFailed: false,
+          cancelled: true,
+          tally: zeroTally(),
+          requests,
+        };
+      }
+      synthesisId = submitted.synthesisId;
+    }
+    const submittedAt = state.submittedAt ? new Date(state.submittedAt) : context.df.currentUtcDateTime;
+    const expectedMs = expectedJobMs(job.characters, tuning);
+    const deadline = submittedAt.getTime() + jobDeadlineMs(expectedMs, tuning);
+    let polls = state.polls ?? 0;
+    let checkFailures = 0;
+    for (let i = 0; ; i++) {
+      const now = context.df.currentUtcDateTime.getTime();
+      if (now >= deadline) {
+        jobError = "The batch job did not finish before its deadline.";
+        break;
+      }
+      const delay = Math.min(pollDelayMs(expectedMs, now - submittedAt.getTime(), tuning), deadline - now);
+      yield context.df.createTimer(new Date(now + delay));
+      polls++;
+      requests++;
+      let check: CheckResult | undefined;
+      try {
+        check = (yield context.df.callActivity(CHECK_JOB_ACTIVITY, { synthesisId })) as CheckResult;
+        checkFailures = 0;
+      } catch {
+        if (++checkFailures >= MAX_CHECK_FAILURES) {
+          jobError = "The batch job's status could not be read.";
+          break;
+        }
+      }
+      if (check?.status === "Succeeded") break;
+      if (check?.status === "Failed") {
+        jobError = check.error ?? "The batch job failed.";
+        break;
+      }
+      if (check?.status === "Missing") {
+        jobError = "The batch job disappeared from the service.";
+        break;
+      }
+      if (i + 1 >= POLLS_PER_EXECUTION) {
+        context.df.continueAsNew({
+          ...state,
+          synthesisId,
+          submittedAt: submittedAt.toISOString(),
+          polls,
+          attempt,
+        });
+        return undefined;
+      }
+    }
+  } catch (error) {
+    jobError = `The batch job could not be run: ${message(error)}`;
+  }
+  let tally = zeroTally();
+  try {
+    const collect: CollectInput = {
+      ...ref,
+      instanceId: state.instanceId,
+      synthesisId: synthesisId ?? "",
+      options: state.options,
+      maxAttempts: tuning.maxChapterAttempts,
+      ...(jobError ? { jobError } : {}),
+    };
+    tally = (yield context.df.callActivityWithRetry(
+      COLLECT_JOB_ACTIVITY,
+      activityRetry(),
+      collect,
+    )) as JobTally;
+  } catch (error) {
+    jobError = jobError ?? `The batch job's results could not be collected: ${message(error)}`;
+  }
+  if (synthesisId) {
+    try {
+      // Results are safe in storage (or the job is abandoned): the job can go.
+      yield context.df.callActivityWithRetry(DELETE_JOB_ACTIVITY, activityRetry(), { ...ref, synthesisId });
+      requests++;
+    } catch {
+      // The job's time-to-live removes it anyway.
+    }
+  }
+  return {
+    jobNumber: job.jobNumber,
+    mode: "batch",
+    jobFailed: jobError !== undefined,
+    ...(jobError ? { error: jobError } : {}),
+    tally,
+    requests,
+  };
+}
+
+function addTally(into: JobTally, more: JobTally): void {
+  into.succeeded += more.succeeded;
+  into.failed += more.failed;
+  into.retry += more.retry;
+  into.realtime += more.realtime;
+  into.audioDurationMs += more.audioDurationMs;
+  into.billableCharacters += more.billableCharacters;
+  into.speechRequests += more.speechRequests;
+}
+
+/** Picks a finished task without yielding (a task completed earlier never re-signals a new Task.any). */
+function* nextFinished<T extends Task>(context: OrchestrationContext, tasks: T[]): Generator_<T> {
+  const done = tasks.find((t) => t.isCompleted || t.isFaulted);
+  if (done) return done;
+  return (yield context.df.Task.any(tasks)) as T;
+}
+
+/** A group of chapters synthesized one request-chain each through the realtime endpoint, a few at a time. */
+export function* realtimeGroupOrchestrator(context: OrchestrationContext): Generator_<JobResult> {
+  const input = context.df.getInput() as JobInput;
+  const tally = zeroTally();
+  const inFlight: Task[] = [];
+  let position = 0;
+  while (position < input.job.chapters || inFlight.length > 0) {
+    while (inFlight.length < input.tuning.realtimeConcurrency && position < input.job.chapters) {
+      const chapter: RealtimeChapterInput = {
+        projectId: input.projectId,
+        runId: input.runId,
+        jobNumber: input.job.jobNumber,
+        instanceId: input.instanceId,
+        position: position++,
+        options: input.options,
+      };
+      inFlight.push(context.df.callActivityWithRetry(SYNTHESIZE_REALTIME_ACTIVITY, activityRetry(), chapter));
+    }
+    const done = yield* nextFinished(context, inFlight);
+    inFlight.splice(inFlight.indexOf(done), 1);
+    if (done.isCompleted) addTally(tally, done.result as JobTally);
+    else tally.failed++; // storage kept failing: the manifest marks the chapter failed at the end
+  }
+  return { jobNumber: input.job.jobNumber, mode: "realtime", jobFailed: false, tally, requests: 0 };
+}
+
+/**
+ * A project run: plan, run jobs with at most `maxConcurrentJobs` in flight (retries and realtime
+ * fallbacks join the queue as jobs finish), keep the manifest and progress current, return the totals.
+ */
+export function* projectOrchestrator(context: OrchestrationContext): Generator_<ManifestTotals> {
+  const input = context.df.getInput() as ProjectInput;
+  const instanceId = context.df.instanceId;
+  const startedAt = context.df.currentUtcDateTime.toISOString();
+  const progress: Progress = {
+    phase: "planning",
+    runId: input.runId,
+    chapters: emptyChapterCounters(),
+    jobs: emptyJobCounters(),
+    realtime: { running: 0, completed: 0 },
+    manifestBlob: audioPaths.manifest(input.projectId),
+    startedAt,
+    updatedAt: startedAt,
+  };
+  const publish = () => {
+    progress.chapters = withPending(progress.chapters);
+    progress.updatedAt = context.df.currentUtcDateTime.toISOString();
+    context.df.setCustomStatus(progress);
+  };
+  publish();
+
+  const plan = (yield context.df.callActivityWithRetry(PLAN_PROJECT_ACTIVITY, activityRetry(), {
+    projectId: input.projectId,
+    runId: input.runId,
+    instanceId,
+    request: input.request,
+  })) as PlanResult;
+  progress.mode = plan.options.mode;
+  progress.chapters.total = plan.counts.total;
+  progress.chapters.rejected = plan.counts.rejected;
+  progress.chapters.unchanged = plan.counts.unchanged;
+  progress.phase = "synthesizing";
+  publish();
+
+  const options: SynthesisOptions = {
+    voice: plan.options.voice,
+    outputFormat: plan.options.outputFormat,
+    wordBoundaries: plan.options.wordBoundaries,
+  };
+  const counters = { batchJobs: 0, speechRequests: 0, billableCharacters: 0 };
+  const manifest = (jobNumbers: number[], completedAt?: string) => {
+    const write: WriteManifestInput = {
+      projectId: input.projectId,
+      runId: input.runId,
+      jobNumbers,
+      startedAt,
+      ...counters,
+      ...(completedAt ? { completedAt } : {}),
+    };
+    return context.df.callActivityWithRetry(WRITE_MANIFEST_ACTIVITY, activityRetry(), write);
+  };
+  yield manifest([]);
+
+  const queue: JobSummary[] = [...plan.jobs];
+  let nextJobNumber = plan.jobs.reduce((n, j) => Math.max(n, j.jobNumber), 0) + 1;
+  const inFlight = new Map<Task, JobSummary>();
+  while (queue.length > 0 || inFlight.size > 0) {
+    while (inFlight.size < plan.options.maxConcurrentJobs && queue.length > 0) {
+      const job = queue.shift() as JobSummary;
+      const jobInput: JobInput = {
+        projectId: input.projectId,
+        runId: input.runId,
+        instanceId,
+        job,
+        options,
+        tuning: plan.tuning,
+      };
+      const name = job.mode === "batch" ? BATCH_JOB_ORCHESTRATOR : REALTIME_GROUP_ORCHESTRATOR;
+      inFlight.set(
+        context.df.callSubOrchestrator(name, jobInput, jobInstanceId(instanceId, input.runId, job.jobNumber)),
+        job,
+      );
+      if (job.mode === "batch") {
+        progress.jobs.submitted++;
+        progress.jobs.running++;
+      } else {
+        progress.realtime.running++;
+      }
+    }
+    publish();
+    const done = yield* nextFinished(context, [...inFlight.keys()]);
+    const job = inFlight.get(done) as JobSummary;
+    inFlight.delete(done);
+    const result: JobResult = done.isCompleted
+      ? (done.result as JobResult)
+      : {
+          jobNumber: job.jobNumber,
+          mode: job.mode,
+          jobFailed: true,
+          error: "sub-orchestration failed",
+          tally: zeroTally(),
+          requests: 0,
+        };
+    if (job.mode === "batch") {
+      progress.jobs.running--;
+      if (result.jobFailed) progress.jobs.failed++;
+      else progress.jobs.succeeded++;
+      if (!result.cancelled) counters.batchJobs++;
+    } else {
+      progress.realtime.running--;
+      progress.realtime.completed++;
+    }
+    progress.chapters.succeeded += result.tally.succeeded;
+    progress.chapters.failed += result.tally.failed;
+    counters.speechRequests += result.requests + result.tally.speechRequests;
+    counters.billableCharacters += result.tally.billableCharacters;
+    if (result.tally.retry + result.tally.realtime > 0) {
+      const retryInput: PlanRetriesInput = {
+        projectId: input.projectId,
+        runId: input.runId,
+        jobNumber: job.jobNumber,
+        nextJobNumber,
+        options: plan.options,
+        maxPayloadBytes: plan.tuning.maxPayloadBytes,
+      };
+      const more = (yield context.df.callActivityWithRetry(
+        PLAN_RETRIES_ACTIVITY,
+        activityRetry(),
+        retryInput,
+      )) as JobSummary[];
+      nextJobNumber += more.length;
+      queue.push(...more);
+    }
+    yield manifest([job.jobNumber]);
+    publish();
+  }
+
+  progress.phase = "finalizing";
+  publish();
+  const totals = (yield manifest([], context.df.currentUtcDateTime.toISOString())) as ManifestTotals;
+  progress.chapters.succeeded = totals.succeeded;
+  progress.chapters.failed = totals.failed;
+  progress.phase = "completed";
+  publish();
+  return totals;
+}

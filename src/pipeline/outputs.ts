@@ -1,0 +1,107 @@
+import { type Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { getOutputFormat } from "../speech/formats.js";
+import { writeJson, writeText } from "../storage/blobs.js";
+import type { PipelineDeps } from "./deps.js";
+import type { SynthesisOptions } from "./jobs.js";
+import { buildVideoMessage, encodeQueueMessage } from "./messages.js";
+import { audioPaths, type JobChapter } from "./runState.js";
+import { buildSrt, type WordBoundary } from "./srt.js";
+
+/** Where a chapter's outputs went. */
+export interface StoredChapter {
+  audioBlob: string;
+  sizeBytes: number;
+  durationMs: number;
+}
+
+export interface ChapterContext {
+  projectId: string;
+  instanceId: string;
+  options: SynthesisOptions;
+}
+
+const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Stores one chapter's audio, word boundaries and subtitles, then sends its video message. The audio's
+ * `textsha256` metadata (what makes a later run see the chapter as unchanged) is set last, after the
+ * message is sent, so a crash in between can never leave a chapter "unchanged" whose message was lost.
+ * Re-running it writes the same blobs and at most repeats the message with the same idempotencyKey.
+ */
+export async function storeChapterOutputs(
+  deps: PipelineDeps,
+  ctx: ChapterContext,
+  chapter: JobChapter,
+  audio: Readable | Buffer,
+  info: { durationMs?: number; words?: () => Promise<WordBoundary[] | undefined> },
+): Promise<StoredChapter> {
+  const format = getOutputFormat(ctx.options.outputFormat);
+  const container = deps.storage.audio;
+  const audioBlob = audioPaths.audio(ctx.projectId, chapter.chapterId, format.extension);
+  const blob = container.getBlockBlobClient(audioBlob);
+  const baseMetadata = { chapterid: encodeURIComponent(chapter.chapterId) };
+  let sizeBytes: number;
+  if (Buffer.isBuffer(audio)) {
+    sizeBytes = audio.length;
+    await blob.upload(audio, audio.length, {
+      blobHTTPHeaders: { blobContentType: format.contentType },
+      metadata: baseMetadata,
+    });
+  } else {
+    let counted = 0;
+    const counter = new Transform({
+      transform(piece: Buffer, _encoding, done) {
+        counted += piece.length;
+        done(null, piece);
+      },
+    });
+    const upload = blob.uploadStream(counter, UPLOAD_BLOCK_BYTES, 2, {
+      blobHTTPHeaders: { blobContentType: format.contentType },
+      metadata: baseMetadata,
+    });
+    await Promise.all([pipeline(audio, counter), upload]);
+    sizeBytes = counted;
+  }
+
+  const words = ctx.options.wordBoundaries ? await info.words?.() : undefined;
+  let durationMs = info.durationMs ?? 0;
+  if (!durationMs && words && words.length > 0) {
+    const last = words[words.length - 1] as WordBoundary;
+    durationMs = last.offsetMs + last.durationMs;
+  }
+  let subtitlesBlob: string | null = null;
+  if (ctx.options.wordBoundaries) {
+    const list = words ?? [];
+    await writeJson(container, audioPaths.words(ctx.projectId, chapter.chapterId), list);
+    subtitlesBlob = audioPaths.srt(ctx.projectId, chapter.chapterId);
+    await writeText(container, subtitlesBlob, buildSrt(list), "application/x-subrip; charset=utf-8");
+  }
+
+  const message = buildVideoMessage({
+    projectId: ctx.projectId,
+    chapterId: chapter.chapterId,
+    chapterIndex: chapter.index,
+    container: container.containerName,
+    audioBlob,
+    audioUrl: blob.url,
+    contentType: format.contentType,
+    durationMs,
+    sizeBytes,
+    subtitlesBlob,
+    textSha256: chapter.textSha256,
+    voice: ctx.options.voice,
+    outputFormat: format.name,
+    instanceId: ctx.instanceId,
+  });
+  await deps.storage.videoQueue.sendMessage(encodeQueueMessage(message));
+
+  await blob.setMetadata({
+    ...baseMetadata,
+    textsha256: chapter.textSha256,
+    voice: ctx.options.voice,
+    outputformat: format.name,
+    durationms: String(Math.round(durationMs)),
+  });
+  return { audioBlob, sizeBytes, durationMs: Math.round(durationMs) };
+}

@@ -1,0 +1,358 @@
+import type { BlobItem } from "@azure/storage-blob";
+import type { Settings } from "../config/settings.js";
+import { findOutputFormat } from "../speech/formats.js";
+import { downloadBytes, listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { billableCharacters, validateSsml } from "../text/index.js";
+import { baseRequestBytes, type InputKind } from "./batchRequest.js";
+import type { PipelineDeps } from "./deps.js";
+import {
+  type EffectiveOptions,
+  type ProjectFile,
+  projectFileSchema,
+  resolveOptions,
+  type StartRequest,
+} from "./options.js";
+import {
+  type ChapterSource,
+  chunk,
+  classifyProjectBlobs,
+  countCharacters,
+  decodeChapterText,
+  inputBytes,
+  PROJECT_FILE_NAME,
+  type ProjectListing,
+  packJobs,
+  type RejectReason,
+  requestBytes,
+  sha256Hex,
+} from "./planning.js";
+import {
+  audioPaths,
+  type JobChapter,
+  type JobSpec,
+  type JobSummary,
+  type Plan,
+  type PlannedChapter,
+  type RunTuning,
+  runPaths,
+  summarizeJob,
+} from "./runState.js";
+
+/** Thrown for problems the caller should see as a bad request (e.g. an invalid project.json). */
+export class PlanError extends Error {
+  override readonly name = "PlanError";
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const READ_CONCURRENCY = 16;
+
+export async function listProject(deps: PipelineDeps, projectId: string): Promise<ProjectListing> {
+  const items = await listBlobs(deps.storage.chapters, `${projectId}/`);
+  return classifyProjectBlobs(
+    projectId,
+    items.map((i) => i.name),
+  );
+}
+
+export async function readProjectFile(deps: PipelineDeps, projectId: string): Promise<ProjectFile> {
+  let raw: unknown;
+  try {
+    raw = await readJson(deps.storage.chapters, `${projectId}/${PROJECT_FILE_NAME}`);
+  } catch {
+    throw new PlanError("invalid-project-file", `${PROJECT_FILE_NAME} is not valid JSON.`);
+  }
+  if (raw === undefined) return {};
+  const parsed = projectFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PlanError(
+      "invalid-project-file",
+      `${PROJECT_FILE_NAME} has invalid values.`,
+      parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+export function runTuning(settings: Settings): RunTuning {
+  return {
+    maxChapterAttempts: settings.MAX_CHAPTER_ATTEMPTS,
+    maxPayloadBytes: settings.MAX_JOB_PAYLOAD_BYTES,
+    realtimeConcurrency: settings.REALTIME_CONCURRENCY,
+    expectedCharsPerSecond: settings.EXPECTED_BATCH_CHARS_PER_SECOND,
+    pollMinMs: settings.POLL_MIN_SECONDS * 1000,
+    pollMaxMs: Math.max(settings.POLL_MAX_SECONDS, settings.POLL_MIN_SECONDS) * 1000,
+    jobTimeoutMs: settings.JOB_TIMEOUT_MINUTES * 60_000,
+  };
+}
+
+/** The chapter as a Batch input: plain text as written, SSML documents as they are. */
+export function inputKindOf(kind: ChapterSource["kind"]): InputKind {
+  return kind === "ssml" ? "SSML" : "PlainText";
+}
+
+interface ExistingAudio {
+  byName: Map<string, BlobItem>;
+}
+
+function isUnchanged(
+  chapter: { chapterId: string; textSha256: string },
+  projectId: string,
+  options: EffectiveOptions,
+  existing: ExistingAudio,
+): BlobItem | undefined {
+  const extension = findOutputFormat(options.outputFormat)?.extension ?? "bin";
+  const audio = existing.byName.get(audioPaths.audio(projectId, chapter.chapterId, extension));
+  const meta = audio?.metadata ?? {};
+  if (!audio) return undefined;
+  if (meta["textsha256"] !== chapter.textSha256) return undefined;
+  if (meta["voice"] !== options.voice) return undefined;
+  if ((meta["outputformat"] ?? "").toLowerCase() !== options.outputFormat.toLowerCase()) return undefined;
+  if (options.wordBoundaries && !existing.byName.has(audioPaths.srt(projectId, chapter.chapterId)))
+    return undefined;
+  return audio;
+}
+
+/** Reads and judges one chapter: rejected with a reason, unchanged, or pending with its sizes. */
+async function assessChapter(
+  deps: PipelineDeps,
+  projectId: string,
+  source: ChapterSource,
+  options: EffectiveOptions,
+  existing: ExistingAudio,
+  maxPayloadBytes: number,
+): Promise<PlannedChapter> {
+  const base = {
+    chapterId: source.chapterId,
+    index: source.index,
+    sourceBlob: source.sourceBlob,
+    kind: source.kind,
+  };
+  const reject = (reason: RejectReason, fields: Partial<PlannedChapter> = {}): PlannedChapter => ({
+    ...base,
+    characters: 0,
+    billableCharacters: 0,
+    textSha256: "",
+    inputBytes: 0,
+    ...fields,
+    status: "rejected",
+    reason,
+  });
+  const bytes = (await downloadBytes(deps.storage.chapters, source.sourceBlob)) ?? Buffer.alloc(0);
+  const text = decodeChapterText(bytes);
+  if (text === undefined) return reject("invalid-encoding");
+  const textSha256 = sha256Hex(text);
+  const characters = countCharacters(text);
+  const measured = { characters, textSha256 };
+  if (text.trim() === "") return reject("empty", measured);
+  if (source.kind === "ssml") {
+    const validation = validateSsml(text);
+    if (!validation.ok) return reject("invalid-ssml", measured);
+  }
+  const kind = inputKindOf(source.kind);
+  const size = inputBytes(text);
+  const baseBytes = baseRequestBytes(kind, options.voice, options.outputFormat, options.wordBoundaries);
+  if (requestBytes(baseBytes, [size]) > maxPayloadBytes) return reject("too-large", measured);
+  const planned: PlannedChapter = {
+    ...base,
+    characters,
+    billableCharacters: billableCharacters(text, kind),
+    textSha256,
+    inputBytes: size,
+    status: "pending",
+  };
+  if (!options.force) {
+    const audio = isUnchanged(planned, projectId, options, existing);
+    if (audio) {
+      const durationMs = Number(audio.metadata?.["durationms"]);
+      return {
+        ...planned,
+        status: "unchanged",
+        audioBlob: audio.name,
+        sizeBytes: audio.properties.contentLength ?? 0,
+        ...(Number.isFinite(durationMs) ? { durationMs } : {}),
+      };
+    }
+  }
+  return planned;
+}
+
+export function toJobChapter(c: PlannedChapter, attempts = 0): JobChapter {
+  return {
+    chapterId: c.chapterId,
+    index: c.index,
+    sourceBlob: c.sourceBlob,
+    kind: c.kind,
+    characters: c.characters,
+    billableCharacters: c.billableCharacters,
+    textSha256: c.textSha256,
+    inputBytes: c.inputBytes,
+    attempts,
+  };
+}
+
+/**
+ * Packs chapters into jobs numbered from `firstJobNumber`: batch jobs per input kind under both limits,
+ * or realtime groups of `maxChaptersPerJob`.
+ */
+export function buildJobs(
+  chapters: readonly JobChapter[],
+  mode: "batch" | "realtime",
+  options: Pick<EffectiveOptions, "voice" | "outputFormat" | "wordBoundaries" | "maxChaptersPerJob">,
+  maxPayloadBytes: number,
+  firstJobNumber: number,
+): JobSpec[] {
+  const jobs: JobSpec[] = [];
+  let jobNumber = firstJobNumber;
+  if (mode === "realtime") {
+    for (const group of chunk(chapters, options.maxChaptersPerJob)) {
+      jobs.push({ jobNumber: jobNumber++, mode, chapters: group });
+    }
+    return jobs;
+  }
+  for (const kind of ["PlainText", "SSML"] as const) {
+    const ofKind = chapters.filter((c) => inputKindOf(c.kind) === kind);
+    if (ofKind.length === 0) continue;
+    const baseBytes = baseRequestBytes(kind, options.voice, options.outputFormat, options.wordBoundaries);
+    const packed = packJobs(
+      ofKind.map((c) => c.inputBytes),
+      { maxInputs: options.maxChaptersPerJob, maxPayloadBytes, baseBytes },
+    );
+    for (const indices of packed) {
+      jobs.push({
+        jobNumber: jobNumber++,
+        mode,
+        inputKind: kind,
+        chapters: indices.map((i) => ofKind[i] as JobChapter),
+      });
+    }
+  }
+  return jobs;
+}
+
+export interface PlanInput {
+  projectId: string;
+  runId: string;
+  instanceId: string;
+  request: StartRequest;
+}
+
+export interface PlanCounts {
+  total: number;
+  pending: number;
+  unchanged: number;
+  rejected: number;
+  ignored: number;
+  characters: number;
+  billableCharacters: number;
+}
+
+/** What the orchestrator gets back from planning: counts and job summaries, never chapter text. */
+export interface PlanResult {
+  planBlob: string;
+  options: EffectiveOptions;
+  tuning: RunTuning;
+  counts: PlanCounts;
+  jobs: JobSummary[];
+}
+
+export interface PlannedRun {
+  plan: Plan;
+  jobs: JobSpec[];
+  counts: PlanCounts;
+}
+
+/** Lists, reads, judges and packs a project's chapters (no writes): shared by planning and estimates. */
+export async function assessProject(deps: PipelineDeps, input: PlanInput): Promise<PlannedRun> {
+  const { projectId } = input;
+  const [listing, projectFile, audioItems] = await Promise.all([
+    listProject(deps, projectId),
+    readProjectFile(deps, projectId),
+    listBlobs(deps.storage.audio, `${projectId}/`, { metadata: true }),
+  ]);
+  const options = resolveOptions(input.request, projectFile, deps.settings);
+  const tuning = runTuning(deps.settings);
+  const wanted = options.chapters ? new Set(options.chapters) : undefined;
+  const sources = wanted ? listing.chapters.filter((c) => wanted.has(c.chapterId)) : listing.chapters;
+  const existing: ExistingAudio = { byName: new Map(audioItems.map((i) => [i.name, i])) };
+  const chapters = await mapLimit(sources, READ_CONCURRENCY, (source) =>
+    assessChapter(deps, projectId, source, options, existing, tuning.maxPayloadBytes),
+  );
+  const pending = chapters.filter((c) => c.status === "pending");
+  const jobs = buildJobs(
+    pending.map((c) => toJobChapter(c)),
+    options.mode,
+    options,
+    tuning.maxPayloadBytes,
+    1,
+  );
+  const plan: Plan = {
+    projectId,
+    runId: input.runId,
+    instanceId: input.instanceId,
+    createdAt: deps.now().toISOString(),
+    options,
+    tuning,
+    chapters,
+    ignored: listing.ignored,
+    initialJobs: jobs.length,
+  };
+  const counts: PlanCounts = {
+    total: chapters.length,
+    pending: pending.length,
+    unchanged: chapters.filter((c) => c.status === "unchanged").length,
+    rejected: chapters.filter((c) => c.status === "rejected").length,
+    ignored: listing.ignored.length,
+    characters: pending.reduce((n, c) => n + c.characters, 0),
+    billableCharacters: pending.reduce((n, c) => n + c.billableCharacters, 0),
+  };
+  return { plan, jobs, counts };
+}
+
+/** Planning activity: assesses the project and saves the plan and job lists as blobs (idempotent). */
+export async function planProject(deps: PipelineDeps, input: PlanInput): Promise<PlanResult> {
+  const planBlob = runPaths.plan(input.projectId, input.runId);
+  // A replayed or retried planning re-uses the saved plan, so job contents never change under a run.
+  const saved = await readJson<Plan>(deps.work, planBlob);
+  let run: PlannedRun;
+  if (saved) {
+    const jobs: JobSpec[] = [];
+    for (let n = 1; n <= (saved.initialJobs ?? 0); n++) {
+      const job = await readJson<JobSpec>(deps.work, runPaths.job(input.projectId, input.runId, n));
+      if (job) jobs.push(job);
+    }
+    run = { plan: saved, jobs, counts: countsOf(saved, jobs) };
+  } else {
+    await deps.work.createIfNotExists();
+    run = await assessProject(deps, input);
+    await mapLimit(run.jobs, READ_CONCURRENCY, (job) =>
+      writeJson(deps.work, runPaths.job(input.projectId, input.runId, job.jobNumber), job),
+    );
+    await writeJson(deps.work, planBlob, run.plan);
+  }
+  return {
+    planBlob,
+    options: run.plan.options,
+    tuning: run.plan.tuning,
+    counts: run.counts,
+    jobs: run.jobs.map(summarizeJob),
+  };
+}
+
+function countsOf(plan: Plan, _jobs: JobSpec[]): PlanCounts {
+  const pending = plan.chapters.filter((c) => c.status === "pending");
+  return {
+    total: plan.chapters.length,
+    pending: pending.length,
+    unchanged: plan.chapters.filter((c) => c.status === "unchanged").length,
+    rejected: plan.chapters.filter((c) => c.status === "rejected").length,
+    ignored: plan.ignored.length,
+    characters: pending.reduce((n, c) => n + c.characters, 0),
+    billableCharacters: pending.reduce((n, c) => n + c.billableCharacters, 0),
+  };
+}

@@ -1,0 +1,183 @@
+import { createHash } from "node:crypto";
+import { compare } from "natural-orderby";
+
+/**
+ * Planning, the pure part: which blobs are chapters, how a chapter's bytes are judged, and how the
+ * chapters that need synthesis are packed into as few Batch Synthesis jobs as the limits allow.
+ */
+
+export type ChapterKind = "text" | "ssml";
+export type RejectReason = "empty" | "invalid-encoding" | "too-large" | "invalid-ssml";
+
+export interface ChapterSource {
+  chapterId: string;
+  /** 0-based position in natural order among the project's chapters. */
+  index: number;
+  /** Blob name in the chapters container, e.g. `book/ch2.txt`. */
+  sourceBlob: string;
+  kind: ChapterKind;
+}
+
+export interface ProjectListing {
+  chapters: ChapterSource[];
+  /** Names (relative to the project folder) that are neither chapters nor project.json. */
+  ignored: string[];
+  hasProjectFile: boolean;
+}
+
+export const PROJECT_FILE_NAME = "project.json";
+const CHAPTER_EXTENSIONS: Record<string, ChapterKind> = { ".txt": "text", ".ssml": "ssml" };
+
+/** Natural order ("ch2" before "ch10"), stable for names differing only in case. */
+export function naturalCompare(a: string, b: string): number {
+  return compare()(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * Sorts the blob names under `{projectId}/` into chapters (direct children ending in .txt/.ssml),
+ * the project file and ignored names. A chapter id seen twice (`a.txt` and `a.ssml`) keeps the first
+ * in natural order; the other is ignored.
+ */
+export function classifyProjectBlobs(projectId: string, blobNames: readonly string[]): ProjectListing {
+  const prefix = `${projectId}/`;
+  const ignored: string[] = [];
+  const candidates: { chapterId: string; sourceBlob: string; kind: ChapterKind; name: string }[] = [];
+  let hasProjectFile = false;
+  for (const blobName of blobNames) {
+    if (!blobName.startsWith(prefix)) continue;
+    const name = blobName.slice(prefix.length);
+    if (name === PROJECT_FILE_NAME) {
+      hasProjectFile = true;
+      continue;
+    }
+    const dot = name.lastIndexOf(".");
+    const kind = dot > 0 ? CHAPTER_EXTENSIONS[name.slice(dot).toLowerCase()] : undefined;
+    if (!kind || name.includes("/")) {
+      ignored.push(name);
+      continue;
+    }
+    candidates.push({ chapterId: name.slice(0, dot), sourceBlob: blobName, kind, name });
+  }
+  candidates.sort((a, b) => naturalCompare(a.chapterId, b.chapterId) || naturalCompare(a.name, b.name));
+  const seen = new Set<string>();
+  const chapters: ChapterSource[] = [];
+  for (const c of candidates) {
+    if (seen.has(c.chapterId)) {
+      ignored.push(c.name);
+      continue;
+    }
+    seen.add(c.chapterId);
+    chapters.push({ chapterId: c.chapterId, index: chapters.length, sourceBlob: c.sourceBlob, kind: c.kind });
+  }
+  ignored.sort(naturalCompare);
+  return { chapters, ignored, hasProjectFile };
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Strict UTF-8 decode with the BOM stripped; undefined when the bytes are not valid UTF-8. */
+export function decodeChapterText(bytes: Uint8Array): string | undefined {
+  const body = bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2] ? bytes.subarray(3) : bytes;
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** Characters as a reader counts them (code points, not UTF-16 units). */
+export function countCharacters(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** Bytes one input adds to the serialized request: `{"content":"…"}` in UTF-8. */
+export function inputBytes(content: string): number {
+  return Buffer.byteLength(JSON.stringify({ content }), "utf8");
+}
+
+/** Serialized size of a request whose inputs take `inputSizes` bytes each (commas between inputs). */
+export function requestBytes(baseBytes: number, inputSizes: readonly number[]): number {
+  if (inputSizes.length === 0) return baseBytes;
+  return baseBytes + inputSizes.reduce((a, b) => a + b, 0) + inputSizes.length - 1;
+}
+
+export interface PackLimits {
+  maxInputs: number;
+  maxPayloadBytes: number;
+  /** Size of the request with an empty `inputs` array. */
+  baseBytes: number;
+}
+
+/**
+ * Packs items (their input sizes, in chapter order) into the fewest jobs under both limits. Next-fit keeps
+ * chapter order inside and across jobs; when it uses more jobs than the lower bound, first-fit decreasing
+ * is tried and kept if it needs fewer. Returns item indices per job, each ascending. Every size must
+ * fit alone (callers reject larger chapters as `too-large` first).
+ */
+export function packJobs(sizes: readonly number[], limits: PackLimits): number[][] {
+  if (sizes.length === 0) return [];
+  const maxInputs = Math.max(1, limits.maxInputs);
+  for (const [i, s] of sizes.entries()) {
+    if (requestBytes(limits.baseBytes, [s]) > limits.maxPayloadBytes) {
+      throw new RangeError(`Item ${i} (${s} bytes) does not fit in a job on its own.`);
+    }
+  }
+  const fits = (bytes: number, count: number, size: number) =>
+    count < maxInputs && bytes + size + (count > 0 ? 1 : 0) <= limits.maxPayloadBytes;
+
+  const nextFit: number[][] = [];
+  let current: number[] = [];
+  let bytes = limits.baseBytes;
+  for (const [i, size] of sizes.entries()) {
+    if (!fits(bytes, current.length, size)) {
+      nextFit.push(current);
+      current = [];
+      bytes = limits.baseBytes;
+    }
+    bytes += size + (current.length > 0 ? 1 : 0);
+    current.push(i);
+  }
+  nextFit.push(current);
+
+  const total = sizes.reduce((a, b) => a + b + 1, 0);
+  const lowerBound = Math.max(
+    Math.ceil(sizes.length / maxInputs),
+    Math.ceil(total / Math.max(1, limits.maxPayloadBytes - limits.baseBytes)),
+  );
+  if (nextFit.length <= lowerBound) return nextFit;
+
+  const bins: { items: number[]; bytes: number }[] = [];
+  const order = sizes.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [size, i] of order) {
+    const bin = bins.find((b) => fits(b.bytes, b.items.length, size));
+    if (bin) {
+      bin.bytes += size + (bin.items.length > 0 ? 1 : 0);
+      bin.items.push(i);
+    } else {
+      bins.push({ items: [i], bytes: limits.baseBytes + size });
+    }
+  }
+  if (bins.length >= nextFit.length) return nextFit;
+  return bins.map((b) => b.items.sort((x, y) => x - y)).sort((x, y) => (x[0] ?? 0) - (y[0] ?? 0));
+}
+
+/** Groups items into consecutive runs of at most `size` (realtime groups, retry groups without byte limits). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += Math.max(1, size)) out.push(items.slice(i, i + Math.max(1, size)));
+  return out;
+}
+
+/** About 150 words a minute of about 6 characters each: what one character of text is worth in audio. */
+export const SPOKEN_CHARACTERS_PER_MINUTE = 900;
+
+export function estimateAudioMs(characters: number): number {
+  return Math.round((characters / SPOKEN_CHARACTERS_PER_MINUTE) * 60_000);
+}

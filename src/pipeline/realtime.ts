@@ -1,0 +1,70 @@
+import { addOutcome, emptyTally, type JobTally, readOutcome, writeOutcome } from "./collect.js";
+import type { PipelineDeps } from "./deps.js";
+import { type JobRef, readChapterText, readJobSpec, type SynthesisOptions } from "./jobs.js";
+import { storeChapterOutputs } from "./outputs.js";
+import type { ChapterOutcome } from "./runState.js";
+import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
+
+export interface RealtimeChapterInput extends JobRef {
+  instanceId: string;
+  /** Position of the chapter in the group's job list. */
+  position: number;
+  options: SynthesisOptions;
+}
+
+/**
+ * Synthesizes one chapter through the realtime endpoint (long chapters are split and joined by the
+ * client) and stores the same outputs a batch job gives. A failure is final for the chapter: realtime is
+ * the fallback of last resort, and the client already retried transient errors. Storage errors throw, so
+ * the orchestrator's retry policy runs the chapter again.
+ */
+export async function synthesizeChapterRealtime(
+  deps: PipelineDeps,
+  input: RealtimeChapterInput,
+): Promise<JobTally> {
+  const job = await readJobSpec(deps, input);
+  const chapter = job.chapters[input.position];
+  if (!chapter) throw new RangeError(`Job ${input.jobNumber} has no chapter at position ${input.position}.`);
+  const previous = await readOutcome(deps, input, chapter.chapterId);
+  if (previous) return addOutcome(emptyTally(), previous);
+
+  const base = {
+    chapterId: chapter.chapterId,
+    jobNumber: input.jobNumber,
+    attempts: chapter.attempts + 1,
+    mode: "realtime" as const,
+  };
+  let outcome: ChapterOutcome;
+  try {
+    const text = await readChapterText(deps, chapter.sourceBlob);
+    const result = await deps.speech().realtime.synthesizeLong({
+      ...(chapter.kind === "ssml" ? { ssml: text } : { text }),
+      voice: input.options.voice,
+      outputFormat: input.options.outputFormat,
+    });
+    const spoken = chapter.kind === "ssml" ? ssmlToPlainText(text) : text;
+    const stored = await storeChapterOutputs(
+      deps,
+      { projectId: input.projectId, instanceId: input.instanceId, options: input.options },
+      chapter,
+      result.audio,
+      {
+        durationMs: result.durationMs,
+        words: async () => approximateWordBoundaries(spoken, result.durationMs),
+      },
+    );
+    outcome = {
+      ...base,
+      status: "succeeded",
+      audioBlob: stored.audioBlob,
+      durationMs: stored.durationMs,
+      sizeBytes: stored.sizeBytes,
+      billableCharacters: result.characters,
+      speechRequests: result.requests,
+    };
+  } catch (error) {
+    outcome = { ...base, status: "failed", reason: error instanceof Error ? error.message : String(error) };
+  }
+  await writeOutcome(deps, input, outcome);
+  return addOutcome(emptyTally(), outcome);
+}

@@ -1,0 +1,48 @@
+import { mapLimit, writeJson } from "../storage/blobs.js";
+import { listOutcomes } from "./collect.js";
+import type { PipelineDeps } from "./deps.js";
+import { readJobSpec } from "./jobs.js";
+import type { EffectiveOptions } from "./options.js";
+import { buildJobs } from "./plan.js";
+import { type JobChapter, type JobSpec, type JobSummary, runPaths, summarizeJob } from "./runState.js";
+
+export interface PlanRetriesInput {
+  projectId: string;
+  runId: string;
+  /** The finished job whose unsuccessful chapters are re-planned. */
+  jobNumber: number;
+  /** First free job number; the orchestrator owns numbering so replays give the same numbers. */
+  nextJobNumber: number;
+  options: Pick<EffectiveOptions, "voice" | "outputFormat" | "wordBoundaries" | "maxChaptersPerJob">;
+  maxPayloadBytes: number;
+}
+
+/**
+ * Turns a finished job's `retry` chapters into new batch jobs and its `realtime` chapters into a realtime
+ * group, numbered from `nextJobNumber`. Deterministic for the same outcomes, so a retried call rewrites
+ * the same job lists.
+ */
+export async function planRetries(deps: PipelineDeps, input: PlanRetriesInput): Promise<JobSummary[]> {
+  const job = await readJobSpec(deps, input);
+  const outcomes = new Map((await listOutcomes(deps, input)).map((o) => [o.chapterId, o]));
+  const retry: JobChapter[] = [];
+  const realtime: JobChapter[] = [];
+  for (const chapter of job.chapters) {
+    const outcome = outcomes.get(chapter.chapterId);
+    if (outcome?.status === "retry") retry.push({ ...chapter, attempts: outcome.attempts });
+    if (outcome?.status === "realtime") realtime.push({ ...chapter, attempts: outcome.attempts });
+  }
+  const batchJobs = buildJobs(retry, "batch", input.options, input.maxPayloadBytes, input.nextJobNumber);
+  const realtimeJobs = buildJobs(
+    realtime,
+    "realtime",
+    input.options,
+    input.maxPayloadBytes,
+    input.nextJobNumber + batchJobs.length,
+  );
+  const jobs: JobSpec[] = [...batchJobs, ...realtimeJobs];
+  await mapLimit(jobs, 8, (j) =>
+    writeJson(deps.work, runPaths.job(input.projectId, input.runId, j.jobNumber), j),
+  );
+  return jobs.map(summarizeJob);
+}

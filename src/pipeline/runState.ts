@@ -1,0 +1,155 @@
+import { z } from "zod";
+
+/**
+ * Working state of one run, kept in blobs of the work container so orchestration inputs and outputs
+ * carry names and counts only. Layout under `{projectId}/{runId}/`:
+ *   plan.json                        every chapter with its planned status (pending, unchanged, rejected)
+ *   jobs/{jobNumber}.json            the chapters of one batch job or realtime group
+ *   outcomes/{jobNumber}/{id}.json   what happened to one chapter in that job (written by activities)
+ *   submitted/{synthesisId}.json     batch jobs that may exist at the service (removed once deleted)
+ *   cancelled.json                   set by cancel: no new batch job is submitted after it
+ */
+
+export const chapterKindSchema = z.enum(["text", "ssml"]);
+
+export const plannedChapterSchema = z.object({
+  chapterId: z.string(),
+  index: z.number().int().nonnegative(),
+  sourceBlob: z.string(),
+  kind: chapterKindSchema,
+  characters: z.number().int().nonnegative(),
+  billableCharacters: z.number().int().nonnegative(),
+  textSha256: z.string(),
+  inputBytes: z.number().int().nonnegative(),
+  status: z.enum(["pending", "unchanged", "rejected"]),
+  reason: z.string().optional(),
+  /** Existing audio of an unchanged chapter. */
+  audioBlob: z.string().optional(),
+  durationMs: z.number().optional(),
+  sizeBytes: z.number().optional(),
+});
+export type PlannedChapter = z.infer<typeof plannedChapterSchema>;
+
+export const runOptionsSchema = z.object({
+  voice: z.string(),
+  outputFormat: z.string(),
+  mode: z.enum(["batch", "realtime"]),
+  maxChaptersPerJob: z.number().int().positive(),
+  maxConcurrentJobs: z.number().int().positive(),
+  wordBoundaries: z.boolean(),
+  force: z.boolean(),
+  chapters: z.array(z.string()).optional(),
+  title: z.string().optional(),
+});
+
+/** Limits and timings fixed at planning time, so the orchestrators never read settings themselves. */
+export const runTuningSchema = z.object({
+  maxChapterAttempts: z.number().int().positive(),
+  maxPayloadBytes: z.number().int().positive(),
+  realtimeConcurrency: z.number().int().positive(),
+  expectedCharsPerSecond: z.number().positive(),
+  pollMinMs: z.number().int().positive(),
+  pollMaxMs: z.number().int().positive(),
+  jobTimeoutMs: z.number().int().positive(),
+});
+export type RunTuning = z.infer<typeof runTuningSchema>;
+
+export const planSchema = z.object({
+  projectId: z.string(),
+  runId: z.string(),
+  instanceId: z.string(),
+  createdAt: z.string(),
+  options: runOptionsSchema,
+  tuning: runTuningSchema,
+  chapters: z.array(plannedChapterSchema),
+  ignored: z.array(z.string()),
+  /** Jobs 1..initialJobs come from planning; later numbers are retries and fallbacks. */
+  initialJobs: z.number().int().nonnegative().optional(),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+export const jobChapterSchema = plannedChapterSchema
+  .pick({
+    chapterId: true,
+    index: true,
+    sourceBlob: true,
+    kind: true,
+    characters: true,
+    billableCharacters: true,
+    textSha256: true,
+    inputBytes: true,
+  })
+  .extend({ attempts: z.number().int().nonnegative() });
+export type JobChapter = z.infer<typeof jobChapterSchema>;
+
+export const jobModeSchema = z.enum(["batch", "realtime"]);
+export type JobMode = z.infer<typeof jobModeSchema>;
+
+export const jobSpecSchema = z.object({
+  jobNumber: z.number().int().positive(),
+  mode: jobModeSchema,
+  /** Batch jobs hold one kind of input: plain-text chapters and SSML chapters go to separate jobs. */
+  inputKind: z.enum(["PlainText", "SSML"]).optional(),
+  chapters: z.array(jobChapterSchema),
+});
+export type JobSpec = z.infer<typeof jobSpecSchema>;
+
+/** What the orchestrator knows of a job: counts only. */
+export interface JobSummary {
+  jobNumber: number;
+  mode: JobMode;
+  chapters: number;
+  characters: number;
+}
+
+export function summarizeJob(job: JobSpec): JobSummary {
+  return {
+    jobNumber: job.jobNumber,
+    mode: job.mode,
+    chapters: job.chapters.length,
+    characters: job.chapters.reduce((n, c) => n + c.characters, 0),
+  };
+}
+
+export const outcomeStatusSchema = z.enum(["succeeded", "failed", "retry", "realtime"]);
+
+export const chapterOutcomeSchema = z.object({
+  chapterId: z.string(),
+  jobNumber: z.number().int().positive(),
+  /** `retry`: goes to a later batch job; `realtime`: goes to the realtime fallback. */
+  status: outcomeStatusSchema,
+  reason: z.string().optional(),
+  attempts: z.number().int().nonnegative(),
+  mode: jobModeSchema,
+  batchJobId: z.string().optional(),
+  audioBlob: z.string().optional(),
+  durationMs: z.number().optional(),
+  sizeBytes: z.number().optional(),
+  billableCharacters: z.number().optional(),
+  speechRequests: z.number().optional(),
+});
+export type ChapterOutcome = z.infer<typeof chapterOutcomeSchema>;
+
+export const runPaths = {
+  root: (projectId: string, runId: string) => `${projectId}/${runId}/`,
+  plan: (projectId: string, runId: string) => `${projectId}/${runId}/plan.json`,
+  job: (projectId: string, runId: string, jobNumber: number) =>
+    `${projectId}/${runId}/jobs/${jobNumber}.json`,
+  outcomes: (projectId: string, runId: string, jobNumber: number) =>
+    `${projectId}/${runId}/outcomes/${jobNumber}/`,
+  outcome: (projectId: string, runId: string, jobNumber: number, chapterId: string) =>
+    `${projectId}/${runId}/outcomes/${jobNumber}/${chapterId}.json`,
+  submittedPrefix: (projectId: string, runId: string) => `${projectId}/${runId}/submitted/`,
+  submitted: (projectId: string, runId: string, synthesisId: string) =>
+    `${projectId}/${runId}/submitted/${synthesisId}.json`,
+  cancelled: (projectId: string, runId: string) => `${projectId}/${runId}/cancelled.json`,
+};
+
+/** Output blobs of a chapter in the audio container (CONTRACT §2). */
+export const audioPaths = {
+  audio: (projectId: string, chapterId: string, extension: string) =>
+    `${projectId}/${chapterId}.${extension}`,
+  words: (projectId: string, chapterId: string) => `${projectId}/${chapterId}.words.json`,
+  srt: (projectId: string, chapterId: string) => `${projectId}/${chapterId}.srt`,
+  manifest: (projectId: string) => `${projectId}/manifest.json`,
+};

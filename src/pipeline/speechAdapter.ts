@@ -1,0 +1,69 @@
+import { Readable } from "node:stream";
+import type { Settings } from "../config/settings.js";
+import { createSpeechClients, isSpeechServiceError, makeSynthesisId } from "../speech/index.js";
+import type { SpeechPorts, SynthesisState } from "./speechPorts.js";
+
+/** The pipeline's Speech ports over the real clients (key or Microsoft Entra ID, per settings). */
+export function createSpeechPorts(settings: Settings): SpeechPorts {
+  const clients = createSpeechClients(settings);
+  const toState = (job: {
+    id: string;
+    status: string;
+    properties?: { error?: { message: string; code?: string } };
+  }) => {
+    const state: SynthesisState = { id: job.id, status: job.status as SynthesisState["status"] };
+    const error = job.properties?.error;
+    if (error) state.error = error.code ? `${error.code}: ${error.message}` : error.message;
+    return state;
+  };
+  return {
+    makeSynthesisId,
+    isTransient: (error) =>
+      isSpeechServiceError(error) && (error.statusCode === 429 || (error.statusCode ?? 0) >= 500),
+    batch: {
+      createSynthesis: async (id, request) => toState(await clients.batch.createSynthesis(id, request)),
+      getSynthesis: async (id) => {
+        try {
+          return toState(await clients.batch.getSynthesis(id));
+        } catch (error) {
+          if (isSpeechServiceError(error) && error.statusCode === 404) return undefined;
+          throw error;
+        }
+      },
+      deleteSynthesis: (id) => clients.batch.deleteSynthesis(id),
+      openResults: async (id) => {
+        const results = await clients.batch.openResults(id);
+        return {
+          close: () => results.close(),
+          async *entries() {
+            for await (const entry of results.entries()) {
+              yield {
+                index: entry.index,
+                status: entry.status,
+                ...(entry.sizeInBytes !== undefined ? { sizeInBytes: entry.sizeInBytes } : {}),
+                ...(entry.durationInMilliseconds !== undefined
+                  ? { durationInMilliseconds: entry.durationInMilliseconds }
+                  : {}),
+                ...(entry.error
+                  ? {
+                      error: entry.error.code
+                        ? `${entry.error.code}: ${entry.error.message}`
+                        : entry.error.message,
+                    }
+                  : {}),
+                openAudio: async () => {
+                  const stream = await entry.openAudio();
+                  return stream instanceof Readable ? stream : Readable.from(stream as AsyncIterable<Buffer>);
+                },
+                readWordBoundaries: () => entry.readWordBoundaries(),
+              };
+            }
+          },
+        };
+      },
+    },
+    realtime: {
+      synthesizeLong: (request) => clients.realtime.synthesizeLong(request),
+    },
+  };
+}

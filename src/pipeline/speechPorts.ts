@@ -1,0 +1,59 @@
+import type { Readable } from "node:stream";
+import type { BatchSynthesisRequest } from "./batchRequest.js";
+import type { WordBoundary } from "./srt.js";
+
+/**
+ * The parts of the Speech clients (src/speech) the pipeline uses. Kept narrow so use cases are
+ * testable and the adapter in `speechAdapter.ts` is the one place that knows the client's API.
+ */
+export type SynthesisStatus = "NotStarted" | "Running" | "Succeeded" | "Failed";
+
+export interface SynthesisState {
+  id: string;
+  status: SynthesisStatus;
+  /** The service's reason when the whole job failed. */
+  error?: string;
+}
+
+export interface ResultEntry {
+  /** 1-based position of the input in the job. */
+  index: number;
+  status: string;
+  sizeInBytes?: number;
+  durationInMilliseconds?: number;
+  error?: string;
+  openAudio(): Promise<Readable>;
+  readWordBoundaries(): Promise<WordBoundary[] | undefined>;
+}
+
+export interface ResultsReader {
+  entries(): AsyncIterable<ResultEntry>;
+  close(): Promise<void>;
+}
+
+export interface BatchSynthesisPort {
+  /** Creates the job, or re-attaches to it when the same id and body were submitted before. */
+  createSynthesis(id: string, request: BatchSynthesisRequest): Promise<SynthesisState>;
+  /** undefined when the service does not know the id. */
+  getSynthesis(id: string): Promise<SynthesisState | undefined>;
+  /** Deletes the job; a job already gone is fine. */
+  deleteSynthesis(id: string): Promise<void>;
+  openResults(id: string): Promise<ResultsReader>;
+}
+
+export interface RealtimeSynthesisPort {
+  synthesizeLong(request: {
+    text?: string;
+    ssml?: string;
+    voice: string;
+    outputFormat: string;
+  }): Promise<{ audio: Buffer; durationMs: number; requests: number; characters: number }>;
+}
+
+export interface SpeechPorts {
+  batch: BatchSynthesisPort;
+  realtime: RealtimeSynthesisPort;
+  makeSynthesisId(parts: { projectId: string; runId: string; jobNumber: number; attempt: number }): string;
+  /** True for errors worth retrying (throttling, 5xx, network). */
+  isTransient(error: unknown): boolean;
+}
