@@ -1,0 +1,388 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
+import { pipeline as pipeStreams } from "node:stream/promises";
+import type { KeyCredential, TokenCredential } from "@azure/core-auth";
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineRequest,
+  type HttpClient,
+  type HttpMethods,
+  type Pipeline,
+  type PipelineResponse,
+} from "@azure/core-rest-pipeline";
+import {
+  createSpeechError,
+  isSpeechServiceError,
+  SpeechServiceError,
+  SynthesisConflictError,
+  sanitizeUrl,
+} from "./errors.js";
+import { assertValidSynthesisId } from "./ids.js";
+import {
+  type BatchSynthesis,
+  type BatchSynthesisRequest,
+  operationSchema,
+  pageSchema,
+  type SynthesisOperation,
+  toBatchSynthesis,
+} from "./models.js";
+import { createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
+import { makeResultsTempDir, openResultsZip, removeTempDir, type SynthesisResults } from "./results.js";
+
+export const DEFAULT_API_VERSION = "2024-04-01";
+
+export type BatchSynthesisClientOptions = SpeechClientOptions;
+
+/** Options every method takes (Azure SDK `OperationOptions` subset). */
+export interface OperationOptions {
+  abortSignal?: AbortSignal;
+}
+
+export interface ListSynthesesOptions extends OperationOptions {
+  /** `maxpagesize` (the service caps it at 100). */
+  maxPageSize?: number;
+  /** `skip`: number of jobs to skip before the first page. */
+  skip?: number;
+}
+
+export interface PageSettings {
+  /** The `nextLink` of the previous page. */
+  continuationToken?: string;
+  maxPageSize?: number;
+}
+
+/** Same shape as `@azure/core-paging`'s `PagedAsyncIterableIterator`. */
+export interface PagedAsyncIterableIterator<T, TPage = T[]> {
+  next(): Promise<IteratorResult<T>>;
+  [Symbol.asyncIterator](): PagedAsyncIterableIterator<T, TPage>;
+  byPage(settings?: PageSettings): AsyncIterableIterator<TPage & { continuationToken?: string }>;
+}
+
+/** Marker appended to `description` so a repeated create can tell "same request" from "different request". */
+const FINGERPRINT = /\s*\[tts-request:([0-9a-f]{16})\]$/;
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** sha256 of the request without its description, 16 hex chars. */
+export function requestFingerprint(request: BatchSynthesisRequest): string {
+  const { description: _ignored, ...rest } = request;
+  return createHash("sha256").update(stableJson(rest)).digest("hex").slice(0, 16);
+}
+
+/** What a GET echoes of a request, compared when the existing job carries no fingerprint. */
+function echoedDifferences(existing: BatchSynthesis, request: BatchSynthesisRequest): string[] {
+  const differences: string[] = [];
+  const same = (a: unknown, b: unknown) =>
+    a === undefined || b === undefined || String(a).toLowerCase() === String(b).toLowerCase();
+  if (!same(existing.inputKind, request.inputKind)) differences.push("inputKind");
+  if (!same(existing.synthesisConfig?.voice, request.synthesisConfig?.voice))
+    differences.push("synthesisConfig.voice");
+  const p = request.properties ?? {};
+  const e = existing.properties;
+  if (!same(e.outputFormat, p.outputFormat ?? "riff-24khz-16bit-mono-pcm"))
+    differences.push("properties.outputFormat");
+  if (!same(e.wordBoundaryEnabled, p.wordBoundaryEnabled ?? false))
+    differences.push("properties.wordBoundaryEnabled");
+  if (!same(e.sentenceBoundaryEnabled, p.sentenceBoundaryEnabled ?? false))
+    differences.push("properties.sentenceBoundaryEnabled");
+  if (!same(e.concatenateResult, p.concatenateResult ?? false))
+    differences.push("properties.concatenateResult");
+  return differences;
+}
+
+/** Result URL failures that mean "the SAS expired or the blob moved": fetch a fresh URL and try again. */
+function isExpiredResultUrl(status: number, errorCode: string | undefined): boolean {
+  return status === 403 || status === 404 || status === 409 || errorCode === "AuthenticationFailed";
+}
+
+/**
+ * Client of the Azure AI Speech Batch Synthesis REST API (api-version 2024-04-01): create, get, list,
+ * delete and operations, plus streaming access to a job's `results.zip`.
+ *
+ * Example usage:
+ * ```ts
+ * const client = new BatchSynthesisClient("https://eastus.api.cognitive.microsoft.com", new AzureKeyCredential(key));
+ * const job = await client.createSynthesis("book1-run1-j1-a1", {
+ *   inputKind: "PlainText", synthesisConfig: { voice: "en-US-AvaMultilingualNeural" },
+ *   inputs: [{ content: "Chapter one." }], properties: { outputFormat: "audio-24khz-96kbitrate-mono-mp3" },
+ * });
+ * // …poll getSynthesis(job.id) until Succeeded, then:
+ * const results = await client.openResults(job.id);
+ * try { for await (const entry of results.entries()) (await entry.openAudio()).pipe(somewhere); }
+ * finally { await results.close(); }
+ * ```
+ */
+export class BatchSynthesisClient {
+  readonly endpoint: string;
+  readonly apiVersion: string;
+  private readonly pipeline: Pipeline;
+  /** Result downloads go to storage with a SAS: same retries, no key or token. */
+  private readonly downloadPipeline: Pipeline;
+  private readonly httpClient: HttpClient;
+  private readonly secrets: string[];
+
+  constructor(
+    endpoint: string,
+    credential: KeyCredential | TokenCredential,
+    options: BatchSynthesisClientOptions = {},
+  ) {
+    const url = new URL(endpoint);
+    this.endpoint = url.origin + url.pathname.replace(/\/+$/, "");
+    this.apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
+    this.pipeline = createSpeechPipeline(credential, options);
+    this.downloadPipeline = createSpeechPipeline(undefined, options);
+    this.httpClient = options.httpClient ?? createDefaultHttpClient();
+    this.secrets = "key" in credential && typeof credential.key === "string" ? [credential.key] : [];
+  }
+
+  private url(path: string, query: Record<string, string | number | undefined> = {}): string {
+    const url = new URL(`${this.endpoint}/texttospeech${path}`);
+    url.searchParams.set("api-version", this.apiVersion);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  private async send(
+    method: HttpMethods,
+    url: string,
+    options: OperationOptions & { body?: unknown } = {},
+  ): Promise<{ response: PipelineResponse; body: unknown }> {
+    const headers = createHttpHeaders({ Accept: "application/json" });
+    if (options.body !== undefined) headers.set("Content-Type", "application/json");
+    const request = createPipelineRequest({
+      url,
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    });
+    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    const text = response.bodyAsText ?? undefined;
+    if (response.status >= 400) throw createSpeechError(response, text, this.secrets);
+    let body: unknown;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new SpeechServiceError(
+          `The Speech service sent a response that is not JSON (${method} ${sanitizeUrl(url)}).`,
+          {
+            code: "InvalidResponse",
+            statusCode: response.status,
+          },
+        );
+      }
+    }
+    return { response, body };
+  }
+
+  /**
+   * Creates a job (PUT). If `id` already exists with the same request, returns the existing job
+   * (re-attach, nothing billed twice); if it holds a different request, throws {@link SynthesisConflictError}.
+   * The request's fingerprint is appended to `description` to make that comparison exact.
+   */
+  async createSynthesis(
+    id: string,
+    request: BatchSynthesisRequest,
+    options: OperationOptions = {},
+  ): Promise<BatchSynthesis> {
+    assertValidSynthesisId(id);
+    if (!request.inputs?.length) throw new TypeError("A batch synthesis needs at least one input.");
+    if (request.inputKind.toLowerCase() === "plaintext" && !request.synthesisConfig?.voice) {
+      throw new TypeError("PlainText batch synthesis needs synthesisConfig.voice.");
+    }
+    const fingerprint = requestFingerprint(request);
+    const existing = await this.tryGetSynthesis(id, options);
+    if (existing) return this.reattach(existing, request, fingerprint);
+    const description =
+      `${(request.description ?? "").replace(FINGERPRINT, "")} [tts-request:${fingerprint}]`.trim();
+    try {
+      const { response, body } = await this.send(
+        "PUT",
+        this.url(`/batchsyntheses/${encodeURIComponent(id)}`),
+        {
+          ...options,
+          body: { ...request, description },
+        },
+      );
+      return toBatchSynthesis(body, response.headers.get("operation-id"));
+    } catch (error) {
+      // Lost a race with another submit of the same id (or a retried PUT that had landed): look again.
+      if (isSpeechServiceError(error) && (error.statusCode === 409 || error.statusCode === 400)) {
+        const now = await this.tryGetSynthesis(id, options);
+        if (now) return this.reattach(now, request, fingerprint);
+      }
+      throw error;
+    }
+  }
+
+  private reattach(
+    existing: BatchSynthesis,
+    request: BatchSynthesisRequest,
+    fingerprint: string,
+  ): BatchSynthesis {
+    const stored = FINGERPRINT.exec(existing.description ?? "")?.[1];
+    const differences = stored
+      ? stored === fingerprint
+        ? []
+        : ["inputs or settings"]
+      : echoedDifferences(existing, request);
+    if (differences.length > 0) throw new SynthesisConflictError(existing.id, differences);
+    return existing;
+  }
+
+  private async tryGetSynthesis(id: string, options: OperationOptions): Promise<BatchSynthesis | undefined> {
+    try {
+      return await this.getSynthesis(id, options);
+    } catch (error) {
+      if (isSpeechServiceError(error) && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Reads a job. A missing job is a SpeechServiceError with status 404 (also when the service answers 204). */
+  async getSynthesis(id: string, options: OperationOptions = {}): Promise<BatchSynthesis> {
+    assertValidSynthesisId(id);
+    const { response, body } = await this.send(
+      "GET",
+      this.url(`/batchsyntheses/${encodeURIComponent(id)}`),
+      options,
+    );
+    if (response.status === 204 || body === undefined) {
+      throw new SpeechServiceError(`The batch synthesis "${id}" does not exist.`, {
+        code: "NotFound",
+        statusCode: 404,
+      });
+    }
+    return toBatchSynthesis(body);
+  }
+
+  /** Deletes a job and its results; a job that is already gone is not an error. */
+  async deleteSynthesis(id: string, options: OperationOptions = {}): Promise<void> {
+    assertValidSynthesisId(id);
+    try {
+      await this.send("DELETE", this.url(`/batchsyntheses/${encodeURIComponent(id)}`), options);
+    } catch (error) {
+      if (isSpeechServiceError(error) && error.statusCode === 404) return;
+      throw error;
+    }
+  }
+
+  /** The status monitor of a create (`Operation-Id` / `Operation-Location`). */
+  async getOperation(operationId: string, options: OperationOptions = {}): Promise<SynthesisOperation> {
+    assertValidSynthesisId(operationId);
+    const { body } = await this.send(
+      "GET",
+      this.url(`/operations/${encodeURIComponent(operationId)}`),
+      options,
+    );
+    return operationSchema.parse(body);
+  }
+
+  /** Lists jobs, following `nextLink` verbatim; `byPage()` gives the pages with their `nextLink` as continuation token. */
+  listSyntheses(options: ListSynthesesOptions = {}): PagedAsyncIterableIterator<BatchSynthesis> {
+    const pages = (settings: PageSettings = {}) => this.listPages(options, settings);
+    const all = async function* () {
+      for await (const page of pages()) yield* page;
+    };
+    const iterator = all();
+    return {
+      next: () => iterator.next(),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      byPage: (settings?: PageSettings) => pages(settings),
+    };
+  }
+
+  private async *listPages(
+    options: ListSynthesesOptions,
+    settings: PageSettings,
+  ): AsyncIterableIterator<BatchSynthesis[] & { continuationToken?: string }> {
+    let url: string | undefined =
+      settings.continuationToken ??
+      this.url("/batchsyntheses", {
+        skip: options.skip,
+        maxpagesize: settings.maxPageSize ?? options.maxPageSize,
+      });
+    while (url) {
+      const { body } = await this.send("GET", url, options);
+      const page = pageSchema.parse(body ?? {});
+      const next = page.nextLink ?? page["@nextLink"] ?? undefined;
+      const items = page.value.map((v) => toBatchSynthesis(v)) as BatchSynthesis[] & {
+        continuationToken?: string;
+      };
+      if (next) items.continuationToken = next;
+      yield items;
+      url = next;
+    }
+  }
+
+  /**
+   * Downloads a finished job's `results.zip` to a temp file (streamed, never held in memory) and opens
+   * it for random access. An expired result URL (403/404/409, `AuthenticationFailed`) is refreshed by
+   * reading the job again, once. Close the results to delete the temp file.
+   */
+  async openResults(
+    idOrSynthesis: string | BatchSynthesis,
+    options: OperationOptions = {},
+  ): Promise<SynthesisResults> {
+    let job =
+      typeof idOrSynthesis === "string" ? await this.getSynthesis(idOrSynthesis, options) : idOrSynthesis;
+    if (!job.outputs?.result) job = await this.getSynthesis(job.id, options);
+    const dir = await makeResultsTempDir();
+    const zipPath = join(dir, "results.zip");
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const resultUrl = job.outputs?.result;
+        if (!resultUrl) {
+          throw new SpeechServiceError(
+            `The batch synthesis "${job.id}" has no results (status ${job.status}).`,
+            {
+              code: "NoResults",
+              statusCode: 404,
+            },
+          );
+        }
+        if (!/^https?:\/\//i.test(resultUrl)) {
+          throw new RangeError(
+            `The results of "${job.id}" were written to its destination container (${resultUrl}); read them there.`,
+          );
+        }
+        const request = createPipelineRequest({
+          url: resultUrl,
+          method: "GET",
+          streamResponseStatusCodes: new Set([200]),
+          ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+        });
+        const response = await this.downloadPipeline.sendRequest(this.httpClient, request);
+        if (response.status === 200 && response.readableStreamBody) {
+          await pipeStreams(response.readableStreamBody, createWriteStream(zipPath));
+          break;
+        }
+        const error = createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
+        if (attempt === 0 && isExpiredResultUrl(response.status, error.code ?? undefined)) {
+          job = await this.getSynthesis(job.id, options);
+          continue;
+        }
+        throw error;
+      }
+    } catch (error) {
+      await removeTempDir(dir);
+      throw error;
+    }
+    return openResultsZip(zipPath, () => removeTempDir(dir));
+  }
+}

@@ -1,0 +1,138 @@
+import type { KeyCredential, TokenCredential } from "@azure/core-auth";
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineRequest,
+  type HttpClient,
+  type Pipeline,
+} from "@azure/core-rest-pipeline";
+import { canJoin, joinAudio, measureDurationMs } from "../audio/join.js";
+import { billableCharacters } from "../text/billing.js";
+import { REALTIME_MAX_CHARACTERS, splitForRealtime } from "../text/split.js";
+import { textToSsml, validateSsml } from "../text/ssml.js";
+import type { OperationOptions } from "./BatchSynthesisClient.js";
+import { createSpeechError } from "./errors.js";
+import { getOutputFormat } from "./formats.js";
+import { createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
+
+export type RealtimeSynthesisClientOptions = SpeechClientOptions;
+
+export interface SynthesizeLongInput {
+  /** Plain text (converted to SSML with {@link textToSsml}); or give `ssml`. */
+  text?: string;
+  /** A full SSML document; its own voices win over `voice`. */
+  ssml?: string;
+  voice: string;
+  outputFormat: string;
+  prosody?: { rate?: string; pitch?: string; style?: string; lang?: string };
+}
+
+export interface SynthesizeLongOptions extends OperationOptions {
+  /** Spoken characters per request; default 9,000 (about 10 minutes of audio, the realtime cap). */
+  maxCharactersPerRequest?: number;
+  /** Locale for sentence segmentation; default from the voice. */
+  locale?: string;
+}
+
+export interface SynthesizeLongResult {
+  audio: Buffer;
+  /** Measured from the joined audio (0 for formats that can't be measured here, e.g. Ogg/WebM). */
+  durationMs: number;
+  requests: number;
+  /** Billable characters sent (Azure's rule, summed over the requests). */
+  characters: number;
+}
+
+/**
+ * Client of the realtime text-to-speech endpoint (`POST /cognitiveservices/v1`).
+ *
+ * Example usage:
+ * ```ts
+ * const tts = new RealtimeSynthesisClient("https://eastus.tts.speech.microsoft.com", new AzureKeyCredential(key));
+ * const { audio, durationMs } = await tts.synthesizeLong({ text: chapter, voice: "en-US-AvaMultilingualNeural",
+ *   outputFormat: "audio-24khz-96kbitrate-mono-mp3" });
+ * ```
+ */
+export class RealtimeSynthesisClient {
+  readonly endpoint: string;
+  private readonly pipeline: Pipeline;
+  private readonly httpClient: HttpClient;
+  private readonly secrets: string[];
+
+  constructor(
+    endpoint: string,
+    credential: KeyCredential | TokenCredential,
+    options: RealtimeSynthesisClientOptions = {},
+  ) {
+    const url = new URL(endpoint);
+    this.endpoint = url.origin + url.pathname.replace(/\/+$/, "").replace(/\/cognitiveservices\/v1$/, "");
+    this.pipeline = createSpeechPipeline(credential, options);
+    this.httpClient = options.httpClient ?? createDefaultHttpClient();
+    this.secrets = "key" in credential && typeof credential.key === "string" ? [credential.key] : [];
+  }
+
+  /** One request: SSML in, the audio bytes of `outputFormat` out (at most 10 minutes; the service truncates). */
+  async synthesize(ssml: string, outputFormat: string, options: OperationOptions = {}): Promise<Buffer> {
+    const request = createPipelineRequest({
+      url: `${this.endpoint}/cognitiveservices/v1`,
+      method: "POST",
+      headers: createHttpHeaders({
+        "Content-Type": "application/ssml+xml",
+        "X-Microsoft-OutputFormat": outputFormat,
+      }),
+      body: ssml,
+      streamResponseStatusCodes: new Set([200]),
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    });
+    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    if (response.status !== 200 || !response.readableStreamBody) {
+      throw createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * Synthesizes text or SSML of any length: split at paragraph, then sentence boundaries into requests
+   * of at most ~9,000 characters (never inside an SSML element), sent in order, and the audio joined
+   * for its format (MP3 frames concatenated; WAV with one correct header; raw PCM concatenated).
+   */
+  async synthesizeLong(
+    input: SynthesizeLongInput,
+    options: SynthesizeLongOptions = {},
+  ): Promise<SynthesizeLongResult> {
+    const format = getOutputFormat(input.outputFormat);
+    let ssml: string;
+    if (input.ssml !== undefined) {
+      const validation = validateSsml(input.ssml);
+      if (!validation.ok) throw new TypeError(`Invalid SSML: ${validation.reason}`);
+      ssml = input.ssml;
+    } else {
+      ssml = textToSsml(input.text ?? "", { voice: input.voice, ...input.prosody });
+    }
+    const chunks = splitForRealtime(ssml, {
+      maxCharacters: options.maxCharactersPerRequest ?? REALTIME_MAX_CHARACTERS,
+      locale: options.locale ?? input.prosody?.lang ?? input.voice.split("-").slice(0, 2).join("-"),
+    });
+    if (chunks.length === 0) throw new TypeError("Nothing to synthesize: the text is empty.");
+    if (chunks.length > 1 && !canJoin(format)) {
+      throw new RangeError(
+        `Text this long needs several requests, and ${format.name} audio can't be joined; use an MP3, RIFF or raw format.`,
+      );
+    }
+    const parts: Buffer[] = [];
+    let characters = 0;
+    for (const chunk of chunks) {
+      parts.push(await this.synthesize(chunk, format.name, options));
+      characters += billableCharacters(chunk, "SSML");
+    }
+    const audio = joinAudio(parts, format);
+    return {
+      audio,
+      durationMs: canJoin(format) ? Math.round(measureDurationMs(audio, format)) : 0,
+      requests: chunks.length,
+      characters,
+    };
+  }
+}

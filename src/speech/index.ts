@@ -1,0 +1,58 @@
+export {
+  BatchSynthesisClient,
+  type BatchSynthesisClientOptions,
+  DEFAULT_API_VERSION,
+  type ListSynthesesOptions,
+  type OperationOptions,
+  type PagedAsyncIterableIterator,
+  type PageSettings,
+  requestFingerprint,
+} from "./BatchSynthesisClient.js";
+export {
+  batchEndpointOf,
+  createSpeechClients,
+  realtimeEndpointOf,
+  speechCredentialOf,
+} from "./createSpeechClients.js";
+export {
+  createSpeechError,
+  isSpeechServiceError,
+  requestIdOf,
+  SpeechServiceError,
+  type SpeechServiceErrorOptions,
+  SynthesisConflictError,
+  sanitizeMessage,
+  sanitizeUrl,
+} from "./errors.js";
+export * from "./formats.js";
+export { assertValidSynthesisId, isValidSynthesisId, makeSynthesisId, SYNTHESIS_ID_PATTERN } from "./ids.js";
+export {
+  type BatchSynthesis,
+  type BatchSynthesisProperties,
+  type BatchSynthesisRequest,
+  type BillingDetails,
+  isTerminalStatus,
+  normalizeTimestamp,
+  type SynthesisConfig,
+  type SynthesisOperation,
+  type SynthesisStatus,
+  TERMINAL_STATUSES,
+  toBatchSynthesis,
+  type WordBoundary,
+} from "./models.js";
+export {
+  API_KEY_HEADER,
+  COGNITIVE_SERVICES_SCOPE,
+  createSpeechPipeline,
+  type SpeechClientOptions,
+  type SpeechRetryOptions,
+  speechRetryStrategy,
+} from "./pipeline.js";
+export {
+  RealtimeSynthesisClient,
+  type RealtimeSynthesisClientOptions,
+  type SynthesizeLongInput,
+  type SynthesizeLongOptions,
+  type SynthesizeLongResult,
+} from "./RealtimeSynthesisClient.js";
+export type { SynthesisResultEntry, SynthesisResults, SynthesisSummary } from "./results.js";
