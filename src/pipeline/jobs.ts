@@ -66,6 +66,11 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     jobNumber: input.jobNumber,
   });
   const state = await speech.batch.createSynthesis(synthesisId, request);
+  // A cancel that landed while we were submitting may have missed this job: delete it ourselves.
+  if (await downloadBytes(deps.work, runPaths.cancelled(input.projectId, input.runId))) {
+    await speech.batch.deleteSynthesis(synthesisId);
+    return { submitted: false, reason: "cancelled" };
+  }
   return { submitted: true, synthesisId, status: state.status };
 }
 

@@ -1,0 +1,89 @@
+import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { z } from "zod";
+import type { PipelineDeps } from "../pipeline/deps.js";
+import { projectInstanceId } from "../pipeline/names.js";
+import { startRequestSchema } from "../pipeline/options.js";
+import { assessProject, PlanError } from "../pipeline/plan.js";
+import { estimateAudioMs } from "../pipeline/planning.js";
+import { errorResponse, issueDetails } from "./errors.js";
+import { parseProjectId } from "./synthesis.js";
+
+/** Query options of an estimate: the start body's fields, as strings (`chapters` comma-separated). */
+const estimateQuerySchema = z
+  .object({
+    voice: z.string(),
+    outputFormat: z.string(),
+    mode: z.string(),
+    maxChaptersPerJob: z.coerce.number(),
+    wordBoundaries: z.enum(["true", "false"]).transform((v) => v === "true"),
+    force: z.enum(["true", "false"]).transform((v) => v === "true"),
+    chapters: z.string().transform((v) =>
+      v
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
+    code: z.string(),
+  })
+  .partial()
+  .strict();
+
+/** `GET /api/projects/{projectId}/estimate`: a dry run of planning; nothing is sent to Speech or written. */
+export async function estimateProject(deps: PipelineDeps, request: HttpRequest): Promise<HttpResponseInit> {
+  const id = parseProjectId(request);
+  if ("response" in id) return id.response;
+  const { projectId } = id;
+  const query = estimateQuerySchema.safeParse(Object.fromEntries(request.query.entries()));
+  if (!query.success)
+    return errorResponse(400, "invalid-request", "Invalid query parameters.", issueDetails(query.error));
+  const { code: _key, ...options } = query.data;
+  const body = startRequestSchema.safeParse(options);
+  if (!body.success)
+    return errorResponse(400, "invalid-request", "Invalid query parameters.", issueDetails(body.error));
+  let run: Awaited<ReturnType<typeof assessProject>>;
+  try {
+    run = await assessProject(deps, {
+      projectId,
+      runId: "estimate",
+      instanceId: projectInstanceId(projectId),
+      request: body.data,
+    });
+  } catch (error) {
+    if (error instanceof PlanError) return errorResponse(400, error.code, error.message, error.details);
+    throw error;
+  }
+  if (run.plan.chapters.length === 0 && !body.data.chapters) {
+    return errorResponse(
+      404,
+      "no-chapters",
+      `No chapters (.txt or .ssml) under ${deps.settings.CHAPTERS_CONTAINER}/${projectId}/.`,
+    );
+  }
+  const price = deps.settings.PRICE_PER_MILLION_CHARACTERS;
+  const billable = run.counts.billableCharacters;
+  return {
+    status: 200,
+    jsonBody: {
+      projectId,
+      chapters: run.counts.total,
+      characters: run.counts.characters,
+      billableCharacters: billable,
+      rejected: run.plan.chapters
+        .filter((c) => c.status === "rejected")
+        .map((c) => ({ chapterId: c.chapterId, reason: c.reason ?? "rejected" })),
+      unchanged: run.counts.unchanged,
+      pending: run.counts.pending,
+      plannedJobs: run.jobs.length,
+      mode: run.plan.options.mode,
+      voice: run.plan.options.voice,
+      outputFormat: run.plan.options.outputFormat,
+      estimatedCost: {
+        amount: Math.round((billable / 1_000_000) * price * 10_000) / 10_000,
+        currency: "USD",
+        pricePerMillionCharacters: price,
+      },
+      estimatedAudioMinutes: Math.round((estimateAudioMs(run.counts.characters) / 60_000) * 10) / 10,
+      ignored: run.plan.ignored,
+    },
+  };
+}
