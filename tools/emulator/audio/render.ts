@@ -1,0 +1,473 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { readFile, rm, stat, truncate } from "node:fs/promises";
+import { Readable } from "node:stream";
+import type { OutputFormatInfo } from "../../../src/speech/formats.js";
+import { planSpeech, type SpeechPlan, scalePlan, shiftPlan } from "../text.js";
+import {
+  mp3FrameLayout,
+  pcm16ToG711,
+  scanMp3,
+  silentMp3Frame,
+  WAVE_FORMAT_ALAW,
+  WAVE_FORMAT_MULAW,
+  WAVE_FORMAT_PCM,
+  waveHeader,
+} from "./codecs.js";
+import { detectAudioTools, espeakVoiceFor } from "./tools.js";
+
+/**
+ * Audio the emulator can produce: the RIFF/PCM family (PCM, A-law, µ-law; RIFF or raw) and MP3.
+ * Opus (ogg/webm), AMR and SILK are answered with 400 (see docs/emulator.md).
+ */
+export function emulatorSupportsFormat(format: OutputFormatInfo): boolean {
+  if (format.codec === "mp3") return true;
+  return (
+    (format.container === "riff" || format.container === "raw") &&
+    ["pcm", "alaw", "mulaw"].includes(format.codec)
+  );
+}
+
+export interface SpeechSegment {
+  text: string;
+  language: string;
+}
+
+export interface RenderedAudio {
+  sizeInBytes: number;
+  durationMs: number;
+  /** One plan per segment, on the output's timeline. */
+  plans: SpeechPlan[];
+  engine: string;
+}
+
+const CHUNK_SAMPLES = 24_000;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Plays a plan as a voiced buzz per word (a clean signal that shows the word rhythm). */
+async function writeSyntheticPcm(
+  plan: SpeechPlan,
+  sampleRate: number,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  const total = Math.round((plan.totalMs * sampleRate) / 1000);
+  const words = plan.tokens
+    .filter((t) => t.kind === "word")
+    .map((t, i) => ({
+      start: Math.round((t.offsetMs * sampleRate) / 1000),
+      end: Math.round(((t.offsetMs + t.durationMs) * sampleRate) / 1000),
+      f0: 105 + ((i * 37) % 55),
+    }));
+  const ramp = Math.round(sampleRate * 0.008);
+  let w = 0;
+  for (let start = 0; start < total; start += CHUNK_SAMPLES) {
+    const end = Math.min(total, start + CHUNK_SAMPLES);
+    const chunk = Buffer.alloc((end - start) * 2);
+    for (let s = start; s < end; s++) {
+      while (w < words.length && (words[w]?.end ?? 0) <= s) w++;
+      const word = words[w];
+      let value = 0;
+      if (word && s >= word.start) {
+        const t = s / sampleRate;
+        const env = Math.min(1, (s - word.start) / ramp, (word.end - s) / ramp);
+        const phase = 2 * Math.PI * word.f0 * t;
+        value =
+          env * 9000 * (0.55 * Math.sin(phase) + 0.3 * Math.sin(2 * phase) + 0.15 * Math.sin(3 * phase));
+      }
+      chunk.writeInt16LE(Math.round(value), (s - start) * 2);
+    }
+    if (!out.write(chunk)) await once(out as NodeJS.EventEmitter, "drain");
+    await yieldToLoop();
+  }
+  return total;
+}
+
+function runToCompletion(command: string, args: string[], input?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      stdio: [input === undefined ? "ignore" : "pipe", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr.slice(0, 300)}`)),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** Linear resampling of 16-bit PCM (only when sox is missing). */
+function resampleLinear(pcm: Buffer, from: number, to: number): Buffer {
+  const inSamples = pcm.length >> 1;
+  const outSamples = Math.floor((inSamples * to) / from);
+  const out = Buffer.alloc(outSamples * 2);
+  for (let i = 0; i < outSamples; i++) {
+    const pos = (i * from) / to;
+    const i0 = Math.floor(pos);
+    const frac = pos - i0;
+    const a = i0 < inSamples ? pcm.readInt16LE(i0 * 2) : 0;
+    const b = i0 + 1 < inSamples ? pcm.readInt16LE((i0 + 1) * 2) : a;
+    out.writeInt16LE(Math.round(a + (b - a) * frac), i * 2);
+  }
+  return out;
+}
+
+/** Real speech: espeak-ng (~150 words a minute) resampled to the target rate with sox. */
+async function writeEspeakPcm(
+  segment: SpeechSegment,
+  sampleRate: number,
+  tempBase: string,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  const tools = await detectAudioTools();
+  const wav = `${tempBase}.espeak.wav`;
+  const raw = `${tempBase}.espeak.raw`;
+  try {
+    const voice = espeakVoiceFor(segment.language, tools.espeakLanguages);
+    await runToCompletion("espeak-ng", ["-v", voice, "-s", "150", "--stdin", "-w", wav], segment.text);
+    let pcmFile = raw;
+    if (tools.sox) {
+      await runToCompletion("sox", [
+        "-q",
+        wav,
+        "-t",
+        "raw",
+        "-r",
+        String(sampleRate),
+        "-e",
+        "signed-integer",
+        "-b",
+        "16",
+        "-c",
+        "1",
+        raw,
+      ]);
+    } else {
+      const data = await readFile(wav);
+      const rate = data.readUInt32LE(24);
+      const pcm = resampleLinear(data.subarray(44), rate, sampleRate);
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(raw, pcm);
+      pcmFile = raw;
+    }
+    const bytes = (await stat(pcmFile)).size;
+    for await (const chunk of createReadStream(pcmFile)) {
+      if (!out.write(chunk)) await once(out as NodeJS.EventEmitter, "drain");
+    }
+    return bytes >> 1;
+  } finally {
+    await rm(wav, { force: true });
+    await rm(raw, { force: true });
+  }
+}
+
+async function encodeMp3(pcmPath: string, outPath: string, format: OutputFormatInfo): Promise<string> {
+  const tools = await detectAudioTools();
+  const kbps = format.kbps ?? 48;
+  if (tools.lame) {
+    await runToCompletion("lame", [
+      "--quiet",
+      "-r",
+      "-s",
+      String(format.sampleRate / 1000),
+      "--bitwidth",
+      "16",
+      "--signed",
+      "--little-endian",
+      "-m",
+      "m",
+      "--cbr",
+      "-b",
+      String(kbps),
+      "-t",
+      pcmPath,
+      outPath,
+    ]);
+    return "lame";
+  }
+  const { Mp3Encoder } = await import("@breezystack/lamejs");
+  const encoder = new Mp3Encoder(1, format.sampleRate, kbps);
+  const out = createWriteStream(outPath);
+  for await (const chunk of createReadStream(pcmPath, { highWaterMark: 1152 * 2 * 64 })) {
+    const buf = chunk as Buffer;
+    const samples = new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1);
+    const encoded = encoder.encodeBuffer(Int16Array.from(samples));
+    if (encoded.length > 0 && !out.write(Buffer.from(encoded))) await once(out, "drain");
+    await yieldToLoop();
+  }
+  out.end(Buffer.from(encoder.flush()));
+  await once(out, "finish");
+  return "lamejs";
+}
+
+async function encodeFromPcm(
+  pcmPath: string,
+  outPath: string,
+  format: OutputFormatInfo,
+  samples: number,
+): Promise<string> {
+  if (format.codec === "mp3") return encodeMp3(pcmPath, outPath, format);
+  const law = format.codec === "alaw" || format.codec === "mulaw" ? format.codec : undefined;
+  const bytesPerSample = law ? 1 : 2;
+  const out = createWriteStream(outPath);
+  if (format.container === "riff") {
+    const formatTag =
+      law === "alaw" ? WAVE_FORMAT_ALAW : law === "mulaw" ? WAVE_FORMAT_MULAW : WAVE_FORMAT_PCM;
+    out.write(
+      waveHeader({
+        sampleRate: format.sampleRate,
+        bitsPerSample: bytesPerSample * 8,
+        formatTag,
+        dataBytes: samples * bytesPerSample,
+      }),
+    );
+  }
+  for await (const chunk of createReadStream(pcmPath)) {
+    const data = law ? pcm16ToG711(chunk as Buffer, law) : (chunk as Buffer);
+    if (!out.write(data)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+  return "pcm";
+}
+
+/**
+ * Renders segments (one per input, several when results are concatenated) into one audio file of the
+ * requested format. PCM goes through a temporary file, so memory stays flat for any text length.
+ */
+export async function renderToFile(
+  segments: SpeechSegment[],
+  format: OutputFormatInfo,
+  mode: "speech" | "synthetic",
+  outPath: string,
+  options: { maxDurationMs?: number } = {},
+): Promise<RenderedAudio> {
+  const tools = await detectAudioTools();
+  const useEspeak = mode === "speech" && tools.espeak;
+  const pcmPath = `${outPath}.pcm16`;
+  const pcmOut = createWriteStream(pcmPath);
+  const plans: SpeechPlan[] = [];
+  let samples = 0;
+  try {
+    for (const [i, segment] of segments.entries()) {
+      const offsetMs = (samples * 1000) / format.sampleRate;
+      const plan = planSpeech(segment.text);
+      let written: number;
+      if (useEspeak && plan.tokens.length > 0) {
+        written = await writeEspeakPcm(segment, format.sampleRate, `${outPath}.${i}`, pcmOut);
+        plans.push(shiftPlan(scalePlan(plan, (written * 1000) / format.sampleRate), offsetMs));
+      } else {
+        written = await writeSyntheticPcm(plan, format.sampleRate, pcmOut);
+        plans.push(shiftPlan(plan, offsetMs));
+      }
+      samples += written;
+    }
+    pcmOut.end();
+    await once(pcmOut, "finish");
+    if (options.maxDurationMs !== undefined) {
+      const cap = Math.floor((options.maxDurationMs * format.sampleRate) / 1000);
+      if (samples > cap) {
+        await truncate(pcmPath, cap * 2);
+        samples = cap;
+      }
+    }
+    const encoder = await encodeFromPcm(pcmPath, outPath, format, samples);
+    const sizeInBytes = (await stat(outPath)).size;
+    let durationMs = (samples * 1000) / format.sampleRate;
+    if (format.codec === "mp3") {
+      const scan = scanMp3(await readFile(outPath));
+      if (scan.sampleRate > 0) durationMs = (scan.samples * 1000) / scan.sampleRate;
+    }
+    const maxMs = options.maxDurationMs;
+    const clipped = maxMs === undefined ? plans : plans.map((p) => clipPlan(p, maxMs));
+    return {
+      sizeInBytes,
+      durationMs: Math.round(durationMs),
+      plans: clipped,
+      engine: `${useEspeak ? "espeak-ng" : "synthetic"}+${encoder}`,
+    };
+  } finally {
+    pcmOut.destroy();
+    await rm(pcmPath, { force: true });
+  }
+}
+
+function clipPlan(plan: SpeechPlan, maxMs: number): SpeechPlan {
+  return {
+    tokens: plan.tokens.filter((t) => t.offsetMs < maxMs),
+    sentences: plan.sentences.filter((s) => s.AudioOffset < maxMs),
+    totalMs: Math.min(plan.totalMs, maxMs),
+  };
+}
+
+/** The fast path: audio whose size and duration are computed, and whose bytes are generated on read. */
+export interface FastAudio {
+  sizeInBytes: number;
+  durationMs: number;
+  open(): Readable;
+}
+
+const pcmBlocks = new Map<string, Promise<Buffer>>();
+const mp3Blocks = new Map<string, Promise<Buffer>>();
+
+/** One second of the synthetic voice pattern, encoded for the format (PCM family). */
+function pcmBlock(format: OutputFormatInfo): Promise<Buffer> {
+  let block = pcmBlocks.get(format.name);
+  if (!block) {
+    block = (async () => {
+      const chunks: Buffer[] = [];
+      const sink = {
+        write(chunk: Buffer) {
+          chunks.push(chunk);
+          return true;
+        },
+      } as unknown as NodeJS.WritableStream;
+      await writeSyntheticPcm(planSpeech("Emulated speech audio."), format.sampleRate, sink);
+      const pcm = Buffer.concat(chunks).subarray(0, format.sampleRate * 2);
+      const padded = Buffer.concat([pcm, Buffer.alloc(format.sampleRate * 2 - pcm.length)]);
+      return format.codec === "alaw" || format.codec === "mulaw" ? pcm16ToG711(padded, format.codec) : padded;
+    })();
+    pcmBlocks.set(format.name, block);
+  }
+  return block;
+}
+
+/**
+ * Self-contained MP3 frames of a tone (lame --nores: no bit reservoir, so frames can be repeated),
+ * or silent frames when lame is missing.
+ */
+function mp3Block(format: OutputFormatInfo): Promise<Buffer> {
+  let block = mp3Blocks.get(format.name);
+  if (!block) {
+    block = (async () => {
+      const layout = mp3FrameLayout(format.sampleRate, format.kbps ?? 48);
+      const tools = await detectAudioTools();
+      if (tools.lame) {
+        try {
+          const frames = await encodeToneFrames(format, layout.samplesPerFrame);
+          if (frames) return frames;
+        } catch {
+          // fall through to silence
+        }
+      }
+      return silentMp3Frame(layout);
+    })();
+    mp3Blocks.set(format.name, block);
+  }
+  return block;
+}
+
+async function encodeToneFrames(
+  format: OutputFormatInfo,
+  samplesPerFrame: number,
+): Promise<Buffer | undefined> {
+  const layout = mp3FrameLayout(format.sampleRate, format.kbps ?? 48);
+  const frameCount = 48;
+  const pcm = Buffer.alloc(frameCount * samplesPerFrame * 2);
+  for (let s = 0; s < frameCount * samplesPerFrame; s++) {
+    const t = s / format.sampleRate;
+    const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 2.5 * t);
+    pcm.writeInt16LE(Math.round(env * 8000 * Math.sin(2 * Math.PI * 140 * t)), s * 2);
+  }
+  const encoded = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const child = spawn(
+      "lame",
+      [
+        "--quiet",
+        "-r",
+        "-s",
+        String(format.sampleRate / 1000),
+        "--bitwidth",
+        "16",
+        "--signed",
+        "--little-endian",
+        "-m",
+        "m",
+        "--cbr",
+        "-b",
+        String(format.kbps ?? 48),
+        "--nores",
+        "-t",
+        "-",
+        "-",
+      ],
+      { stdio: ["pipe", "pipe", "ignore"] },
+    );
+    child.stdout.on("data", (d: Buffer) => chunks.push(d));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`lame ${code}`)),
+    );
+    child.stdin.end(pcm);
+  });
+  // Keep whole frames from the middle (past the encoder's start-up), all of the CBR frame size.
+  const start = 4 * layout.frameBytes;
+  const count = 32;
+  const frames = encoded.subarray(start, start + count * layout.frameBytes);
+  const scan = scanMp3(frames);
+  return scan.frames === count && frames[0] === 0xff ? Buffer.from(frames) : undefined;
+}
+
+export function fastAudio(format: OutputFormatInfo, plannedMs: number): FastAudio {
+  if (format.codec === "mp3") {
+    const layout = mp3FrameLayout(format.sampleRate, format.kbps ?? 48);
+    const frames = Math.max(1, Math.ceil((plannedMs * format.sampleRate) / 1000 / layout.samplesPerFrame));
+    const sizeInBytes = frames * layout.frameBytes;
+    return {
+      sizeInBytes,
+      durationMs: Math.round((frames * layout.samplesPerFrame * 1000) / format.sampleRate),
+      open: () => Readable.from(repeatBytes(() => mp3Block(format), sizeInBytes)),
+    };
+  }
+  const bytesPerSample = format.codec === "alaw" || format.codec === "mulaw" ? 1 : 2;
+  const samples = Math.max(1, Math.round((plannedMs * format.sampleRate) / 1000));
+  const dataBytes = samples * bytesPerSample;
+  const header =
+    format.container === "riff"
+      ? waveHeader({
+          sampleRate: format.sampleRate,
+          bitsPerSample: bytesPerSample * 8,
+          formatTag:
+            format.codec === "alaw"
+              ? WAVE_FORMAT_ALAW
+              : format.codec === "mulaw"
+                ? WAVE_FORMAT_MULAW
+                : WAVE_FORMAT_PCM,
+          dataBytes,
+        })
+      : Buffer.alloc(0);
+  return {
+    sizeInBytes: header.length + dataBytes,
+    durationMs: Math.round((samples * 1000) / format.sampleRate),
+    open: () =>
+      Readable.from(
+        (async function* () {
+          if (header.length > 0) yield header;
+          yield* repeatBytes(() => pcmBlock(format), dataBytes);
+        })(),
+      ),
+  };
+}
+
+async function* repeatBytes(block: () => Promise<Buffer>, total: number): AsyncGenerator<Buffer> {
+  const unit = await block();
+  // Batch small units (one MP3 frame) into ~64 KB writes.
+  const repeat = Math.max(1, Math.floor(65_536 / unit.length));
+  const batch = Buffer.concat(Array.from({ length: repeat }, () => unit));
+  let remaining = total;
+  while (remaining > 0) {
+    const n = Math.min(remaining, batch.length);
+    yield n === batch.length ? batch : batch.subarray(0, n);
+    remaining -= n;
+  }
+}
+
+/** Estimated audio length of a text (for choosing the fast path and planning). */
+export function estimateDurationMs(text: string): number {
+  return planSpeech(text).totalMs;
+}

@@ -1,0 +1,69 @@
+/**
+ * Limits and defaults of the Speech emulator, in one place (Azurite keeps its constants the same way).
+ * Values follow ../../../shared/docs/batch-synthesis-api.md; contested ones are settings.
+ */
+
+export const API_VERSION = "2024-04-01";
+export const DEFAULT_PORT = 7090;
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_KEY = "local-dev-key";
+
+/** Synthesis and Operation-Id rule (S5 `PathId`): 3–64 chars, starts and ends with a letter or digit. */
+export const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,62}[a-zA-Z0-9]$/;
+
+/** "allowed up to 10000 items" (S1, S3, S5). */
+export const DEFAULT_MAX_INPUTS = 10_000;
+/** 2 MB create payload (S1, S2, S3); the swagger's 500 KB is the contested alternative. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+/** Realtime SSML bodies are far smaller than batch payloads; this only guards the emulator. */
+export const MAX_REALTIME_BODY_BYTES = 1024 * 1024;
+
+/** "100 requests per 10 seconds per Speech resource" (S1, S3). */
+export const RATE_LIMIT_REQUESTS = 100;
+export const RATE_LIMIT_WINDOW_MS = 10_000;
+
+/** Default time-to-live echoed in `properties.timeToLiveInHours`: 744 per spec and C# DTO (docs say 168). */
+export const DEFAULT_TTL_HOURS = 744;
+export const MAX_TTL_HOURS = 744;
+
+/** List paging (S1, S5): maxpagesize defaults to and is capped at 100. */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Service-time model (before EMULATOR_TIME_SCALE divides it). About half of real jobs finish within
+ * 10–20 s and 95 % within 120 s (S1): a job starts after ~5 s and synthesizes 500 characters a second,
+ * so a 15,000-character chapter takes ~35 s.
+ */
+export const DEFAULT_START_LATENCY_MS = 5_000;
+export const DEFAULT_CHARS_PER_SECOND = 500;
+
+/** Result SAS lifetime: example URLs show ~12 h (UNCONFIRMED); scaled by EMULATOR_TIME_SCALE. */
+export const DEFAULT_RESULT_URL_TTL_SECONDS = 12 * 3600;
+
+/** Realtime endpoint truncates audio at 10 minutes (S11, S3). */
+export const REALTIME_MAX_AUDIO_MS = 10 * 60 * 1000;
+
+/**
+ * Speech model: ~150 words a minute. A word of n letters lasts n × 70 ms plus a 60 ms gap;
+ * sentence ends pause 300 ms, commas 150 ms. Average English prose lands at 140–155 words a minute.
+ */
+export const MS_PER_LETTER = 70;
+export const MIN_WORD_MS = 120;
+export const WORD_GAP_MS = 60;
+export const SENTENCE_PAUSE_MS = 300;
+export const CLAUSE_PAUSE_MS = 150;
+export const LEADING_SILENCE_MS = 50;
+export const TRAILING_SILENCE_MS = 100;
+export const PUNCTUATION_MARK_MS = 100;
+
+/** Above this much estimated audio in one job, "speech" mode switches to the fast path (frames repeated). */
+export const DEFAULT_FAST_AUDIO_THRESHOLD_MS = 2 * 3600 * 1000;
+
+/** Fault markers recognised inside input text (CONTRACT §6). */
+export const MARKER_FAIL_INPUT = "[[emulator:fail-input]]";
+export const MARKER_FAIL_ALWAYS = "[[emulator:fail-always]]";
+export const MARKER_FAIL_JOB = "[[emulator:fail-job]]";
+
+/** Request id header the service returns (the C# sample logs it). */
+export const REQUEST_ID_HEADER = "apim-request-id";

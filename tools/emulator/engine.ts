@@ -1,0 +1,374 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storage-blob";
+import { findOutputFormat, type OutputFormatInfo } from "../../src/speech/formats.js";
+import { estimateDurationMs, fastAudio, renderToFile, type SpeechSegment } from "./audio/render.js";
+import type { ResolvedConfig } from "./config.js";
+import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
+import { resultFiles, writeManifest, zipResults } from "./results.js";
+import type { EmulatorStore } from "./store/store.js";
+import {
+  billableCharacters,
+  markers,
+  parseSsml,
+  plainTextToSpeakable,
+  planSpeech,
+  type SpeakableText,
+  sentenceBoundaries,
+  wordBoundaries,
+} from "./text.js";
+
+/** Limits concurrent audio production (real CPU), independent of the simulated timeline. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/**
+ * Job lifecycle. The simulated timeline (NotStarted → Running → terminal) is fixed at creation from the
+ * start latency and the characters to synthesize, in absolute clock time, so it survives restarts and
+ * follows an injected clock. Audio is produced in the background meanwhile; a job only reaches its
+ * terminal status when both its timeline has elapsed and its results exist.
+ */
+export class SynthesisEngine {
+  private readonly workers: Semaphore;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly store: EmulatorStore,
+    private readonly config: ResolvedConfig,
+  ) {
+    this.workers = new Semaphore(config.workers);
+  }
+
+  /** Scales a service duration to emulator time. */
+  scaled(ms: number): number {
+    return ms / this.config.timeScale;
+  }
+
+  /** Timeline of a new job, honouring the optional one-by-one queue (jobConcurrency). */
+  plan(createdAt: number, billable: number): { startAt: number; finishAt: number } {
+    let startAt = createdAt + this.scaled(this.config.startLatencyMs);
+    const processing = this.scaled((billable / this.config.charsPerSecond) * 1000);
+    const limit = this.config.jobConcurrency;
+    if (limit > 0) {
+      const busyUntil = this.store
+        .listJobs()
+        .map((j) => j.finishAt)
+        .filter((t) => t > startAt)
+        .sort((a, b) => a - b);
+      // Wait for slots: while `limit` or more jobs still run at startAt, start when the earliest ends.
+      while (busyUntil.filter((t) => t > startAt).length >= limit) {
+        startAt = busyUntil.find((t) => t > startAt) ?? startAt;
+      }
+    }
+    return { startAt, finishAt: startAt + processing };
+  }
+
+  /** Brings a job's status up to the clock; persists when it changed. */
+  refresh(job: JobRecord): JobRecord {
+    const now = this.config.clock.now();
+    let status = job.status;
+    let lastActionAt = job.lastActionAt;
+    if (status === "NotStarted" && now >= job.startAt) {
+      status = "Running";
+      lastActionAt = job.startAt;
+    }
+    if (status === "Running" && now >= job.finishAt && job.outcome) {
+      status = job.outcome.error && job.outcome.succeededAudioCount === 0 ? "Failed" : "Succeeded";
+      lastActionAt = Math.max(job.finishAt, job.producedAt ?? job.finishAt);
+    }
+    if (status !== job.status) {
+      const updated = { ...job, status, lastActionAt };
+      void this.store.putJob(updated);
+      return updated;
+    }
+    return job;
+  }
+
+  /** Starts (or resumes after a restart) production of every job without results. */
+  resumeAll(): void {
+    for (const job of this.store.listJobs()) if (!job.outcome) this.start(job);
+  }
+
+  start(job: JobRecord): void {
+    if (this.inFlight.has(job.id) || this.stopped) return;
+    const work = this.workers
+      .run(() => this.produce(job))
+      .catch(async (error: unknown) => {
+        // An emulator bug must not leave the job Running forever: fail it visibly.
+        const current = this.store.getJob(job.id);
+        if (current && current.requestHash === job.requestHash && !this.stopped) {
+          const message = error instanceof Error ? error.message : String(error);
+          await this.store.putJob({
+            ...current,
+            producedAt: this.config.clock.now(),
+            outcome: {
+              sizeInBytes: 0,
+              durationInMilliseconds: 0,
+              succeededAudioCount: 0,
+              failedAudioCount: current.request.inputs.length,
+              billedCharacters: 0,
+              hasResults: false,
+              error: { code: "InternalServerError", message: `Synthesis failed: ${message}` },
+            },
+          });
+        }
+      })
+      .finally(() => this.inFlight.delete(job.id));
+    this.inFlight.set(job.id, work);
+  }
+
+  /** True while the job still exists as this request (deleted or replaced jobs stop producing). */
+  private alive(job: JobRecord): boolean {
+    const current = this.store.getJob(job.id);
+    return (
+      !this.stopped &&
+      current !== undefined &&
+      current.requestHash === job.requestHash &&
+      current.createdAt === job.createdAt
+    );
+  }
+
+  private async produce(job: JobRecord): Promise<void> {
+    const request = job.request;
+    const format = findOutputFormat(request.properties.outputFormat) as OutputFormatInfo;
+    const dir = this.store.resultsDir(job.id);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    let outcome: JobOutcome;
+    if (request.inputs.some(markers.failsJob)) {
+      outcome = {
+        sizeInBytes: 0,
+        durationInMilliseconds: 0,
+        succeededAudioCount: 0,
+        failedAudioCount: request.inputs.length,
+        billedCharacters: 0,
+        hasResults: false,
+        error: {
+          code: "InternalServerError",
+          message: "The synthesis job failed (emulator fault [[emulator:fail-job]]).",
+        },
+      };
+    } else {
+      const manifest = await this.renderUnits(job, format, dir);
+      if (!manifest) return;
+      await writeManifest(dir, manifest);
+      const succeeded = manifest.units.filter((u) => u.status === "Succeeded");
+      const allFailed = succeeded.length === 0;
+      const failedInputs = request.properties.concatenateResult
+        ? allFailed
+          ? request.inputs.length
+          : 0
+        : manifest.units.length - succeeded.length;
+      outcome = {
+        sizeInBytes: succeeded.reduce((sum, u) => sum + u.sizeInBytes, 0),
+        durationInMilliseconds: succeeded.reduce((sum, u) => sum + u.durationInMilliseconds, 0),
+        succeededAudioCount: request.inputs.length - failedInputs,
+        failedAudioCount: failedInputs,
+        billedCharacters: succeeded.reduce((sum, u) => sum + u.billedCharacters, 0),
+        hasResults: true,
+        ...(allFailed
+          ? {
+              error: {
+                code: "SynthesisFailed",
+                message: "All inputs failed to synthesize. See summary.json.",
+              },
+            }
+          : {}),
+      };
+      if (request.properties.destinationContainerUrl && this.alive(job)) {
+        try {
+          await this.deliver(job, dir, manifest);
+        } catch (error) {
+          const detail = error instanceof Error ? error.message.split("\n")[0] : "unknown error";
+          outcome = {
+            ...outcome,
+            succeededAudioCount: 0,
+            failedAudioCount: request.inputs.length,
+            hasResults: false,
+            error: {
+              code: "InvalidDestination",
+              message: `The results could not be written to destinationContainerUrl: ${stripSecrets(detail ?? "")}`,
+            },
+          };
+        }
+      }
+    }
+    if (!this.alive(job)) return;
+    const current = this.store.getJob(job.id) as JobRecord;
+    await this.store.putJob({ ...current, outcome, producedAt: this.config.clock.now() });
+    this.store.updateUsage((usage) => {
+      usage.billableCharacters += outcome.billedCharacters;
+    });
+  }
+
+  private async renderUnits(
+    job: JobRecord,
+    format: OutputFormatInfo,
+    dir: string,
+  ): Promise<ResultsManifest | undefined> {
+    const request = job.request;
+    const groups: number[][] = request.properties.concatenateResult
+      ? [request.inputs.map((_, i) => i)]
+      : request.inputs.map((_, i) => [i]);
+    const estimatedMs = request.inputs.reduce((sum, content) => sum + estimateDurationMs(content), 0);
+    const mode =
+      this.config.audioMode === "fast" || estimatedMs > this.config.fastAudioThresholdMs
+        ? "fast"
+        : this.config.audioMode;
+    const units: UnitManifest[] = [];
+    for (const [g, group] of groups.entries()) {
+      if (!this.alive(job)) return undefined;
+      const number = g + 1;
+      const audioFileName = `${String(number).padStart(4, "0")}.${format.extension}`;
+      const contents = group.map((i) => request.inputs[i] as string);
+      const billed = contents.reduce((sum, c) => sum + billableCharacters(c, request.inputKind), 0);
+      const failure = this.inputFailure(contents, request.inputKind, request.synthesisConfig?.voice);
+      const base = {
+        number,
+        contents,
+        words: [],
+        sentences: [],
+        billedCharacters: 0,
+        sizeInBytes: 0,
+        durationInMilliseconds: 0,
+      };
+      if ("error" in failure) {
+        units.push({ ...base, status: "Failed", error: failure.error, engine: "none" });
+        continue;
+      }
+      const segments: SpeechSegment[] = failure.speakable.map((s) => ({
+        text: s.text,
+        language: s.language,
+      }));
+      if (mode === "fast") {
+        const plans = segments.map((s) => planSpeech(s.text));
+        let offset = 0;
+        const shifted = plans.map((p) => {
+          const moved = {
+            ...p,
+            tokens: p.tokens.map((t) => ({ ...t, offsetMs: t.offsetMs + offset })),
+            sentences: p.sentences.map((s) => ({ ...s, AudioOffset: s.AudioOffset + offset })),
+          };
+          offset += p.totalMs;
+          return moved;
+        });
+        const audio = fastAudio(format, offset);
+        units.push({
+          ...base,
+          status: "Succeeded",
+          audioFileName,
+          sizeInBytes: audio.sizeInBytes,
+          durationInMilliseconds: audio.durationMs,
+          audio: { kind: "fast", format: format.name, durationMs: offset },
+          words: shifted.flatMap(wordBoundaries),
+          sentences: shifted.flatMap(sentenceBoundaries),
+          billedCharacters: billed,
+          engine: "fast",
+        });
+        continue;
+      }
+      const rendered = await renderToFile(segments, format, mode, join(dir, audioFileName));
+      units.push({
+        ...base,
+        status: "Succeeded",
+        audioFileName,
+        sizeInBytes: rendered.sizeInBytes,
+        durationInMilliseconds: rendered.durationMs,
+        audio: { kind: "file", file: audioFileName },
+        words: rendered.plans.flatMap(wordBoundaries),
+        sentences: rendered.plans.flatMap(sentenceBoundaries),
+        billedCharacters: billed,
+        engine: rendered.engine,
+      });
+    }
+    const anySucceeded = units.some((u) => u.status === "Succeeded");
+    return {
+      jobId: job.id,
+      status: anySucceeded ? "Succeeded" : "Failed",
+      extension: format.extension,
+      wordBoundaryEnabled: request.properties.wordBoundaryEnabled,
+      sentenceBoundaryEnabled: request.properties.sentenceBoundaryEnabled,
+      units,
+    };
+  }
+
+  private inputFailure(
+    contents: string[],
+    inputKind: "PlainText" | "SSML",
+    voice: string | undefined,
+  ): { error: { code: string; message: string } } | { speakable: SpeakableText[] } {
+    const speakable: SpeakableText[] = [];
+    for (const content of contents) {
+      if (markers.failsInBatch(content)) {
+        return {
+          error: {
+            code: "SynthesisFailed",
+            message: "The input failed to synthesize (emulator fault marker).",
+          },
+        };
+      }
+      if (inputKind === "SSML") {
+        const parsed = parseSsml(content);
+        if (!parsed.ok) return { error: { code: "InvalidSsml", message: parsed.reason } };
+        speakable.push(parsed.value);
+      } else {
+        speakable.push(plainTextToSpeakable(content, voice));
+      }
+    }
+    return { speakable };
+  }
+
+  /** Writes the results into the caller's container: results.zip, or the files unpacked. */
+  private async deliver(job: JobRecord, dir: string, manifest: ResultsManifest): Promise<void> {
+    const props = job.request.properties;
+    const container = new ContainerClient(
+      props.destinationContainerUrl as string,
+      newPipeline(new AnonymousCredential(), { retryOptions: { maxTries: 3 } }),
+    );
+    const prefix = destinationPrefix(job);
+    if (props.decompressOutputFiles) {
+      for (const file of resultFiles(dir, manifest)) {
+        await container
+          .getBlockBlobClient(`${prefix}/${file.name}`)
+          .uploadStream(file.open(), 4 * 1024 * 1024, 2);
+      }
+    } else {
+      const zip = await zipResults(dir, manifest, new Date(job.createdAt));
+      await container
+        .getBlockBlobClient(`${prefix}/results.zip`)
+        .uploadStream(zip.stream, 4 * 1024 * 1024, 2, {
+          blobHTTPHeaders: { blobContentType: "application/zip" },
+        });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled(this.inFlight.values());
+  }
+}
+
+/** `{destinationPath}/{id}` or `{id}` (S5). */
+export function destinationPrefix(job: JobRecord): string {
+  const path = job.request.properties.destinationPath?.replace(/^\/+|\/+$/g, "");
+  return path ? `${path}/${job.id}` : job.id;
+}
+
+/** Removes query strings (SAS signatures) from any URL in a message. */
+export function stripSecrets(text: string): string {
+  return text.replace(/(https?:\/\/[^\s?"']+)\?[^\s"']*/g, "$1").replace(/sig=[^&\s"']+/g, "sig=REDACTED");
+}

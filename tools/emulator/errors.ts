@@ -1,0 +1,182 @@
+/**
+ * Errors rendered in the service's wire format: `{"error":{"code","message"}}` plus `x-ms-error-code`
+ * (S5 `ErrorResponse`). One factory method per service error, like Azurite's StorageErrorFactory.
+ */
+
+/** Top-level codes of the S5 `ErrorCode` enum, plus `Conflict` (emulator choice, see docs/emulator.md). */
+export type SpeechErrorCode =
+  | "BadRequest"
+  | "BadArgument"
+  | "Unauthorized"
+  | "Forbidden"
+  | "NotFound"
+  | "Conflict"
+  | "UnsupportedMediaType"
+  | "TooManyRequests"
+  | "InternalServerError"
+  | "ServiceUnavailable";
+
+export class SpeechError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: SpeechErrorCode | string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly innerCode?: string,
+  ) {
+    super(message);
+    this.name = "SpeechError";
+  }
+
+  toBody(): { error: { code: string; message: string; innererror?: { code: string } } } {
+    const body: { error: { code: string; message: string; innererror?: { code: string } } } = {
+      error: { code: this.code, message: this.message },
+    };
+    if (this.innerCode) body.error.innererror = { code: this.innerCode };
+    return body;
+  }
+}
+
+export const ErrorFactory = {
+  missingApiVersion(): SpeechError {
+    return new SpeechError(
+      400,
+      "BadRequest",
+      "The api-version query parameter is required.",
+      {},
+      "MissingApiVersion",
+    );
+  },
+  unsupportedApiVersion(version: string): SpeechError {
+    return new SpeechError(
+      400,
+      "BadRequest",
+      `The api-version '${version}' is not supported. The supported version is '2024-04-01'.`,
+      {},
+      "UnsupportedApiVersion",
+    );
+  },
+  unauthorized(): SpeechError {
+    // Same wording as the Cognitive Services gateway.
+    return new SpeechError(
+      401,
+      "Unauthorized",
+      "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
+    );
+  },
+  tooManyRequests(retryAfterSeconds: number): SpeechError {
+    return new SpeechError(
+      429,
+      "TooManyRequests",
+      "There are too many recent requests. Each client application can submit up to 100 requests per 10 seconds for each Speech resource.",
+      { "retry-after": String(retryAfterSeconds) },
+    );
+  },
+  notFound(what: string): SpeechError {
+    return new SpeechError(404, "NotFound", `The specified entity can't be found: ${what}.`);
+  },
+  routeNotFound(): SpeechError {
+    return new SpeechError(404, "NotFound", "Resource not found.");
+  },
+  methodNotAllowed(method: string): SpeechError {
+    return new SpeechError(405, "BadRequest", `The method '${method}' is not allowed on this resource.`);
+  },
+  invalidId(kind: "synthesis" | "operation", value: string): SpeechError {
+    return new SpeechError(
+      400,
+      "BadRequest",
+      `The ${kind} id '${value}' is invalid. It must be 3-64 characters long, contain only letters, digits, '-', '_' or '.', and start and end with a letter or digit.`,
+      {},
+      "InvalidId",
+    );
+  },
+  inputsRequired(): SpeechError {
+    return new SpeechError(400, "BadRequest", "The inputs is required.");
+  },
+  badRequest(message: string, innerCode?: string): SpeechError {
+    return new SpeechError(400, "BadRequest", message, {}, innerCode);
+  },
+  badArgument(message: string, innerCode?: string): SpeechError {
+    return new SpeechError(400, "BadArgument", message, {}, innerCode);
+  },
+  malformedJson(): SpeechError {
+    return new SpeechError(400, "BadRequest", "The request body is not valid JSON.", {}, "InvalidJson");
+  },
+  payloadTooLarge(limit: number): SpeechError {
+    // Azure answers an oversized create with a 400 (limits are listed among the 400 causes).
+    return new SpeechError(
+      400,
+      "BadRequest",
+      `The request payload exceeds the maximum allowed size of ${limit} bytes.`,
+      {},
+      "PayloadTooLarge",
+    );
+  },
+  tooManyInputs(limit: number): SpeechError {
+    return new SpeechError(
+      400,
+      "BadRequest",
+      `The number of inputs exceeds the limit of ${limit}.`,
+      {},
+      "TooManyInputs",
+    );
+  },
+  unsupportedOutputFormat(format: string): SpeechError {
+    return new SpeechError(
+      400,
+      "BadRequest",
+      `The output format '${format}' is not supported.`,
+      {},
+      "InvalidOutputFormat",
+    );
+  },
+  idConflict(id: string, status: number): SpeechError {
+    return new SpeechError(
+      status,
+      status === 409 ? "Conflict" : "BadRequest",
+      `A batch synthesis with id '${id}' already exists and the request is not identical to the prior request.`,
+      {},
+      "SynthesisIdConflict",
+    );
+  },
+  operationConflict(operationId: string): SpeechError {
+    return new SpeechError(
+      400,
+      "BadRequest",
+      `The Operation-Id '${operationId}' matches an existing operation and the request is not identical to the prior request.`,
+      {},
+      "OperationIdConflict",
+    );
+  },
+  unsupportedMediaType(contentType: string): SpeechError {
+    return new SpeechError(
+      415,
+      "UnsupportedMediaType",
+      `The content type '${contentType}' is not supported.`,
+    );
+  },
+  injected(status: number, retryAfterSeconds?: number): SpeechError {
+    const headers: Record<string, string> = {};
+    if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
+    if (status === 429) {
+      const e = ErrorFactory.tooManyRequests(retryAfterSeconds ?? 1);
+      return new SpeechError(429, e.code, e.message, { "retry-after": String(retryAfterSeconds ?? 1) });
+    }
+    const code: SpeechErrorCode =
+      status === 503
+        ? "ServiceUnavailable"
+        : status >= 500
+          ? "InternalServerError"
+          : status === 404
+            ? "NotFound"
+            : "BadRequest";
+    return new SpeechError(status, code, `Injected fault (HTTP ${status}).`, headers, "EmulatorFault");
+  },
+  internal(): SpeechError {
+    return new SpeechError(
+      500,
+      "InternalServerError",
+      "An unexpected error occurred in the Speech emulator.",
+    );
+  },
+};

@@ -1,0 +1,59 @@
+import type { EmulatorServices } from "../context.js";
+import { destinationPrefix } from "../engine.js";
+import { formatTimestamp } from "../http.js";
+import type { JobRecord } from "../model.js";
+import { signedResultUrl } from "./resultUrls.js";
+
+/** A job as the service renders it (S1 and S5 examples: field order, echoed properties, outputs). */
+export function renderJob(
+  services: EmulatorServices,
+  baseUrl: string,
+  job: JobRecord,
+): Record<string, unknown> {
+  const request = job.request;
+  const props = request.properties;
+  const properties: Record<string, unknown> = {
+    timeToLiveInHours: props.timeToLiveInHours,
+    outputFormat: props.outputFormat,
+    concatenateResult: props.concatenateResult,
+    decompressOutputFiles: props.decompressOutputFiles,
+    wordBoundaryEnabled: props.wordBoundaryEnabled,
+    sentenceBoundaryEnabled: props.sentenceBoundaryEnabled,
+  };
+  // Echo the container without its SAS token: signatures never leave in a response.
+  if (props.destinationContainerUrl)
+    properties.destinationContainerUrl = props.destinationContainerUrl.split("?")[0];
+  if (props.destinationPath !== undefined) properties.destinationPath = props.destinationPath;
+  const terminal = job.status === "Succeeded" || job.status === "Failed";
+  const outcome = job.outcome;
+  if (terminal && outcome) {
+    properties.sizeInBytes = outcome.sizeInBytes;
+    properties.succeededAudioCount = outcome.succeededAudioCount;
+    properties.failedAudioCount = outcome.failedAudioCount;
+    properties.durationInMilliseconds = outcome.durationInMilliseconds;
+    properties.billingDetails = { neuralCharacters: outcome.billedCharacters };
+    if (outcome.error) properties.error = outcome.error;
+  }
+  const view: Record<string, unknown> = {
+    id: job.id,
+    status: job.status,
+    createdDateTime: formatTimestamp(job.createdAt),
+    lastActionDateTime: formatTimestamp(job.lastActionAt),
+    inputKind: request.inputKind,
+  };
+  if (request.synthesisConfig) view.synthesisConfig = request.synthesisConfig;
+  view.customVoices = request.customVoices;
+  if (request.description !== undefined) view.description = request.description;
+  view.properties = properties;
+  if (terminal && outcome?.hasResults) {
+    if (props.destinationContainerUrl) {
+      const prefix = destinationPrefix(job);
+      view.outputs = props.decompressOutputFiles
+        ? { result: prefix, summary: `${prefix}/summary.json` }
+        : { result: `${prefix}/results.zip` };
+    } else {
+      view.outputs = { result: signedResultUrl(services, baseUrl, job.id) };
+    }
+  }
+  return view;
+}

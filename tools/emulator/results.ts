@@ -1,0 +1,139 @@
+import { createReadStream } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import yazl from "yazl";
+import { findOutputFormat } from "../../src/speech/formats.js";
+import { fastAudio } from "./audio/render.js";
+import type { ResultsManifest, UnitManifest } from "./model.js";
+
+export const MANIFEST_FILE = "manifest.json";
+
+export async function writeManifest(dir: string, manifest: ResultsManifest): Promise<void> {
+  await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
+}
+
+export async function readManifest(dir: string): Promise<ResultsManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, MANIFEST_FILE), "utf8")) as ResultsManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+const pad = (n: number) => String(n).padStart(4, "0");
+
+export function wordFileName(unit: UnitManifest): string {
+  return `${pad(unit.number)}.word.json`;
+}
+export function sentenceFileName(unit: UnitManifest): string {
+  return `${pad(unit.number)}.sentence.json`;
+}
+export function debugFileName(unit: UnitManifest): string {
+  return `${pad(unit.number)}.debug.json`;
+}
+
+/** summary.json as the service writes it (S1): sizes and durations are strings. */
+export function summaryJson(manifest: ResultsManifest): Buffer {
+  const results = manifest.units.map((unit) => {
+    if (unit.status === "Failed") {
+      return { contents: unit.contents, status: "Failed", error: unit.error };
+    }
+    const entry: Record<string, unknown> = {
+      contents: unit.contents,
+      status: "Succeeded",
+      audioFileName: unit.audioFileName,
+    };
+    if (manifest.wordBoundaryEnabled) entry.wordBoundaryFileName = wordFileName(unit);
+    if (manifest.sentenceBoundaryEnabled && unit.sentences.length > 0)
+      entry.sentenceBoundaryFileName = sentenceFileName(unit);
+    entry.properties = {
+      sizeInBytes: String(unit.sizeInBytes),
+      durationInMilliseconds: String(unit.durationInMilliseconds),
+    };
+    return entry;
+  });
+  return Buffer.from(JSON.stringify({ jobID: manifest.jobId, status: manifest.status, results }, null, 2));
+}
+
+function debugJson(manifest: ResultsManifest, unit: UnitManifest): Buffer {
+  return Buffer.from(
+    JSON.stringify(
+      {
+        resultId: `${manifest.jobId}-${pad(unit.number)}`,
+        status: unit.status,
+        engine: `speech-emulator (${unit.engine})`,
+        billedCharacters: unit.billedCharacters,
+        durationInMilliseconds: unit.durationInMilliseconds,
+        error: unit.error,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+export interface ResultFile {
+  name: string;
+  size: number;
+  open(): Readable;
+}
+
+/** The files of a job's results, in zip order: per unit audio, debug, word, sentence; then summary.json. */
+export function resultFiles(dir: string, manifest: ResultsManifest): ResultFile[] {
+  const files: ResultFile[] = [];
+  const buffer = (name: string, data: Buffer): ResultFile => ({
+    name,
+    size: data.length,
+    open: () => Readable.from([data]),
+  });
+  for (const unit of manifest.units) {
+    if (unit.status === "Succeeded" && unit.audio && unit.audioFileName) {
+      const audio = unit.audio;
+      if (audio.kind === "file") {
+        files.push({
+          name: unit.audioFileName,
+          size: unit.sizeInBytes,
+          open: () => createReadStream(join(dir, audio.file)),
+        });
+      } else {
+        const format = findOutputFormat(audio.format);
+        if (!format) throw new Error(`unknown format ${audio.format}`);
+        const fast = fastAudio(format, audio.durationMs);
+        files.push({ name: unit.audioFileName, size: fast.sizeInBytes, open: () => fast.open() });
+      }
+    }
+    files.push(buffer(debugFileName(unit), debugJson(manifest, unit)));
+    if (unit.status === "Succeeded" && manifest.wordBoundaryEnabled) {
+      files.push(buffer(wordFileName(unit), Buffer.from(JSON.stringify(unit.words))));
+    }
+    if (unit.status === "Succeeded" && manifest.sentenceBoundaryEnabled && unit.sentences.length > 0) {
+      files.push(buffer(sentenceFileName(unit), Buffer.from(JSON.stringify(unit.sentences))));
+    }
+  }
+  files.push(buffer("summary.json", summaryJson(manifest)));
+  return files;
+}
+
+/**
+ * Streams results.zip (entries stored, not deflated: audio does not compress, and stored entries give
+ * the exact size up front for Content-Length). Audio is read from disk or generated while zipping.
+ */
+export function zipResults(
+  dir: string,
+  manifest: ResultsManifest,
+  mtime: Date,
+): Promise<{ stream: Readable; size: number }> {
+  const zip = new yazl.ZipFile();
+  for (const file of resultFiles(dir, manifest)) {
+    zip.addReadStreamLazy(file.name, { size: file.size, compress: false, mtime }, (cb) =>
+      cb(null, file.open()),
+    );
+  }
+  return new Promise((resolve) => {
+    // yazl passes the final size once every entry's size is known (the typings omit the argument).
+    const onSize = ((size: number) =>
+      resolve({ stream: zip.outputStream as unknown as Readable, size })) as () => void;
+    zip.end(undefined, onSize);
+  });
+}

@@ -1,0 +1,192 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { API_VERSION, MAX_REALTIME_BODY_BYTES, REQUEST_ID_HEADER } from "./constants.js";
+import type { EmulatorServices, RequestContext } from "./context.js";
+import { ErrorFactory } from "./errors.js";
+import {
+  createSynthesis,
+  deleteSynthesis,
+  getOperation,
+  getSynthesis,
+  listSyntheses,
+} from "./handlers/batchSyntheses.js";
+import { addFault, clearFaults, getUsage, health, listFaults } from "./handlers/emulatorAdmin.js";
+import { synthesizeRealtime } from "./handlers/realtime.js";
+import { downloadResults } from "./handlers/results.js";
+import { sendError } from "./http.js";
+import { authenticate } from "./middleware/auth.js";
+import { readBody } from "./middleware/body.js";
+
+type Handler = (ctx: RequestContext, services: EmulatorServices) => Promise<void>;
+
+/** What the middleware chain does for a route. */
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+  /** "speech": key auth + rate limit + faults; "admin": key auth only; "sas": signed URL; "open": nothing. */
+  kind: "speech" | "admin" | "sas" | "open";
+  apiVersion: boolean;
+  /** Body limit in bytes when the route reads a body. */
+  body?: (services: EmulatorServices) => number;
+}
+
+const ID = "([^/]+)";
+const ROUTES: Route[] = [
+  {
+    method: "GET",
+    pattern: /^\/texttospeech\/batchsyntheses\/?$/,
+    handler: listSyntheses,
+    kind: "speech",
+    apiVersion: true,
+  },
+  {
+    method: "PUT",
+    pattern: new RegExp(`^/texttospeech/batchsyntheses/${ID}$`),
+    handler: createSynthesis,
+    kind: "speech",
+    apiVersion: true,
+    body: (s) => s.config.maxPayloadBytes,
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/texttospeech/batchsyntheses/${ID}$`),
+    handler: getSynthesis,
+    kind: "speech",
+    apiVersion: true,
+  },
+  {
+    method: "DELETE",
+    pattern: new RegExp(`^/texttospeech/batchsyntheses/${ID}$`),
+    handler: deleteSynthesis,
+    kind: "speech",
+    apiVersion: true,
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/texttospeech/operations/${ID}$`),
+    handler: getOperation,
+    kind: "speech",
+    apiVersion: true,
+  },
+  {
+    method: "POST",
+    pattern: /^\/cognitiveservices\/v1\/?$/,
+    handler: synthesizeRealtime,
+    kind: "speech",
+    apiVersion: false,
+    body: () => MAX_REALTIME_BODY_BYTES,
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/batchsynthesis-output/[^/]+/${ID}/results\\.zip$`),
+    handler: downloadResults,
+    kind: "sas",
+    apiVersion: false,
+  },
+  {
+    method: "HEAD",
+    pattern: new RegExp(`^/batchsynthesis-output/[^/]+/${ID}/results\\.zip$`),
+    handler: downloadResults,
+    kind: "sas",
+    apiVersion: false,
+  },
+  { method: "GET", pattern: /^\/emulator\/usage$/, handler: getUsage, kind: "admin", apiVersion: false },
+  { method: "GET", pattern: /^\/emulator\/faults$/, handler: listFaults, kind: "admin", apiVersion: false },
+  {
+    method: "POST",
+    pattern: /^\/emulator\/faults$/,
+    handler: addFault,
+    kind: "admin",
+    apiVersion: false,
+    body: () => 64 * 1024,
+  },
+  {
+    method: "DELETE",
+    pattern: /^\/emulator\/faults$/,
+    handler: clearFaults,
+    kind: "admin",
+    apiVersion: false,
+  },
+  { method: "GET", pattern: /^\/emulator\/health$/, handler: health, kind: "open", apiVersion: false },
+];
+
+const PARAM_NAMES: Record<string, string> = { "/texttospeech/operations/": "operationId" };
+
+function dispatch(method: string, path: string): { route: Route; params: Record<string, string> } {
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    pathMatched = true;
+    if (route.method !== method) continue;
+    const name = Object.entries(PARAM_NAMES).find(([prefix]) => path.startsWith(prefix))?.[1] ?? "id";
+    const params: Record<string, string> = {};
+    if (match[1] !== undefined) params[name] = decodeURIComponent(match[1]);
+    return { route, params };
+  }
+  throw pathMatched ? ErrorFactory.methodNotAllowed(method) : ErrorFactory.routeNotFound();
+}
+
+/**
+ * The request listener. Middleware runs in a fixed order (Azurite's QueueRequestListenerFactory):
+ * context → dispatch → authentication → rate limit → faults → api-version → body → handler → error.
+ */
+export function createRequestListener(services: EmulatorServices) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // 1. context
+    const requestId = randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    res.setHeader("x-requestid", requestId);
+    const host = req.headers.host ?? `${services.config.host}:${services.config.port}`;
+    const baseUrl = services.config.publicUrl?.replace(/\/+$/, "") ?? `http://${host}`;
+    const url = new URL(req.url ?? "/", "http://emulator.local");
+    const ctx: RequestContext = { req, res, requestId, url, baseUrl, params: {} };
+    try {
+      // 2. dispatch
+      const { route, params } = dispatch(req.method ?? "GET", url.pathname);
+      ctx.params = params;
+      // 3. authentication
+      if (route.kind === "speech" || route.kind === "admin")
+        ctx.caller = authenticate(req, services.config.key);
+      if (route.kind === "speech") {
+        // 4. rate limit
+        try {
+          services.rateLimiter.check(ctx.caller as string);
+        } catch (error) {
+          services.store.updateUsage((u) => {
+            u.requests.throttled += 1;
+          });
+          throw error;
+        }
+        // 5. faults
+        const fault = services.faults.take(req.method ?? "GET", url.pathname);
+        if (fault) {
+          if (fault.status === 429) {
+            services.store.updateUsage((u) => {
+              u.requests.throttled += 1;
+            });
+          }
+          throw fault;
+        }
+      }
+      // 6. api-version
+      if (route.apiVersion) {
+        const version = url.searchParams.get("api-version");
+        if (!version) throw ErrorFactory.missingApiVersion();
+        if (version !== API_VERSION) throw ErrorFactory.unsupportedApiVersion(version);
+      }
+      // 7. body
+      if (route.body) {
+        const limit = route.body(services);
+        ctx.body = await readBody(req, limit, () => ErrorFactory.payloadTooLarge(limit));
+      }
+      // 8. handler
+      await route.handler(ctx, services);
+    } catch (error) {
+      // 9. error
+      if (!req.complete) req.resume();
+      sendError(res, error);
+    }
+  };
+}

@@ -1,0 +1,112 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { emptyUsage, type JobRecord, type Usage, usageSchema } from "../model.js";
+import type { EmulatorStore } from "./store.js";
+
+const USAGE_FLUSH_MS = 100;
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
+
+/**
+ * State under a directory: `jobs/<id>.json`, `usage.json`, `results/<id>/`. Reads are served from memory;
+ * every job change is written through, the usage bill shortly after each change and on close.
+ */
+export class FileStore implements EmulatorStore {
+  private readonly jobs = new Map<string, JobRecord>();
+  private bill: Usage = emptyUsage();
+  private usageTimer: NodeJS.Timeout | undefined;
+  private usageWrite: Promise<void> = Promise.resolve();
+  private readonly jobWrites = new Map<string, Promise<void>>();
+
+  constructor(private readonly root: string) {}
+
+  private get jobsDir(): string {
+    return join(this.root, "jobs");
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.jobsDir, { recursive: true });
+    await mkdir(join(this.root, "results"), { recursive: true });
+    for (const name of await readdir(this.jobsDir)) {
+      if (!name.endsWith(".json")) continue;
+      try {
+        const job = JSON.parse(await readFile(join(this.jobsDir, name), "utf8")) as JobRecord;
+        this.jobs.set(job.id, job);
+      } catch {
+        // A torn write from a crash: ignore that job rather than refuse to start.
+      }
+    }
+    try {
+      this.bill = usageSchema.parse(JSON.parse(await readFile(join(this.root, "usage.json"), "utf8")));
+    } catch {
+      this.bill = emptyUsage();
+    }
+  }
+
+  getJob(id: string): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
+
+  listJobs(): JobRecord[] {
+    return [...this.jobs.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Writes of one job are serialised so an older snapshot never lands after a newer one. */
+  private chain(id: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.jobWrites.get(id) ?? Promise.resolve()).then(write, write);
+    this.jobWrites.set(id, next);
+    return next;
+  }
+
+  async putJob(job: JobRecord): Promise<void> {
+    this.jobs.set(job.id, job);
+    const text = JSON.stringify(job);
+    await this.chain(job.id, () => writeAtomically(join(this.jobsDir, `${job.id}.json`), text));
+  }
+
+  async deleteJob(id: string): Promise<void> {
+    this.jobs.delete(id);
+    await this.chain(id, () => rm(join(this.jobsDir, `${id}.json`), { force: true }));
+    await rm(this.resultsDir(id), { recursive: true, force: true });
+  }
+
+  findJobByOperation(operationId: string): JobRecord | undefined {
+    for (const job of this.jobs.values()) if (job.operationId === operationId) return job;
+    return undefined;
+  }
+
+  usage(): Usage {
+    return structuredClone(this.bill);
+  }
+
+  updateUsage(change: (usage: Usage) => void): void {
+    change(this.bill);
+    this.usageTimer ??= setTimeout(() => {
+      this.usageTimer = undefined;
+      void this.flushUsage();
+    }, USAGE_FLUSH_MS);
+  }
+
+  private flushUsage(): Promise<void> {
+    const text = JSON.stringify(this.bill);
+    this.usageWrite = this.usageWrite
+      .then(() => writeAtomically(join(this.root, "usage.json"), text))
+      .catch(() => {});
+    return this.usageWrite;
+  }
+
+  resultsDir(id: string): string {
+    return join(this.root, "results", id);
+  }
+
+  async close(): Promise<void> {
+    if (this.usageTimer) clearTimeout(this.usageTimer);
+    this.usageTimer = undefined;
+    await this.flushUsage();
+    await Promise.all(this.jobWrites.values());
+  }
+}

@@ -1,0 +1,23 @@
+import type { JobRecord, Usage } from "../model.js";
+
+/**
+ * Persistence of the emulator (jobs, the usage bill, result files). Handlers and the engine depend on
+ * this interface only; {@link MemoryStore} and {@link FileStore} implement it (Azurite's metadata store).
+ */
+export interface EmulatorStore {
+  /** Loads persisted state (no-op for memory). */
+  open(): Promise<void>;
+  getJob(id: string): JobRecord | undefined;
+  /** Jobs in creation order. */
+  listJobs(): JobRecord[];
+  putJob(job: JobRecord): Promise<void>;
+  deleteJob(id: string): Promise<void>;
+  findJobByOperation(operationId: string): JobRecord | undefined;
+  usage(): Usage;
+  /** Applies a change to the usage bill and persists it (debounced). */
+  updateUsage(change: (usage: Usage) => void): void;
+  /** Directory holding one job's result files (created on demand by the caller). */
+  resultsDir(id: string): string;
+  /** Flushes pending writes. */
+  close(): Promise<void>;
+}
