@@ -28,7 +28,7 @@ import {
   type SynthesisOperation,
   toBatchSynthesis,
 } from "./models.js";
-import { createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
+import { allowsInsecureConnection, createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
 import { makeResultsTempDir, openResultsZip, removeTempDir, type SynthesisResults } from "./results.js";
 
 export const DEFAULT_API_VERSION = "2024-04-01";
@@ -102,6 +102,16 @@ function echoedDifferences(existing: BatchSynthesis, request: BatchSynthesisRequ
   return differences;
 }
 
+/** A create refused because the id exists (409, or a 400 that says so; the service's answer is undocumented). */
+function isIdConflict(error: SpeechServiceError): boolean {
+  if (error.statusCode === 409) return true;
+  return (
+    error.statusCode === 400 &&
+    (/conflict/i.test(`${error.code ?? ""} ${error.innerErrorCode ?? ""}`) ||
+      /already exists|not identical/i.test(error.message))
+  );
+}
+
 /** Result URL failures that mean "the SAS expired or the blob moved": fetch a fresh URL and try again. */
 function isExpiredResultUrl(status: number, errorCode: string | undefined): boolean {
   return status === 403 || status === 404 || status === 409 || errorCode === "AuthenticationFailed";
@@ -132,12 +142,14 @@ export class BatchSynthesisClient {
   private readonly downloadPipeline: Pipeline;
   private readonly httpClient: HttpClient;
   private readonly secrets: string[];
+  private readonly options: BatchSynthesisClientOptions;
 
   constructor(
     endpoint: string,
     credential: KeyCredential | TokenCredential,
     options: BatchSynthesisClientOptions = {},
   ) {
+    this.options = options;
     const url = new URL(endpoint);
     this.endpoint = url.origin + url.pathname.replace(/\/+$/, "");
     this.apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
@@ -165,6 +177,7 @@ export class BatchSynthesisClient {
       url,
       method,
       headers,
+      allowInsecureConnection: allowsInsecureConnection(url, this.options),
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     });
@@ -198,11 +211,8 @@ export class BatchSynthesisClient {
     request: BatchSynthesisRequest,
     options: OperationOptions = {},
   ): Promise<BatchSynthesis> {
+    // Only the id is checked here (it is part of the URL); body rules are the service's to enforce.
     assertValidSynthesisId(id);
-    if (!request.inputs?.length) throw new TypeError("A batch synthesis needs at least one input.");
-    if (request.inputKind.toLowerCase() === "plaintext" && !request.synthesisConfig?.voice) {
-      throw new TypeError("PlainText batch synthesis needs synthesisConfig.voice.");
-    }
     const fingerprint = requestFingerprint(request);
     const existing = await this.tryGetSynthesis(id, options);
     if (existing) return this.reattach(existing, request, fingerprint);
@@ -220,7 +230,7 @@ export class BatchSynthesisClient {
       return toBatchSynthesis(body, response.headers.get("operation-id"));
     } catch (error) {
       // Lost a race with another submit of the same id (or a retried PUT that had landed): look again.
-      if (isSpeechServiceError(error) && (error.statusCode === 409 || error.statusCode === 400)) {
+      if (isSpeechServiceError(error) && isIdConflict(error)) {
         const now = await this.tryGetSynthesis(id, options);
         if (now) return this.reattach(now, request, fingerprint);
       }
@@ -364,6 +374,7 @@ export class BatchSynthesisClient {
         const request = createPipelineRequest({
           url: resultUrl,
           method: "GET",
+          allowInsecureConnection: allowsInsecureConnection(resultUrl, this.options),
           streamResponseStatusCodes: new Set([200]),
           ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
         });

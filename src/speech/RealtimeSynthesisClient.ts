@@ -13,7 +13,7 @@ import { textToSsml, validateSsml } from "../text/ssml.js";
 import type { OperationOptions } from "./BatchSynthesisClient.js";
 import { createSpeechError } from "./errors.js";
 import { getOutputFormat } from "./formats.js";
-import { createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
+import { allowsInsecureConnection, createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
 
 export type RealtimeSynthesisClientOptions = SpeechClientOptions;
 
@@ -58,6 +58,7 @@ export class RealtimeSynthesisClient {
   private readonly pipeline: Pipeline;
   private readonly httpClient: HttpClient;
   private readonly secrets: string[];
+  private readonly allowInsecure: boolean;
 
   constructor(
     endpoint: string,
@@ -69,6 +70,7 @@ export class RealtimeSynthesisClient {
     this.pipeline = createSpeechPipeline(credential, options);
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
     this.secrets = "key" in credential && typeof credential.key === "string" ? [credential.key] : [];
+    this.allowInsecure = allowsInsecureConnection(this.endpoint, options);
   }
 
   /** One request: SSML in, the audio bytes of `outputFormat` out (at most 10 minutes; the service truncates). */
@@ -81,6 +83,7 @@ export class RealtimeSynthesisClient {
         "X-Microsoft-OutputFormat": outputFormat,
       }),
       body: ssml,
+      allowInsecureConnection: this.allowInsecure,
       streamResponseStatusCodes: new Set([200]),
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     });

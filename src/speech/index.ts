@@ -42,6 +42,7 @@ export {
 } from "./models.js";
 export {
   API_KEY_HEADER,
+  allowsInsecureConnection,
   COGNITIVE_SERVICES_SCOPE,
   createSpeechPipeline,
   type SpeechClientOptions,

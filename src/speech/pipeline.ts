@@ -41,6 +41,27 @@ export interface SpeechClientOptions {
   httpClient?: HttpClient;
   /** Extra policies, added per retry (after the retry policy). */
   additionalPolicies?: PipelinePolicy[];
+  /**
+   * Allow plain `http:` to hosts other than loopback (e.g. an emulator in another container). Loopback
+   * (`localhost`, 127.0.0.1, ::1) is always allowed; anything else needs https unless this is set.
+   */
+  allowInsecureConnection?: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/** Whether a request to `url` may go over plain http (credentials included). */
+export function allowsInsecureConnection(
+  url: string,
+  options: Pick<SpeechClientOptions, "allowInsecureConnection">,
+): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:") return false;
+  return (
+    options.allowInsecureConnection === true ||
+    LOOPBACK_HOSTS.has(parsed.hostname) ||
+    parsed.hostname.endsWith(".localhost")
+  );
 }
 
 const DEFAULT_RETRY: Required<SpeechRetryOptions> = {

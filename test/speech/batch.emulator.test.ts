@@ -1,0 +1,353 @@
+import { AzureKeyCredential } from "@azure/core-auth";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { measureDurationMs } from "../../src/audio/index.js";
+import {
+  type BatchSynthesis,
+  BatchSynthesisClient,
+  type BatchSynthesisRequest,
+  getOutputFormat,
+  isSpeechServiceError,
+  isTerminalStatus,
+  SpeechServiceError,
+  SynthesisConflictError,
+} from "../../src/speech/index.js";
+import { waitFor } from "../../tools/shared/waitFor.js";
+import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { uniqueName } from "../support/names.js";
+
+const VOICE = "en-US-AvaMultilingualNeural";
+const MP3 = "audio-24khz-96kbitrate-mono-mp3";
+
+/** Records when each attempt left the retry policy (the transport sees every retry). */
+function attemptRecorder(): {
+  policy: PipelinePolicy;
+  attempts: Array<{ at: number; url: string; status?: number }>;
+} {
+  const attempts: Array<{ at: number; url: string; status?: number }> = [];
+  return {
+    attempts,
+    policy: {
+      name: "attemptRecorder",
+      async sendRequest(request, next) {
+        const entry: { at: number; url: string; status?: number } = { at: Date.now(), url: request.url };
+        attempts.push(entry);
+        const response = await next(request);
+        entry.status = response.status;
+        return response;
+      },
+    },
+  };
+}
+
+function plainText(contents: string[], extra: Partial<BatchSynthesisRequest> = {}): BatchSynthesisRequest {
+  return {
+    inputKind: "PlainText",
+    synthesisConfig: { voice: VOICE },
+    inputs: contents.map((content) => ({ content })),
+    properties: { outputFormat: MP3, wordBoundaryEnabled: true },
+    ...extra,
+  };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+let emulator: TestEmulator;
+let client: BatchSynthesisClient;
+let recorder: ReturnType<typeof attemptRecorder>;
+/** Added to the emulator's clock to move its time forward (result URL expiry) without waiting. */
+let clockOffsetMs = 0;
+
+async function finished(id: string): Promise<BatchSynthesis> {
+  return waitFor(
+    async () => {
+      const job = await client.getSynthesis(id);
+      return isTerminalStatus(job.status) ? job : undefined;
+    },
+    { intervalMs: 100, description: `job ${id} to finish` },
+  );
+}
+
+beforeAll(async () => {
+  emulator = await startTestEmulator({ rateLimit: false, clock: { now: () => Date.now() + clockOffsetMs } });
+  recorder = attemptRecorder();
+  client = new BatchSynthesisClient(emulator.url, new AzureKeyCredential(emulator.key), {
+    retryOptions: { retryDelayInMs: 20, maxRetryDelayInMs: 200 },
+    additionalPolicies: [recorder.policy],
+  });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe("BatchSynthesisClient against the emulator", () => {
+  it("creates, polls, downloads and deletes a job (happy path)", async () => {
+    const id = uniqueName("happy");
+    const texts = [
+      "The rainbow has seven colors.",
+      'Tom & Jerry <3 "quotes" — café, 漢字.',
+      "A third, longer input. ".repeat(10),
+    ];
+    const created = await client.createSynthesis(id, plainText(texts));
+    expect(created.id).toBe(id);
+    expect(["NotStarted", "Running"]).toContain(created.status);
+    expect(created.operationId).toBeTruthy();
+
+    const job = await finished(id);
+    expect(job.status).toBe("Succeeded");
+    expect(job.properties.succeededAudioCount).toBe(3);
+    expect(job.properties.billingDetails?.totalCharacters).toBeGreaterThan(0);
+    expect(job.lastActionDateTime).toMatch(/Z$/);
+    expect(JSON.stringify(job)).not.toContain("sig=");
+
+    const operation = await client.getOperation(created.operationId ?? "");
+    expect(operation.status).toBe("Succeeded");
+
+    const results = await client.openResults(job);
+    try {
+      expect(results.summary).toMatchObject({ inputs: 3, succeeded: 3, failed: 0 });
+      const format = getOutputFormat(MP3);
+      for await (const entry of results.entries()) {
+        expect(entry.status).toBe("Succeeded");
+        expect(entry.audioFileName).toBe(`000${entry.index}.mp3`);
+        const audio = await readAll(await entry.openAudio());
+        expect(audio.length).toBe(entry.sizeInBytes);
+        const measured = measureDurationMs(audio, format);
+        expect(Math.abs(measured - (entry.durationInMilliseconds ?? 0))).toBeLessThanOrEqual(
+          0.2 * (entry.durationInMilliseconds ?? 0),
+        );
+        const words = await entry.readWordBoundaries();
+        expect(words?.length).toBeGreaterThan(0);
+        const last = words?.at(-1);
+        expect((last?.offsetMs ?? 0) + (last?.durationMs ?? 0)).toBeLessThanOrEqual(measured * 1.2);
+      }
+    } finally {
+      await results.close();
+    }
+
+    await client.deleteSynthesis(id);
+    await client.deleteSynthesis(id); // already gone: fine
+    const missing = await client.getSynthesis(id).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(SpeechServiceError);
+    expect(missing).toMatchObject({ statusCode: 404, code: "NotFound" });
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ["no inputs", { inputKind: "SSML" }, /^The inputs is required\.$/],
+    ["PlainText without a voice", { inputKind: "PlainText", inputs: [{ content: "x" }] }, /voice/],
+    [
+      "an unsupported output format",
+      {
+        inputKind: "PlainText",
+        synthesisConfig: { voice: VOICE },
+        inputs: [{ content: "x" }],
+        properties: { outputFormat: "mp3-please" },
+      },
+      /output format/i,
+    ],
+    ["a bad inputKind", { inputKind: "Markdown", inputs: [{ content: "x" }] }, /inputKind/],
+    [
+      "an unmapped custom voice id",
+      {
+        inputKind: "PlainText",
+        synthesisConfig: { voice: VOICE },
+        inputs: [{ content: "x" }],
+        customVoices: { v: "-" },
+      },
+      /custom voice/i,
+    ],
+  ])("surfaces a 400 for %s as SpeechServiceError", async (_name, body, message) => {
+    const error = await client
+      .createSynthesis(uniqueName("bad"), body as unknown as BatchSynthesisRequest)
+      .catch((e: unknown) => e);
+    expect(isSpeechServiceError(error)).toBe(true);
+    expect(error).toMatchObject({ statusCode: 400, code: expect.stringMatching(/^Bad(Request|Argument)$/) });
+    expect((error as SpeechServiceError).message).toMatch(message);
+    expect((error as SpeechServiceError).requestId).toBeTruthy();
+  });
+
+  it("surfaces the input-count and payload limits as 400s", async () => {
+    const small = await startTestEmulator({ rateLimit: false, maxInputs: 3, maxPayloadBytes: 2_000 });
+    try {
+      const limited = new BatchSynthesisClient(small.url, new AzureKeyCredential(small.key));
+      await expect(
+        limited.createSynthesis(uniqueName("many"), plainText(["a", "b", "c", "d"])),
+      ).rejects.toMatchObject({
+        statusCode: 400,
+        message: expect.stringMatching(/inputs/),
+      });
+      await expect(
+        limited.createSynthesis(uniqueName("big"), plainText(["x".repeat(3_000)])),
+      ).rejects.toMatchObject({
+        statusCode: 400,
+        message: expect.stringMatching(/payload|size/i),
+      });
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it("surfaces 401 for a wrong key without echoing it", async () => {
+    const wrong = new BatchSynthesisClient(emulator.url, new AzureKeyCredential("wrong-key-value-42"));
+    const error = await wrong.getSynthesis("anything").catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "SpeechServiceError", statusCode: 401, code: "Unauthorized" });
+    expect(String((error as Error).message)).not.toContain("wrong-key-value-42");
+    expect(JSON.stringify(error)).not.toContain("wrong-key-value-42");
+  });
+
+  it("honours Retry-After on 429, then succeeds", async () => {
+    const id = uniqueName("throttle");
+    await client.createSynthesis(id, plainText(["Throttled."]));
+    await emulator.setFault({ status: 429, method: "GET", count: 2, retryAfterSeconds: 1 });
+    const start = recorder.attempts.length;
+    const job = await client.getSynthesis(id);
+    expect(job.id).toBe(id);
+    const tries = recorder.attempts.slice(start);
+    expect(tries.map((t) => t.status)).toEqual([429, 429, 200]);
+    // The waits honoured Retry-After: 1 s (a lower bound, so a slow machine cannot break it).
+    expect((tries[1]?.at ?? 0) - (tries[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect((tries[2]?.at ?? 0) - (tries[1]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+  });
+
+  it("retries a 500, then succeeds", async () => {
+    const id = uniqueName("flaky");
+    await client.createSynthesis(id, plainText(["Flaky."]));
+    await emulator.setFault({ status: 500, method: "GET", count: 1 });
+    const start = recorder.attempts.length;
+    expect((await client.getSynthesis(id)).id).toBe(id);
+    expect(recorder.attempts.slice(start).map((t) => t.status)).toEqual([500, 200]);
+  });
+
+  it("stops retrying at the bound and surfaces the last error", async () => {
+    const bounded = new BatchSynthesisClient(emulator.url, new AzureKeyCredential(emulator.key), {
+      retryOptions: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
+    });
+    await emulator.setFault({ status: 503, method: "GET", count: 5 });
+    try {
+      await expect(bounded.getSynthesis("whatever")).rejects.toMatchObject({ statusCode: 503 });
+    } finally {
+      await emulator.clearFaults();
+    }
+  });
+
+  it("reports a Failed job with its error", async () => {
+    const id = uniqueName("failjob");
+    await client.createSynthesis(id, plainText(["Fine.", "This one breaks the job [[emulator:fail-job]]."]));
+    const job = await finished(id);
+    expect(job.status).toBe("Failed");
+    expect(job.properties.error?.message).toBeTruthy();
+  });
+
+  it("reports one failed input among many, in input order", async () => {
+    const id = uniqueName("failinput");
+    const texts = ["One.", "Two.", "Three [[emulator:fail-input]].", "Four.", "Five."];
+    await client.createSynthesis(id, plainText(texts));
+    const job = await finished(id);
+    expect(job.properties.failedAudioCount).toBe(1);
+    expect(job.properties.succeededAudioCount).toBe(4);
+    const results = await client.openResults(id);
+    try {
+      const seen: Array<[number, string]> = [];
+      for await (const entry of results.entries()) {
+        seen.push([entry.index, entry.status]);
+        if (entry.status === "Failed") {
+          expect(entry.error?.message).toBeTruthy();
+          await expect(entry.openAudio()).rejects.toThrow();
+        } else {
+          expect((await readAll(await entry.openAudio())).length).toBeGreaterThan(0);
+        }
+      }
+      expect(seen).toEqual([
+        [1, "Succeeded"],
+        [2, "Succeeded"],
+        [3, "Failed"],
+        [4, "Succeeded"],
+        [5, "Succeeded"],
+      ]);
+    } finally {
+      await results.close();
+    }
+  });
+
+  it("lists across pages by following nextLink", async () => {
+    const ids = await Promise.all(
+      [1, 2, 3, 4, 5].map(async (n) => {
+        const id = uniqueName(`page${n}`);
+        await client.createSynthesis(id, plainText([`Page ${n}.`]));
+        return id;
+      }),
+    );
+    const pages: number[] = [];
+    const listed = new Set<string>();
+    for await (const page of client.listSyntheses({ maxPageSize: 2 }).byPage()) {
+      pages.push(page.length);
+      expect(page.length).toBeLessThanOrEqual(2);
+      for (const job of page) listed.add(job.id);
+    }
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    for (const id of ids) expect(listed.has(id)).toBe(true);
+
+    const flat = new Set<string>();
+    for await (const job of client.listSyntheses({ maxPageSize: 2 })) flat.add(job.id);
+    expect(flat).toEqual(listed);
+
+    // byPage resumes from a continuation token (the nextLink).
+    const firstPage = await client.listSyntheses({ maxPageSize: 2 }).byPage().next();
+    const token = firstPage.value?.continuationToken;
+    expect(token).toBeTruthy();
+    const second = await client.listSyntheses().byPage({ continuationToken: token }).next();
+    expect(second.value?.length).toBe(2);
+  });
+
+  it("re-attaches on a repeated create instead of paying twice; a different request is a conflict", async () => {
+    const fresh = await startTestEmulator({ rateLimit: false });
+    try {
+      const billing = new BatchSynthesisClient(fresh.url, new AzureKeyCredential(fresh.key));
+      const id = uniqueName("again");
+      const request = plainText(["Pay once.", "Only once."]);
+      const first = await billing.createSynthesis(id, request);
+      const second = await billing.createSynthesis(id, structuredClone(request));
+      expect(second.id).toBe(first.id);
+      const usage = await fresh.usage();
+      expect(usage.jobs).toBe(1);
+      expect(usage.requests.create).toBe(1);
+
+      const conflict = await billing
+        .createSynthesis(id, plainText(["Something else."]))
+        .catch((e: unknown) => e);
+      expect(conflict).toBeInstanceOf(SynthesisConflictError);
+      expect((await fresh.usage()).jobs).toBe(1);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it("fetches a fresh result URL when the one it holds has expired", async () => {
+    const id = uniqueName("expired");
+    await client.createSynthesis(id, plainText(["Expiring link."]));
+    const job = await finished(id);
+    const staleUrl = job.outputs?.result ?? "";
+    expect(staleUrl).toContain("se=");
+    // Move the emulator's clock past the URL's expiry (12 h of service time, scaled).
+    const expiry = Date.parse(new URL(staleUrl).searchParams.get("se") ?? "");
+    clockOffsetMs += Math.max(0, expiry - Date.now()) + 1_000;
+    const stale = await fetch(staleUrl);
+    expect(stale.status).toBe(403);
+    await stale.arrayBuffer();
+
+    const getsBefore = recorder.attempts.filter((a) => a.url.includes(`/batchsyntheses/${id}`)).length;
+    const results = await client.openResults(job);
+    try {
+      expect(results.summary.succeeded).toBe(1);
+    } finally {
+      await results.close();
+    }
+    const getsAfter = recorder.attempts.filter((a) => a.url.includes(`/batchsyntheses/${id}`)).length;
+    expect(getsAfter - getsBefore).toBe(1);
+  });
+});
