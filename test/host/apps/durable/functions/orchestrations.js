@@ -1,0 +1,108 @@
+import * as df from "durable-functions";
+
+df.app.activity("Double", { handler: (n) => n * 2 });
+
+df.app.orchestration("FanOut", function* (context) {
+  const { count } = context.df.getInput();
+  const tasks = [];
+  for (let i = 0; i < count; i++) tasks.push(context.df.callActivity("Double", i));
+  const results = yield context.df.Task.all(tasks);
+  return { count: results.length, sum: results.reduce((a, b) => a + b, 0) };
+});
+
+// Fails `failTimes` times per key, then succeeds (attempts are counted in memory per key).
+const attempts = new Map();
+df.app.activity("Flaky", {
+  handler: ({ key, failTimes }) => {
+    const attempt = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, attempt);
+    if (attempt <= failTimes) throw new Error(`flaky failure ${attempt}`);
+    return { attempt };
+  },
+});
+df.app.activity("AlwaysFails", {
+  handler: (what) => {
+    throw new Error(`cannot do ${what}`);
+  },
+});
+
+df.app.orchestration("RetryThenSucceed", function* (context) {
+  const retry = new df.RetryOptions(60_000, 5);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = 120_000;
+  return yield context.df.callActivityWithRetry("Flaky", retry, context.df.getInput());
+});
+
+df.app.orchestration("RetryExhausted", function* (context) {
+  const retry = new df.RetryOptions(30_000, 3);
+  return yield context.df.callActivityWithRetry("AlwaysFails", retry, "the impossible");
+});
+
+df.app.activity("Tick", { handler: (iteration) => iteration });
+
+// A polling loop on durable timers that keeps its history short with continueAsNew.
+df.app.orchestration("PollLoop", function* (context) {
+  const { iteration = 0, max, total = 0 } = context.df.getInput();
+  const seen = yield context.df.callActivity("Tick", iteration);
+  const next = new Date(context.df.currentUtcDateTime.getTime() + 5 * 60_000);
+  yield context.df.createTimer(next);
+  if (iteration + 1 < max) {
+    context.df.continueAsNew({ iteration: iteration + 1, max, total: total + seen });
+    return undefined;
+  }
+  return { iterations: iteration + 1, total: total + seen, historyLength: context.df.history?.length };
+});
+
+df.app.orchestration("Parent", function* (context) {
+  const { children, count } = context.df.getInput();
+  const tasks = [];
+  for (let k = 0; k < children; k++) {
+    tasks.push(context.df.callSubOrchestrator("FanOut", { count }, `${context.df.instanceId}-child${k}`));
+  }
+  const results = yield context.df.Task.all(tasks);
+  return { children: results.length, sum: results.reduce((a, r) => a + r.sum, 0) };
+});
+
+df.app.orchestration("FailingChild", function* (context) {
+  yield context.df.callActivity("Tick", 0);
+  throw new Error("child broke");
+});
+df.app.orchestration("ParentOfFailing", function* (context) {
+  try {
+    yield context.df.callSubOrchestrator("FailingChild", null, `${context.df.instanceId}-child`);
+    return "unexpected";
+  } catch (error) {
+    return { caught: error.message };
+  }
+});
+
+df.app.orchestration("WaitForApproval", function* (context) {
+  context.df.setCustomStatus({ stage: "waiting" });
+  const deadline = new Date(context.df.currentUtcDateTime.getTime() + 24 * 3600_000);
+  const timeout = context.df.createTimer(deadline);
+  const approval = context.df.waitForExternalEvent("Approval");
+  const winner = yield context.df.Task.any([approval, timeout]);
+  if (winner === approval) {
+    timeout.cancel();
+    context.df.setCustomStatus({ stage: "approved" });
+    return { approved: approval.result };
+  }
+  return { approved: false };
+});
+
+df.app.orchestration("LongWait", function* (context) {
+  yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 30 * 24 * 3600_000));
+  return "woke up";
+});
+
+// Changes what it schedules between replays of the same instance (what a code change does).
+const replays = new Map();
+df.app.activity("StepA", { handler: () => "a" });
+df.app.activity("StepB", { handler: () => "b" });
+df.app.orchestration("NonDeterministic", function* (context) {
+  const seen = (replays.get(context.df.instanceId) ?? 0) + 1;
+  replays.set(context.df.instanceId, seen);
+  yield context.df.callActivity(seen === 1 ? "StepA" : "StepB");
+  yield context.df.callActivity("StepA");
+  return "done";
+});

@@ -1,0 +1,1036 @@
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { FunctionRunner } from "../bindings.js";
+import type { RegisteredFunction } from "../core-api.js";
+import { fromTypedData } from "../invoke.js";
+import type { HostLogger } from "../logger.js";
+import { Semaphore } from "../semaphore.js";
+import type { VirtualClock } from "./clock.js";
+import { completedId, EventType, type HistoryEvent, historyEvent, schedulingTypes } from "./history.js";
+import {
+  ActionType,
+  actionTypesIn,
+  findContinueAsNew,
+  instrumentExecutor,
+  type PlannedWork,
+  planFor,
+  trackedTasks,
+} from "./sdk-internals.js";
+import {
+  type DurableStore,
+  type InboxMessage,
+  type InstanceRecord,
+  type RuntimeStatus,
+  terminalStatuses,
+} from "./store.js";
+
+export interface EngineOptions {
+  runner: FunctionRunner;
+  store: DurableStore;
+  clock: VirtualClock;
+  logger: HostLogger;
+  appDir: string;
+  maxConcurrentActivities: number;
+  maxConcurrentOrchestrations: number;
+  /** Messages processed per orchestrator episode (Azure Storage `controlQueueBatchSize`, 32). */
+  batchSize: number;
+}
+
+export interface EngineStats {
+  episodes: number;
+  replayCpuSeconds: number;
+  activitiesRun: number;
+  historyEventsMax: number;
+}
+
+/** DTFx `OrchestrationStatus` numbers used in ExecutionCompleted events. */
+const OrchestrationStatus = { Completed: 1, ContinuedAsNew: 2, Failed: 3, Terminated: 5 } as const;
+
+interface Message {
+  /** Id in the persisted pending log, when the message was persisted (starts, events, control). */
+  persistedId?: string;
+  kind: InboxMessage["kind"] | "completion";
+  event: HistoryEvent;
+  /** Completions belong to one execution; later executions ignore them. */
+  executionId?: string;
+}
+
+class Instance {
+  history: HistoryEvent[] = [];
+  persisted = 0;
+  inbox: Message[] = [];
+  busy = false;
+  scheduled = new Map<number, HistoryEvent>();
+  completed = new Set<number>();
+  timers = new Map<number, NodeJS.Timeout>();
+  persistedMessageIds = new Set<string>();
+  constructor(public record: InstanceRecord) {}
+
+  get terminal(): boolean {
+    return terminalStatuses.has(this.record.runtimeStatus);
+  }
+
+  resetExecution(executionId: string): void {
+    this.clearTimers();
+    this.record.executionId = executionId;
+    this.history = [];
+    this.persisted = 0;
+    this.scheduled.clear();
+    this.completed.clear();
+  }
+
+  clearTimers(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  indexEvent(event: HistoryEvent): void {
+    if (schedulingTypes.has(event.EventType)) this.scheduled.set(event.EventId, event);
+    const id = completedId(event);
+    if (id !== undefined) this.completed.add(id);
+  }
+}
+
+export type CommandResult = "accepted" | "notFound" | "gone";
+
+let messageCounter = 0;
+function newMessageId(): string {
+  messageCounter = (messageCounter + 1) % 1_000_000;
+  return `${Date.now().toString().padStart(15, "0")}-${messageCounter.toString().padStart(6, "0")}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Runs orchestrations the way the Durable Task Framework and the Durable Functions extension do, on the real
+ * durable-functions replay: each episode appends the new messages to the history, invokes the orchestrator
+ * function with the extension's payload, checks the tasks it tracked against the history (non-determinism),
+ * appends the scheduling events for new tasks, persists, and then runs activities, timers and
+ * sub-orchestrations, whose completions come back as the next episode's messages.
+ */
+export class DurableEngine {
+  readonly #instances = new Map<string, Instance>();
+  readonly #activitySlots: Semaphore;
+  readonly #orchestrationSlots: Semaphore;
+  readonly #stats: EngineStats = { episodes: 0, replayCpuSeconds: 0, activitiesRun: 0, historyEventsMax: 0 };
+  readonly #pendingWork = new Set<Promise<unknown>>();
+  #stopped = false;
+
+  constructor(readonly options: EngineOptions) {
+    this.#activitySlots = new Semaphore(options.maxConcurrentActivities);
+    this.#orchestrationSlots = new Semaphore(options.maxConcurrentOrchestrations);
+    instrumentExecutor(options.appDir);
+  }
+
+  get stats(): EngineStats {
+    return { ...this.#stats };
+  }
+
+  get #log(): HostLogger {
+    return this.options.logger;
+  }
+
+  #function(name: string, triggerType: string): RegisteredFunction | undefined {
+    const fn = this.options.runner.registry.functions.get(name.toLowerCase());
+    return fn && fn.trigger.type.toLowerCase() === triggerType.toLowerCase() ? fn : undefined;
+  }
+
+  isOrchestrator(name: string): boolean {
+    return this.#function(name, "orchestrationTrigger") !== undefined;
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#pendingWork.add(work);
+    void work.finally(() => this.#pendingWork.delete(work));
+  }
+
+  // ---------------------------------------------------------------- client operations
+
+  /** Starts an instance; `conflict` when one with that id is Pending, Running or Suspended. */
+  async start(
+    name: string,
+    instanceId: string,
+    inputJson: string | undefined,
+    parent?: { instanceId: string; executionId: string; taskId: number },
+  ): Promise<"created" | "conflict"> {
+    const existing = this.#instances.get(instanceId) ?? (await this.#loadKnown(instanceId));
+    if (existing && !existing.terminal) return "conflict";
+    if (existing) {
+      existing.clearTimers();
+      this.#instances.delete(instanceId);
+      await this.options.store.deleteHistory(instanceId);
+      await this.options.store.removeInbox(
+        instanceId,
+        (await this.options.store.loadInbox(instanceId)).map((m) => m.id),
+      );
+    }
+    const now = this.options.clock.now().toISOString();
+    const executionId = randomUUID().replaceAll("-", "");
+    const record: InstanceRecord = {
+      instanceId,
+      name,
+      executionId,
+      runtimeStatus: "Pending",
+      input: inputJson,
+      createdTime: now,
+      lastUpdatedTime: now,
+      parentInstanceId: parent?.instanceId,
+      parentExecutionId: parent?.executionId,
+      parentTaskId: parent?.taskId,
+    };
+    const instance = new Instance(record);
+    const message = this.#startMessage(instance, inputJson);
+    await this.options.store.addInbox({
+      id: message.persistedId as string,
+      instanceId,
+      kind: "start",
+      event: message.event,
+    });
+    await this.options.store.putInstance(record);
+    this.#instances.set(instanceId, instance);
+    this.#deliver(instance, message);
+    return "created";
+  }
+
+  #startMessage(instance: Instance, inputJson: string | undefined, id = newMessageId()): Message {
+    const record = instance.record;
+    const event = historyEvent(EventType.ExecutionStarted, this.options.clock.now(), {
+      Name: record.name,
+      Version: record.version ?? "",
+      Input: inputJson,
+      OrchestrationInstance: { InstanceId: record.instanceId, ExecutionId: record.executionId },
+      ParentInstance: record.parentInstanceId
+        ? {
+            OrchestrationInstance: {
+              InstanceId: record.parentInstanceId,
+              ExecutionId: record.parentExecutionId,
+            },
+            TaskScheduleId: record.parentTaskId,
+          }
+        : null,
+    });
+    return { persistedId: id, kind: "start", event, executionId: record.executionId };
+  }
+
+  async #loadKnown(instanceId: string): Promise<Instance | undefined> {
+    const record = await this.options.store.getInstance(instanceId);
+    return record ? new Instance(record) : undefined;
+  }
+
+  /** The instance record and current-execution history, from memory or storage. */
+  async read(instanceId: string): Promise<{ record: InstanceRecord; history: HistoryEvent[] } | undefined> {
+    const live = this.#instances.get(instanceId);
+    if (live) return { record: { ...live.record }, history: live.history };
+    const record = await this.options.store.getInstance(instanceId);
+    if (!record) return undefined;
+    return { record, history: [] };
+  }
+
+  async history(record: InstanceRecord): Promise<HistoryEvent[]> {
+    const live = this.#instances.get(record.instanceId);
+    if (live && live.record.executionId === record.executionId) return live.history;
+    return (await this.options.store.loadHistory(record.instanceId, record.executionId)).events;
+  }
+
+  async list(): Promise<InstanceRecord[]> {
+    const stored = await this.options.store.listInstances();
+    return stored.map((r) => {
+      const live = this.#instances.get(r.instanceId);
+      return live ? { ...live.record } : r;
+    });
+  }
+
+  async raiseEvent(
+    instanceId: string,
+    eventName: string,
+    dataJson: string | undefined,
+  ): Promise<CommandResult> {
+    const event = historyEvent(EventType.EventRaised, this.options.clock.now(), {
+      Name: eventName,
+      Input: dataJson,
+    });
+    return this.#command(instanceId, "event", event);
+  }
+
+  async terminate(instanceId: string, reason: string): Promise<CommandResult> {
+    const event = historyEvent(EventType.ExecutionTerminated, this.options.clock.now(), {
+      Input: JSON.stringify(reason),
+    });
+    return this.#command(instanceId, "terminate", event);
+  }
+
+  async suspend(instanceId: string, reason: string): Promise<CommandResult> {
+    const event = historyEvent(EventType.ExecutionSuspended, this.options.clock.now(), { Reason: reason });
+    return this.#command(instanceId, "suspend", event);
+  }
+
+  async resume(instanceId: string, reason: string): Promise<CommandResult> {
+    const event = historyEvent(EventType.ExecutionResumed, this.options.clock.now(), { Reason: reason });
+    return this.#command(instanceId, "resume", event);
+  }
+
+  async #command(
+    instanceId: string,
+    kind: InboxMessage["kind"],
+    event: HistoryEvent,
+  ): Promise<CommandResult> {
+    const instance = this.#instances.get(instanceId);
+    if (!instance) {
+      const stored = await this.options.store.getInstance(instanceId);
+      if (!stored) return "notFound";
+      return "gone";
+    }
+    if (instance.terminal) return "gone";
+    const id = newMessageId();
+    await this.options.store.addInbox({ id, instanceId, kind, event });
+    this.#deliver(instance, { persistedId: id, kind, event });
+    return "accepted";
+  }
+
+  /** Deletes an instance's state; returns how many instances were deleted. */
+  async purge(instanceId: string): Promise<number> {
+    const live = this.#instances.get(instanceId);
+    const stored = live?.record ?? (await this.options.store.getInstance(instanceId));
+    if (!stored) return 0;
+    if (live) {
+      live.clearTimers();
+      live.record.runtimeStatus = live.terminal ? live.record.runtimeStatus : "Terminated";
+      this.#instances.delete(instanceId);
+    }
+    const store = this.options.store;
+    await store.deleteHistory(instanceId);
+    await store.removeInbox(
+      instanceId,
+      (await store.loadInbox(instanceId)).map((m) => m.id),
+    );
+    await store.deleteBlobs(instanceId);
+    await store.deleteInstance(instanceId);
+    return 1;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /** Resumes every instance that was not finished when the host last stopped (or was killed). */
+  async recover(): Promise<number> {
+    const records = (await this.options.store.listInstances()).filter(
+      (r) => !terminalStatuses.has(r.runtimeStatus),
+    );
+    const recovered: Instance[] = [];
+    for (const record of records) {
+      if (this.#instances.has(record.instanceId)) continue;
+      const instance = new Instance(record);
+      const { events, messageIds } = await this.options.store.loadHistory(
+        record.instanceId,
+        record.executionId,
+      );
+      for (const event of events) {
+        event.IsPlayed = true;
+        instance.indexEvent(event);
+      }
+      instance.history = events;
+      instance.persisted = events.length;
+      instance.persistedMessageIds = messageIds;
+      const last = [...events].reverse().find((e) => e.EventType === EventType.OrchestratorStarted);
+      if (last) this.options.clock.advanceTo(new Date(last.Timestamp));
+      for (const message of await this.options.store.loadInbox(record.instanceId)) {
+        if (messageIds.has(message.id)) {
+          void this.options.store.removeInbox(record.instanceId, [message.id]);
+          continue;
+        }
+        const startOf = (message.event.OrchestrationInstance as { ExecutionId?: string } | undefined)
+          ?.ExecutionId;
+        instance.inbox.push({
+          persistedId: message.id,
+          kind: message.kind,
+          event: message.event,
+          ...(message.kind === "start" && startOf ? { executionId: startOf } : {}),
+        });
+      }
+      this.#instances.set(record.instanceId, instance);
+      recovered.push(instance);
+    }
+    for (const instance of recovered) {
+      this.#dispatchOpenWork(instance);
+      this.#schedule(instance);
+    }
+    if (recovered.length > 0)
+      this.#log.host("information", `Resumed ${recovered.length} unfinished orchestration instance(s).`);
+    return recovered.length;
+  }
+
+  /** Re-issues work scheduled in history without a recorded completion (activities run again: at least once). */
+  #dispatchOpenWork(instance: Instance): void {
+    for (const [id, event] of instance.scheduled) {
+      if (instance.completed.has(id)) continue;
+      this.#dispatch(instance, event);
+    }
+  }
+
+  // ---------------------------------------------------------------- episodes
+
+  #deliver(instance: Instance, message: Message): void {
+    instance.inbox.push(message);
+    this.#schedule(instance);
+  }
+
+  #schedule(instance: Instance): void {
+    if (instance.busy || this.#stopped || instance.inbox.length === 0) return;
+    instance.busy = true;
+    const work = this.#orchestrationSlots
+      .run(() => this.#episode(instance))
+      .catch((error: unknown) => {
+        this.#log.host(
+          "error",
+          `Orchestration "${instance.record.instanceId}" episode failed: ${describe(error)}`,
+        );
+      })
+      .finally(() => {
+        instance.busy = false;
+        setImmediate(() => this.#schedule(instance));
+      });
+    this.#track(work);
+  }
+
+  /** Picks the messages of one episode, like a control-queue batch for one instance. */
+  #takeBatch(instance: Instance): Message[] {
+    const current = instance.record.executionId;
+    // Drop what can no longer apply: stale completions, duplicate completions (at-least-once), stale starts.
+    instance.inbox = instance.inbox.filter((m) => {
+      if (m.kind === "completion") {
+        const id = completedId(m.event) as number;
+        return m.executionId === current && instance.scheduled.has(id) && !instance.completed.has(id);
+      }
+      if (m.kind === "start") return instance.history.length === 0 && m.executionId === current;
+      return true;
+    });
+    const terminate = instance.inbox.findIndex((m) => m.kind === "terminate");
+    if (terminate >= 0) return instance.inbox.splice(terminate, 1);
+    if (instance.record.runtimeStatus === "Suspended") {
+      const resume = instance.inbox.findIndex((m) => m.kind === "resume");
+      return resume >= 0 ? instance.inbox.splice(resume, 1) : [];
+    }
+    if (instance.history.length === 0) {
+      const start = instance.inbox.findIndex((m) => m.kind === "start");
+      if (start < 0) return [];
+      const [startMessage] = instance.inbox.splice(start, 1);
+      return startMessage ? [startMessage] : [];
+    }
+    const head = instance.inbox[0];
+    if (head && (head.kind === "suspend" || head.kind === "resume")) return instance.inbox.splice(0, 1);
+    let count = 0;
+    while (
+      count < instance.inbox.length &&
+      count < this.options.batchSize &&
+      instance.inbox[count]?.kind !== "suspend" &&
+      instance.inbox[count]?.kind !== "resume"
+    ) {
+      count++;
+    }
+    return instance.inbox.splice(0, count);
+  }
+
+  async #episode(instance: Instance): Promise<void> {
+    if (instance.terminal) {
+      instance.inbox = [];
+      return;
+    }
+    const batch = this.#takeBatch(instance);
+    if (batch.length === 0) return;
+    const record = instance.record;
+    const consumed = batch.flatMap((m) => (m.persistedId ? [m.persistedId] : []));
+    const messageIds = new Map<HistoryEvent, string>();
+    const control = batch[0]?.kind;
+
+    if (control === "resume" && record.runtimeStatus !== "Suspended") {
+      await this.options.store.removeInbox(record.instanceId, consumed);
+      return;
+    }
+    const startedAt = this.#episodeTime(instance);
+    const appended: HistoryEvent[] = [historyEvent(EventType.OrchestratorStarted, startedAt)];
+    for (const message of batch) {
+      if (message.persistedId) messageIds.set(message.event, message.persistedId);
+      appended.push(message.event);
+    }
+    this.#append(instance, appended);
+
+    let newWork: HistoryEvent[] = [];
+    if (control === "terminate") {
+      const reason = parseJson(batch[0]?.event.Input as string | undefined);
+      this.#finish(
+        instance,
+        "Terminated",
+        batch[0]?.event.Input as string | undefined,
+        OrchestrationStatus.Terminated,
+      );
+      this.#log.host("information", `Terminated "${record.instanceId}": ${String(reason)}`);
+    } else if (control === "suspend") {
+      record.runtimeStatus = "Suspended";
+      this.#append(instance, [historyEvent(EventType.OrchestratorCompleted, startedAt)]);
+    } else if (control === "resume") {
+      record.runtimeStatus = "Running";
+      this.#append(instance, [historyEvent(EventType.OrchestratorCompleted, startedAt)]);
+    } else {
+      newWork = await this.#runOrchestrator(instance, startedAt);
+    }
+    record.lastUpdatedTime = this.options.clock.now().toISOString();
+    await this.#persist(instance, messageIds, consumed);
+    if (instance.terminal) {
+      instance.clearTimers();
+      this.#notifyParent(instance);
+      return;
+    }
+    for (const event of newWork) this.#dispatch(instance, event);
+  }
+
+  /** Monotonic episode timestamps on the (possibly scaled) clock. */
+  #episodeTime(instance: Instance): Date {
+    let now = this.options.clock.now();
+    for (let i = instance.history.length - 1; i >= 0; i--) {
+      const event = instance.history[i];
+      if (event?.EventType === EventType.OrchestratorStarted) {
+        const previous = new Date(event.Timestamp);
+        if (previous >= now) now = new Date(previous.getTime() + 1);
+        break;
+      }
+    }
+    return now;
+  }
+
+  #append(instance: Instance, events: HistoryEvent[]): void {
+    for (const event of events) {
+      instance.history.push(event);
+      instance.indexEvent(event);
+    }
+    this.#stats.historyEventsMax = Math.max(this.#stats.historyEventsMax, instance.history.length);
+  }
+
+  async #persist(
+    instance: Instance,
+    messageIds: Map<HistoryEvent, string>,
+    consumed: string[],
+  ): Promise<void> {
+    const store = this.options.store;
+    const record = instance.record;
+    const fresh = instance.history.slice(instance.persisted);
+    await store.appendHistory(record.instanceId, record.executionId, instance.persisted, fresh, messageIds);
+    instance.persisted = instance.history.length;
+    for (const event of fresh) event.IsPlayed = true;
+    await store.putInstance(record);
+    if (consumed.length > 0) await store.removeInbox(record.instanceId, consumed);
+  }
+
+  #finish(
+    instance: Instance,
+    status: RuntimeStatus,
+    outputJson: string | undefined,
+    dtfxStatus: number,
+    failure?: unknown,
+  ): void {
+    const record = instance.record;
+    const now = this.options.clock.now();
+    this.#append(instance, [
+      historyEvent(EventType.OrchestratorCompleted, now),
+      historyEvent(EventType.ExecutionCompleted, now, {
+        OrchestrationStatus: dtfxStatus,
+        Result: outputJson,
+        ...(failure ? { FailureDetails: failure } : {}),
+      }),
+    ]);
+    record.runtimeStatus = status;
+    record.output = outputJson;
+    record.completedTime = now.toISOString();
+  }
+
+  /** One orchestrator invocation; returns the scheduling events of new work. */
+  async #runOrchestrator(instance: Instance, startedAt: Date): Promise<HistoryEvent[]> {
+    const record = instance.record;
+    if (record.runtimeStatus === "Pending") record.runtimeStatus = "Running";
+    const fn = this.#function(record.name, "orchestrationTrigger");
+    if (!fn) {
+      this.#fail(
+        instance,
+        `The function '${record.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      );
+      return [];
+    }
+    const payload = {
+      history: instance.history,
+      input: parseJson(record.input),
+      instanceId: record.instanceId,
+      isReplaying: instance.history.some((e) => e.IsPlayed),
+      parentInstanceId: record.parentInstanceId ?? null,
+      upperSchemaVersion: 1,
+      upperSchemaVersionNew: 2,
+      longRunningTimerIntervalDuration: "3.00:00:00",
+      maximumShortTimerDuration: "6.00:00:00",
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    };
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    let state: OrchestratorState;
+    let context: unknown;
+    try {
+      const outcome = await this.options.runner.invoke(fn, { string: JSON.stringify(payload) });
+      context = outcome.context;
+      state = (fromTypedData(outcome.response.returnValue ?? undefined) ?? {}) as OrchestratorState;
+    } catch (error) {
+      const parsed = parseOutOfProcData(error);
+      if (!parsed) {
+        this.#fail(instance, describe(error));
+        return [];
+      }
+      state = parsed;
+      context = undefined;
+    } finally {
+      const cpu = process.cpuUsage(cpuBefore);
+      this.#stats.replayCpuSeconds += (cpu.user + cpu.system) / 1e6;
+      this.#stats.episodes++;
+      this.#log.host(
+        "debug",
+        `Episode of "${record.instanceId}" took ${(performance.now() - wallBefore).toFixed(1)} ms`,
+      );
+    }
+    if (state.customStatus !== undefined) record.customStatus = JSON.stringify(state.customStatus);
+
+    const unsupported = [...actionTypesIn(state.actions)].find((t) =>
+      [ActionType.CallEntity, ActionType.CallHttp, ActionType.SignalEntity, ActionType.LockEntities].includes(
+        t as 7 | 8 | 9 | 13,
+      ),
+    );
+    if (unsupported !== undefined) {
+      this.#fail(
+        instance,
+        `Orchestrator function '${record.name}' uses action type ${unsupported} (entities or callHttp), which the local host does not support.`,
+      );
+      return [];
+    }
+
+    // Tasks the SDK tracked this episode, by id; on failure the context is gone but the history check still holds.
+    const tracked = context ? trackedTasks(context) : undefined;
+    const plans = new Map<number, PlannedWork>();
+    for (const [id, task] of tracked ?? []) plans.set(id, planFor(task));
+
+    if (tracked) {
+      const violation = nonDeterminism(instance, plans, state.error !== undefined);
+      if (violation) {
+        this.#fail(
+          instance,
+          `Non-Deterministic workflow detected: ${violation}`,
+          "NonDeterministicOrchestrationException",
+        );
+        return [];
+      }
+    }
+    if (state.error !== undefined) {
+      this.#fail(instance, `Orchestrator function '${record.name}' failed: ${state.error}`);
+      return [];
+    }
+
+    const newWork: HistoryEvent[] = [];
+    const ids = [...plans.keys()].filter((id) => !instance.scheduled.has(id)).sort((a, b) => a - b);
+    for (const id of ids) {
+      const plan = plans.get(id) as PlannedWork;
+      const event = this.#schedulingEvent(instance, id, plan, startedAt);
+      if (event === "unsupported") {
+        this.#fail(
+          instance,
+          `Orchestrator function '${record.name}' scheduled ${plan.kind === "unsupported" ? plan.what : plan.kind}, which the local host does not support.`,
+        );
+        return [];
+      }
+      if (event) newWork.push(event);
+    }
+    this.#append(instance, newWork);
+
+    const continued = state.isDone ? findContinueAsNew(state.actions) : undefined;
+    if (continued) {
+      await this.#continueAsNew(instance, continued.input);
+      return [];
+    }
+    if (state.isDone) {
+      this.#finish(
+        instance,
+        "Completed",
+        JSON.stringify(state.output ?? null),
+        OrchestrationStatus.Completed,
+      );
+      return [];
+    }
+    this.#append(instance, [historyEvent(EventType.OrchestratorCompleted, this.options.clock.now())]);
+    return newWork.filter((e) => !(e.EventType === EventType.TimerCreated && e.Canceled === true));
+  }
+
+  #schedulingEvent(
+    instance: Instance,
+    id: number,
+    plan: PlannedWork,
+    startedAt: Date,
+  ): HistoryEvent | "unsupported" | undefined {
+    switch (plan.kind) {
+      case "activity":
+        return historyEvent(
+          EventType.TaskScheduled,
+          startedAt,
+          {
+            Name: plan.name,
+            Version: "",
+            Input: plan.input === undefined ? undefined : JSON.stringify(activityInput(plan.input)),
+          },
+          id,
+        );
+      case "subOrchestration": {
+        const childId = plan.instanceId || `${instance.record.instanceId}:${id}`;
+        return historyEvent(
+          EventType.SubOrchestrationInstanceCreated,
+          startedAt,
+          {
+            Name: plan.name,
+            Version: "",
+            InstanceId: childId,
+            Input: plan.input === undefined ? undefined : JSON.stringify(plan.input),
+          },
+          id,
+        );
+      }
+      case "timer":
+        return historyEvent(
+          EventType.TimerCreated,
+          startedAt,
+          { FireAt: plan.fireAt.toISOString(), ...(plan.canceled ? { Canceled: true } : {}) },
+          id,
+        );
+      case "retryTimer": {
+        // DTFx RetryInterceptor: delay = first * backoff^attempt, capped by the max interval, from "now".
+        const options = plan.retryOptions;
+        const backoff =
+          options.backoffCoefficient && options.backoffCoefficient > 0 ? options.backoffCoefficient : 1;
+        let delay = options.firstRetryIntervalInMilliseconds * backoff ** plan.failureIndex;
+        if (options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0) {
+          delay = Math.min(delay, options.maxRetryIntervalInMilliseconds);
+        }
+        if (
+          options.retryTimeoutInMilliseconds &&
+          options.retryTimeoutInMilliseconds > 0 &&
+          plan.firstAttemptId !== undefined
+        ) {
+          const first = instance.scheduled.get(plan.firstAttemptId);
+          if (
+            first &&
+            startedAt.getTime() >= new Date(first.Timestamp).getTime() + options.retryTimeoutInMilliseconds
+          ) {
+            this.#log.host(
+              "warning",
+              `"${instance.record.instanceId}": retryTimeoutInMilliseconds expired, so (like the Durable Task Framework) no retry timer is created and the orchestration will wait forever (durable-js issue #629).`,
+            );
+            return undefined;
+          }
+        }
+        return historyEvent(
+          EventType.TimerCreated,
+          startedAt,
+          { FireAt: new Date(startedAt.getTime() + delay).toISOString() },
+          id,
+        );
+      }
+      default:
+        return "unsupported";
+    }
+  }
+
+  #fail(instance: Instance, message: string, errorType = "OrchestrationFailureException"): void {
+    this.#finish(instance, "Failed", JSON.stringify(message), OrchestrationStatus.Failed, {
+      ErrorType: errorType,
+      ErrorMessage: message,
+    });
+    this.#log.host("information", `Orchestration "${instance.record.instanceId}" failed: ${message}`);
+  }
+
+  async #continueAsNew(instance: Instance, rawInput: unknown): Promise<void> {
+    const record = instance.record;
+    const inputJson = JSON.stringify(activityInput(rawInput) ?? null);
+    const now = this.options.clock.now();
+    this.#append(instance, [
+      historyEvent(EventType.OrchestratorCompleted, now),
+      historyEvent(EventType.ExecutionCompleted, now, {
+        OrchestrationStatus: OrchestrationStatus.ContinuedAsNew,
+        Result: inputJson,
+      }),
+    ]);
+    const oldExecution = record.executionId;
+    const startId = `${newMessageId()}-can-${oldExecution}`;
+    // Persist the old execution's end and the new start before switching, so a crash resumes one of them.
+    await this.options.store.appendHistory(
+      record.instanceId,
+      oldExecution,
+      instance.persisted,
+      instance.history.slice(instance.persisted),
+    );
+    instance.resetExecution(randomUUID().replaceAll("-", ""));
+    record.input = inputJson;
+    record.runtimeStatus = "Running";
+    record.output = undefined;
+    const start = this.#startMessage(instance, inputJson, startId);
+    await this.options.store.addInbox({
+      id: startId,
+      instanceId: record.instanceId,
+      kind: "start",
+      event: start.event,
+    });
+    instance.inbox.unshift(start);
+    this.#track(
+      this.options.store.deleteHistory(record.instanceId, record.executionId).catch((error: unknown) => {
+        this.#log.host(
+          "warning",
+          `Could not delete old history of "${record.instanceId}": ${describe(error)}`,
+        );
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- work
+
+  #dispatch(instance: Instance, event: HistoryEvent): void {
+    const executionId = instance.record.executionId;
+    const id = event.EventId;
+    if (event.EventType === EventType.TaskScheduled) {
+      this.#track(
+        this.#runActivity(instance, executionId, id, String(event.Name), event.Input as string | undefined),
+      );
+    } else if (event.EventType === EventType.TimerCreated) {
+      if (event.Canceled === true) return;
+      this.#armTimer(instance, executionId, id, new Date(String(event.FireAt)));
+    } else if (event.EventType === EventType.SubOrchestrationInstanceCreated) {
+      this.#track(this.#startChild(instance, executionId, id, event));
+    }
+  }
+
+  #armTimer(instance: Instance, executionId: string, id: number, fireAt: Date): void {
+    const existing = instance.timers.get(id);
+    if (existing) clearTimeout(existing);
+    const delay = Math.min(this.options.clock.realDelayUntil(fireAt), 2_000_000_000);
+    const timer = setTimeout(() => {
+      instance.timers.delete(id);
+      if (instance.record.executionId !== executionId || this.#stopped) return;
+      if (this.options.clock.now() < fireAt) {
+        this.#armTimer(instance, executionId, id, fireAt);
+        return;
+      }
+      const event = historyEvent(EventType.TimerFired, this.options.clock.now(), {
+        TimerId: id,
+        FireAt: fireAt.toISOString(),
+      });
+      this.#deliver(instance, { kind: "completion", event, executionId });
+    }, delay);
+    instance.timers.set(id, timer);
+  }
+
+  async #runActivity(
+    instance: Instance,
+    executionId: string,
+    id: number,
+    name: string,
+    inputJson: string | undefined,
+  ): Promise<void> {
+    await this.#activitySlots.run(async () => {
+      if (this.#stopped || instance.record.executionId !== executionId || instance.terminal) return;
+      let event: HistoryEvent;
+      const fn = this.#function(name, "activityTrigger");
+      if (!fn) {
+        event = historyEvent(EventType.TaskFailed, this.options.clock.now(), {
+          TaskScheduledId: id,
+          Reason: `The function '${name}' doesn't exist, is disabled, or is not an activity function.`,
+          Details: "",
+        });
+      } else {
+        try {
+          this.#stats.activitiesRun++;
+          const input = inputJson === undefined ? undefined : (JSON.parse(inputJson) as unknown);
+          const outcome = await this.options.runner.invoke(
+            fn,
+            input === undefined ? undefined : { json: JSON.stringify(input) },
+          );
+          const result = fromTypedData(outcome.response.returnValue ?? undefined);
+          event = historyEvent(EventType.TaskCompleted, this.options.clock.now(), {
+            TaskScheduledId: id,
+            Result: JSON.stringify(Buffer.isBuffer(result) ? result.toString("base64") : (result ?? null)),
+          });
+        } catch (error) {
+          const err = error instanceof Error ? error : new Error(String(error));
+          event = historyEvent(EventType.TaskFailed, this.options.clock.now(), {
+            TaskScheduledId: id,
+            Reason: `Activity function '${name}' failed: ${err.message}`,
+            Details: err.stack ?? "",
+          });
+        }
+      }
+      if (this.#stopped) return;
+      this.#deliver(instance, { kind: "completion", event, executionId });
+    });
+  }
+
+  async #startChild(
+    parent: Instance,
+    executionId: string,
+    taskId: number,
+    event: HistoryEvent,
+  ): Promise<void> {
+    const childId = String(event.InstanceId);
+    const name = String(event.Name);
+    const existing = this.#instances.get(childId) ?? (await this.#loadKnown(childId));
+    // After a restart the child may already exist: if it belongs to this task, let it finish (or report).
+    if (
+      existing &&
+      existing.record.parentInstanceId === parent.record.instanceId &&
+      existing.record.parentExecutionId === executionId &&
+      existing.record.parentTaskId === taskId
+    ) {
+      if (existing.terminal) {
+        this.#instances.set(childId, existing);
+        this.#notifyParent(existing);
+      }
+      return;
+    }
+    if (!this.isOrchestrator(name)) {
+      this.#deliverChildFailure(
+        parent,
+        executionId,
+        taskId,
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      );
+      return;
+    }
+    const created = await this.start(name, childId, event.Input as string | undefined, {
+      instanceId: parent.record.instanceId,
+      executionId,
+      taskId,
+    });
+    if (created === "conflict") {
+      this.#deliverChildFailure(
+        parent,
+        executionId,
+        taskId,
+        `An Orchestration instance with the status Running already exists: '${childId}'.`,
+      );
+    }
+  }
+
+  #deliverChildFailure(parent: Instance, executionId: string, taskId: number, reason: string): void {
+    const event = historyEvent(EventType.SubOrchestrationInstanceFailed, this.options.clock.now(), {
+      TaskScheduledId: taskId,
+      Reason: reason,
+      Details: "",
+    });
+    this.#deliver(parent, { kind: "completion", event, executionId });
+  }
+
+  #notifyParent(child: Instance): void {
+    const record = child.record;
+    if (!record.parentInstanceId || record.parentTaskId === undefined) return;
+    const parent = this.#instances.get(record.parentInstanceId);
+    if (!parent || parent.record.executionId !== record.parentExecutionId || parent.terminal) return;
+    const now = this.options.clock.now();
+    let event: HistoryEvent;
+    if (record.runtimeStatus === "Completed") {
+      event = historyEvent(EventType.SubOrchestrationInstanceCompleted, now, {
+        TaskScheduledId: record.parentTaskId,
+        Result: record.output ?? "null",
+      });
+    } else {
+      const output = parseJson(record.output);
+      event = historyEvent(EventType.SubOrchestrationInstanceFailed, now, {
+        TaskScheduledId: record.parentTaskId,
+        Reason:
+          record.runtimeStatus === "Terminated"
+            ? `Sub-orchestration '${record.instanceId}' was terminated: ${String(output)}`
+            : String(output ?? `Sub-orchestration '${record.instanceId}' failed`),
+        Details: "",
+      });
+    }
+    this.#deliver(parent, { kind: "completion", event, executionId: record.parentExecutionId as string });
+  }
+
+  /** Stops timers and waits for running episodes and activities to settle. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const instance of this.#instances.values()) instance.clearTimers();
+    while (this.#pendingWork.size > 0) await Promise.allSettled([...this.#pendingWork]);
+  }
+}
+
+interface OrchestratorState {
+  isDone?: boolean;
+  actions?: unknown;
+  output?: unknown;
+  error?: string;
+  customStatus?: unknown;
+}
+
+/** `OrchestrationFailureError` carries the orchestrator state after this label (durable-js testutils). */
+function parseOutOfProcData(error: unknown): OrchestratorState | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const label = "$OutOfProcData$:";
+  const at = message.indexOf(label);
+  if (at < 0) return undefined;
+  try {
+    return JSON.parse(message.slice(at + label.length)) as OrchestratorState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Inputs the SDK pre-stringified (`Utils.processInput`) are JSON text; the host passes the value on. */
+function activityInput(input: unknown): unknown {
+  if (typeof input !== "string") return input;
+  try {
+    return JSON.parse(input);
+  } catch {
+    return input;
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Compares the tasks the orchestrator tracked with the scheduling events in history, as DTFx does when it
+ * replays (TaskOrchestrationExecutor / NonDeterministicOrchestrationException), and returns the message.
+ */
+function nonDeterminism(
+  instance: Instance,
+  plans: Map<number, PlannedWork>,
+  orchestratorFailed: boolean,
+): string | undefined {
+  const advice =
+    "Was a change made to the orchestrator code after this instance had already started running?";
+  for (const [id, event] of [...instance.scheduled].sort((a, b) => a[0] - b[0])) {
+    const plan = plans.get(id);
+    if (event.EventType === EventType.TaskScheduled) {
+      if (plan?.kind !== "activity") {
+        if (!plan && orchestratorFailed) continue;
+        return `A previous execution of this orchestration scheduled an activity task with sequence ID ${id} and name '${String(event.Name)}' (version ''), but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
+      }
+      if (plan.name !== event.Name) {
+        return `A previous execution of this orchestration scheduled an activity task with sequence number ${id} named '${String(event.Name)}', but the current orchestration replay instead scheduled an activity task named '${plan.name}' at this sequence number. ${advice}`;
+      }
+    } else if (event.EventType === EventType.TimerCreated) {
+      if (!plan || (plan.kind !== "timer" && plan.kind !== "retryTimer")) {
+        if (!plan && orchestratorFailed) continue;
+        return `A previous execution of this orchestration scheduled a timer task with sequence ID ${id}, but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
+      }
+    } else if (event.EventType === EventType.SubOrchestrationInstanceCreated) {
+      if (plan?.kind !== "subOrchestration" || plan.name !== event.Name) {
+        if (!plan && orchestratorFailed) continue;
+        return `A previous execution of this orchestration scheduled a sub-orchestration task with sequence ID ${id}, type '${String(event.Name)}' (version ''), and instance ID '${String(event.InstanceId)}', but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
+      }
+    }
+  }
+  return undefined;
+}

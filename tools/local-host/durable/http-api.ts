@@ -1,0 +1,308 @@
+import type { DurableEngine } from "./engine.js";
+import { EventType, EventTypeName, type HistoryEvent } from "./history.js";
+import type { InstanceRecord } from "./store.js";
+
+export interface ApiResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Path after the durabletask base, split into decoded segments. */
+  segments: string[];
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+  /** The full request URL (for Location headers). */
+  url: URL;
+}
+
+export interface UrlFactory {
+  /** The extension's HttpManagementPayload for an instance, with `origin` as the host. */
+  managementPayload(instanceId: string, origin?: string): Record<string, string>;
+}
+
+const pageSize = 100;
+
+/**
+ * The Durable Functions HTTP API (extension `HttpApiHandler`): served both at the public
+ * `/runtime/webhooks/durabletask/` base and at the `rpcBaseUrl` (`/durabletask/`) the JS DurableClient calls.
+ */
+export async function handleDurableApi(
+  engine: DurableEngine,
+  urls: UrlFactory,
+  request: ApiRequest,
+): Promise<ApiResponse> {
+  const [resource, id, action, actionArg] = request.segments;
+  const method = request.method.toUpperCase();
+  if (resource === "orchestrators" && id && method === "POST")
+    return startInstance(engine, urls, request, id, action);
+  if (resource !== "instances") return notFound();
+  if (!id) {
+    if (method === "GET") return listInstances(engine, request);
+    if (method === "DELETE") return purgeMany(engine, request);
+    return methodNotAllowed();
+  }
+  if (!action) {
+    if (method === "GET") return getStatus(engine, request, id);
+    if (method === "DELETE") {
+      const deleted = await engine.purge(id);
+      return deleted > 0 ? { status: 200, body: { instancesDeleted: deleted } } : notFound();
+    }
+    return methodNotAllowed();
+  }
+  if (method !== "POST") return methodNotAllowed();
+  const reason = request.query.get("reason") ?? "";
+  switch (action) {
+    case "terminate":
+      return commandResponse(await engine.terminate(id, reason));
+    case "suspend":
+      return commandResponse(await engine.suspend(id, reason));
+    case "resume":
+      return commandResponse(await engine.resume(id, reason));
+    case "raiseEvent": {
+      if (!actionArg) return { status: 400, body: { Message: "An event name is required." } };
+      const text = request.body.toString("utf8");
+      if (text !== "") {
+        try {
+          JSON.parse(text);
+        } catch {
+          return { status: 400, body: { Message: "The event data must be valid JSON." } };
+        }
+      }
+      return commandResponse(await engine.raiseEvent(id, actionArg, text === "" ? undefined : text));
+    }
+    case "rewind":
+    case "restart":
+      return { status: 501, body: { Message: `The local host does not implement ${action}.` } };
+    default:
+      return notFound();
+  }
+}
+
+function notFound(): ApiResponse {
+  return { status: 404 };
+}
+
+function methodNotAllowed(): ApiResponse {
+  return { status: 405 };
+}
+
+function commandResponse(result: "accepted" | "notFound" | "gone"): ApiResponse {
+  if (result === "accepted") return { status: 202 };
+  if (result === "gone") return { status: 410 };
+  return notFound();
+}
+
+/** Instance ids as the docs allow: 1–100 characters, not starting with `@`, no `/ \ # ?` or control characters. */
+function invalidInstanceId(id: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is rejected
+  if (id.length === 0 || id.length > 100 || id.startsWith("@") || /[/\\#?\u0000-\u001f\u007f]/.test(id)) {
+    return `Instance ID '${id}' is not valid: it must be 1-100 characters, not start with '@', and not contain '/', '\\', '#', '?' or control characters.`;
+  }
+  return undefined;
+}
+
+async function startInstance(
+  engine: DurableEngine,
+  urls: UrlFactory,
+  request: ApiRequest,
+  name: string,
+  explicitId: string | undefined,
+): Promise<ApiResponse> {
+  if (!engine.isOrchestrator(name)) {
+    return {
+      status: 400,
+      body: {
+        Message: `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      },
+    };
+  }
+  const instanceId = explicitId ?? crypto.randomUUID().replaceAll("-", "");
+  const invalid = invalidInstanceId(instanceId);
+  if (invalid) return { status: 400, body: { Message: invalid } };
+  const text = request.body.toString("utf8");
+  if (text !== "") {
+    try {
+      JSON.parse(text);
+    } catch {
+      return { status: 400, body: { Message: "Invalid JSON content in the request body." } };
+    }
+  }
+  const result = await engine.start(name, instanceId, text === "" ? undefined : text);
+  if (result === "conflict") {
+    const current = await engine.read(instanceId);
+    return {
+      status: 409,
+      body: {
+        Message: `An Orchestration instance with the status ${current?.record.runtimeStatus ?? "Running"} already exists.`,
+      },
+    };
+  }
+  const payload = urls.managementPayload(instanceId, request.url.origin);
+  return {
+    status: 202,
+    headers: { Location: payload.statusQueryGetUri ?? "", "Retry-After": "10" },
+    body: payload,
+  };
+}
+
+/** `yyyy-MM-ddTHH:mm:ssZ`, the extension's status time format. */
+function statusTime(iso: string | undefined): string | undefined {
+  return iso ? `${iso.slice(0, 19)}Z` : undefined;
+}
+
+function parse(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function statusBody(record: InstanceRecord, showInput: boolean): Record<string, unknown> {
+  return {
+    name: record.name,
+    instanceId: record.instanceId,
+    runtimeStatus: record.runtimeStatus,
+    input: showInput ? parse(record.input) : null,
+    customStatus: parse(record.customStatus),
+    output: parse(record.output),
+    createdTime: statusTime(record.createdTime),
+    lastUpdatedTime: statusTime(record.lastUpdatedTime),
+  };
+}
+
+async function getStatus(
+  engine: DurableEngine,
+  request: ApiRequest,
+  instanceId: string,
+): Promise<ApiResponse> {
+  const found = await engine.read(instanceId);
+  if (!found) return notFound();
+  const showInput = request.query.get("showInput") !== "false";
+  const body = statusBody(found.record, showInput);
+  if (request.query.get("showHistory") === "true") {
+    const history = await engine.history(found.record);
+    body.historyEvents = friendlyHistory(history, request.query.get("showHistoryOutput") === "true");
+  }
+  const status = found.record.runtimeStatus;
+  if (status === "Running" || status === "Pending" || status === "ContinuedAsNew" || status === "Suspended") {
+    return { status: 202, headers: { Location: request.url.href, "Retry-After": "5" }, body };
+  }
+  return { status: 200, body };
+}
+
+/** The extension's `showHistory` shape: readable event names, scheduling merged into completions. */
+function friendlyHistory(history: HistoryEvent[], showOutput: boolean): Array<Record<string, unknown>> {
+  const scheduled = new Map<number, HistoryEvent>();
+  for (const event of history) {
+    if (
+      event.EventType === EventType.TaskScheduled ||
+      event.EventType === EventType.SubOrchestrationInstanceCreated
+    ) {
+      scheduled.set(event.EventId, event);
+    }
+  }
+  const hidden = new Set<number>([
+    EventType.OrchestratorStarted,
+    EventType.OrchestratorCompleted,
+    EventType.TaskScheduled,
+    EventType.SubOrchestrationInstanceCreated,
+    EventType.TimerCreated,
+  ]);
+  const result: Array<Record<string, unknown>> = [];
+  for (const event of history) {
+    if (hidden.has(event.EventType)) continue;
+    const item: Record<string, unknown> = {
+      EventType: EventTypeName[event.EventType] ?? String(event.EventType),
+      Timestamp: event.Timestamp,
+    };
+    const taskId = event.TaskScheduledId as number | undefined;
+    if (typeof taskId === "number") {
+      const origin = scheduled.get(taskId);
+      item.FunctionName = origin?.Name;
+      item.ScheduledTime = origin?.Timestamp;
+      if (origin?.InstanceId) item.InstanceId = origin.InstanceId;
+    }
+    switch (event.EventType) {
+      case EventType.ExecutionStarted:
+        item.FunctionName = event.Name;
+        if (showOutput) item.Input = parse(event.Input as string | undefined);
+        break;
+      case EventType.ExecutionCompleted:
+        item.OrchestrationStatus = [
+          "Running",
+          "Completed",
+          "ContinuedAsNew",
+          "Failed",
+          "Canceled",
+          "Terminated",
+        ][event.OrchestrationStatus as number];
+        if (showOutput) item.Result = parse(event.Result as string | undefined);
+        break;
+      case EventType.TaskCompleted:
+      case EventType.SubOrchestrationInstanceCompleted:
+        if (showOutput) item.Result = parse(event.Result as string | undefined);
+        break;
+      case EventType.TaskFailed:
+      case EventType.SubOrchestrationInstanceFailed:
+        item.Reason = event.Reason;
+        item.Details = event.Details;
+        break;
+      case EventType.TimerFired:
+        item.FireAt = event.FireAt;
+        break;
+      case EventType.EventRaised:
+        item.Name = event.Name;
+        if (showOutput) item.Input = parse(event.Input as string | undefined);
+        break;
+      case EventType.ExecutionTerminated:
+        item.Input = parse(event.Input as string | undefined);
+        break;
+    }
+    result.push(item);
+  }
+  return result;
+}
+
+async function filtered(engine: DurableEngine, request: ApiRequest): Promise<InstanceRecord[]> {
+  const statuses = (request.query.get("runtimeStatus") ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== "");
+  const from = request.query.get("createdTimeFrom");
+  const to = request.query.get("createdTimeTo");
+  const prefix = request.query.get("instanceIdPrefix") ?? "";
+  return (await engine.list())
+    .filter((r) => statuses.length === 0 || statuses.includes(r.runtimeStatus.toLowerCase()))
+    .filter((r) => !from || new Date(r.createdTime) >= new Date(from))
+    .filter((r) => !to || new Date(r.createdTime) <= new Date(to))
+    .filter((r) => r.instanceId.startsWith(prefix))
+    .sort((a, b) => (a.createdTime < b.createdTime ? -1 : a.createdTime > b.createdTime ? 1 : 0));
+}
+
+async function listInstances(engine: DurableEngine, request: ApiRequest): Promise<ApiResponse> {
+  const records = await filtered(engine, request);
+  const top = Number(request.query.get("top") ?? pageSize) || pageSize;
+  const token = request.headers["x-ms-continuation-token"];
+  const offset = token ? Number(Buffer.from(token, "base64").toString("utf8")) || 0 : 0;
+  const page = records.slice(offset, offset + top);
+  const showInput = request.query.get("showInput") === "true";
+  const headers: Record<string, string> = {};
+  if (offset + top < records.length)
+    headers["x-ms-continuation-token"] = Buffer.from(String(offset + top)).toString("base64");
+  return { status: 200, headers, body: page.map((r) => statusBody(r, showInput)) };
+}
+
+async function purgeMany(engine: DurableEngine, request: ApiRequest): Promise<ApiResponse> {
+  const records = (await filtered(engine, request)).filter((r) =>
+    ["Completed", "Failed", "Terminated", "Canceled"].includes(r.runtimeStatus),
+  );
+  let deleted = 0;
+  for (const record of records) deleted += await engine.purge(record.instanceId);
+  return deleted > 0 ? { status: 200, body: { instancesDeleted: deleted } } : notFound();
+}
