@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storage-blob";
 import { findOutputFormat, type OutputFormatInfo } from "../../src/speech/formats.js";
@@ -14,6 +14,7 @@ import {
   plainTextToSpeakable,
   planSpeech,
   type SpeakableText,
+  type SpeechPlan,
   sentenceBoundaries,
   wordBoundaries,
 } from "./text.js";
@@ -104,7 +105,8 @@ export class SynthesisEngine {
   }
 
   start(job: JobRecord): void {
-    if (this.inFlight.has(job.id) || this.stopped) return;
+    const key = `${job.id}@${job.createdAt}`;
+    if (this.inFlight.has(key) || this.stopped) return;
     const work = this.workers
       .run(() => this.produce(job))
       .catch(async (error: unknown) => {
@@ -127,8 +129,8 @@ export class SynthesisEngine {
           });
         }
       })
-      .finally(() => this.inFlight.delete(job.id));
-    this.inFlight.set(job.id, work);
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, work);
   }
 
   /** True while the job still exists as this request (deleted or replaced jobs stop producing). */
@@ -232,6 +234,8 @@ export class SynthesisEngine {
     const units: UnitManifest[] = [];
     for (const [g, group] of groups.entries()) {
       if (!this.alive(job)) return undefined;
+      // Thousands of inputs: give the event loop a turn between them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const number = g + 1;
       const audioFileName = `${String(number).padStart(4, "0")}.${format.extension}`;
       const contents = group.map((i) => request.inputs[i] as string);
@@ -240,8 +244,7 @@ export class SynthesisEngine {
       const base = {
         number,
         contents,
-        words: [],
-        sentences: [],
+        sidecars: [],
         billedCharacters: 0,
         sizeInBytes: 0,
         durationInMilliseconds: 0,
@@ -274,8 +277,7 @@ export class SynthesisEngine {
           sizeInBytes: audio.sizeInBytes,
           durationInMilliseconds: audio.durationMs,
           audio: { kind: "fast", format: format.name, durationMs: offset },
-          words: shifted.flatMap(wordBoundaries),
-          sentences: shifted.flatMap(sentenceBoundaries),
+          sidecars: await this.writeSidecars(dir, number, shifted, request.properties),
           billedCharacters: billed,
           engine: "fast",
         });
@@ -289,8 +291,7 @@ export class SynthesisEngine {
         sizeInBytes: rendered.sizeInBytes,
         durationInMilliseconds: rendered.durationMs,
         audio: { kind: "file", file: audioFileName },
-        words: rendered.plans.flatMap(wordBoundaries),
-        sentences: rendered.plans.flatMap(sentenceBoundaries),
+        sidecars: await this.writeSidecars(dir, number, rendered.plans, request.properties),
         billedCharacters: billed,
         engine: rendered.engine,
       });
@@ -304,6 +305,27 @@ export class SynthesisEngine {
       sentenceBoundaryEnabled: request.properties.sentenceBoundaryEnabled,
       units,
     };
+  }
+
+  /** Writes 0001.word.json (and 0001.sentence.json) when asked; sentence files are omitted when empty (S14). */
+  private async writeSidecars(
+    dir: string,
+    number: number,
+    plans: SpeechPlan[],
+    properties: { wordBoundaryEnabled: boolean; sentenceBoundaryEnabled: boolean },
+  ): Promise<{ name: string; size: number }[]> {
+    const sidecars: { name: string; size: number }[] = [];
+    const write = async (name: string, data: unknown[]) => {
+      const text = Buffer.from(JSON.stringify(data));
+      await writeFile(join(dir, name), text);
+      sidecars.push({ name, size: text.length });
+    };
+    const prefix = String(number).padStart(4, "0");
+    if (properties.wordBoundaryEnabled) await write(`${prefix}.word.json`, plans.flatMap(wordBoundaries));
+    const sentences = plans.flatMap(sentenceBoundaries);
+    if (properties.sentenceBoundaryEnabled && sentences.length > 0)
+      await write(`${prefix}.sentence.json`, sentences);
+    return sidecars;
   }
 
   private inputFailure(

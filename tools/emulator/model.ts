@@ -116,8 +116,8 @@ export interface UnitManifest {
   durationInMilliseconds: number;
   /** Audio source: a file under the job's results directory, or a recipe for the fast path. */
   audio?: { kind: "file"; file: string } | { kind: "fast"; format: string; durationMs: number };
-  words: Boundary[];
-  sentences: Boundary[];
+  /** word.json / sentence.json written next to the audio (kept on disk, not in memory). */
+  sidecars: { name: string; size: number }[];
   billedCharacters: number;
   engine: string;
 }

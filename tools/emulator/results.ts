@@ -44,9 +44,9 @@ export function summaryJson(manifest: ResultsManifest): Buffer {
       status: "Succeeded",
       audioFileName: unit.audioFileName,
     };
-    if (manifest.wordBoundaryEnabled) entry.wordBoundaryFileName = wordFileName(unit);
-    if (manifest.sentenceBoundaryEnabled && unit.sentences.length > 0)
-      entry.sentenceBoundaryFileName = sentenceFileName(unit);
+    const sidecars = new Set(unit.sidecars.map((s) => s.name));
+    if (sidecars.has(wordFileName(unit))) entry.wordBoundaryFileName = wordFileName(unit);
+    if (sidecars.has(sentenceFileName(unit))) entry.sentenceBoundaryFileName = sentenceFileName(unit);
     entry.properties = {
       sizeInBytes: String(unit.sizeInBytes),
       durationInMilliseconds: String(unit.durationInMilliseconds),
@@ -104,11 +104,12 @@ export function resultFiles(dir: string, manifest: ResultsManifest): ResultFile[
       }
     }
     files.push(buffer(debugFileName(unit), debugJson(manifest, unit)));
-    if (unit.status === "Succeeded" && manifest.wordBoundaryEnabled) {
-      files.push(buffer(wordFileName(unit), Buffer.from(JSON.stringify(unit.words))));
-    }
-    if (unit.status === "Succeeded" && manifest.sentenceBoundaryEnabled && unit.sentences.length > 0) {
-      files.push(buffer(sentenceFileName(unit), Buffer.from(JSON.stringify(unit.sentences))));
+    for (const sidecar of unit.sidecars) {
+      files.push({
+        name: sidecar.name,
+        size: sidecar.size,
+        open: () => createReadStream(join(dir, sidecar.name)),
+      });
     }
   }
   files.push(buffer("summary.json", summaryJson(manifest)));

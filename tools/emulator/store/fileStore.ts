@@ -52,7 +52,9 @@ export class FileStore implements EmulatorStore {
   }
 
   listJobs(): JobRecord[] {
-    return [...this.jobs.values()].sort((a, b) => a.createdAt - b.createdAt);
+    return [...this.jobs.values()].sort(
+      (a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
   }
 
   /** Writes of one job are serialised so an older snapshot never lands after a newer one. */

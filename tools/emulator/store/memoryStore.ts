@@ -18,7 +18,9 @@ export class MemoryStore implements EmulatorStore {
   }
 
   listJobs(): JobRecord[] {
-    return [...this.jobs.values()].sort((a, b) => a.createdAt - b.createdAt);
+    return [...this.jobs.values()].sort(
+      (a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
   }
 
   async putJob(job: JobRecord): Promise<void> {
