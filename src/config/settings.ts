@@ -36,7 +36,7 @@ export const settingsSchema = z
     /** Realtime requests in flight per realtime group (realtime mode and fallback). */
     REALTIME_CONCURRENCY: positiveInt(4),
     /** Batch throughput assumed when choosing poll intervals and deadlines (characters of input per second). */
-    EXPECTED_BATCH_CHARS_PER_SECOND: positiveInt(1000),
+    EXPECTED_BATCH_CHARS_PER_SECOND: positiveInt(500),
     POLL_MIN_SECONDS: positiveInt(5),
     POLL_MAX_SECONDS: positiveInt(60),
     /** A batch job still unfinished this long after submission (or 6x its expected time, if longer) is deleted and its chapters retried. */

@@ -328,7 +328,11 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
     }
     run = { plan: saved, jobs, counts: countsOf(saved, jobs) };
   } else {
-    await deps.work.createIfNotExists();
+    await Promise.all([
+      deps.work.createIfNotExists(),
+      deps.storage.audio.createIfNotExists(),
+      deps.storage.videoQueue.createIfNotExists(),
+    ]);
     run = await assessProject(deps, input);
     await mapLimit(run.jobs, READ_CONCURRENCY, (job) =>
       writeJson(deps.work, runPaths.job(input.projectId, input.runId, job.jobNumber), job),

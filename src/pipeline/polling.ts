@@ -3,9 +3,12 @@ import type { RunTuning } from "./runState.js";
 /** The first poll comes after a quarter of the expected time, but never later than this. */
 export const FIRST_POLL_CAP_MS = 30_000;
 
+/** A job waits about this long in the service's queue before it starts. */
+export const EXPECTED_START_LATENCY_MS = 5_000;
+
 /** How long a job of `characters` is expected to take at the assumed throughput. */
 export function expectedJobMs(characters: number, tuning: Pick<RunTuning, "expectedCharsPerSecond">): number {
-  return Math.ceil((characters / tuning.expectedCharsPerSecond) * 1000);
+  return EXPECTED_START_LATENCY_MS + Math.ceil((characters / tuning.expectedCharsPerSecond) * 1000);
 }
 
 /**

@@ -6,8 +6,14 @@ import {
   idempotencyKey,
   videoMessageSchema,
 } from "../../src/pipeline/messages.js";
-import { approximateWordBoundaries, buildCues, buildSrt, formatSrtTime, MAX_CUE_CHARACTERS } from "../../src/pipeline/srt.js";
 import { pollDelayMs } from "../../src/pipeline/polling.js";
+import {
+  approximateWordBoundaries,
+  buildCues,
+  buildSrt,
+  formatSrtTime,
+  MAX_CUE_CHARACTERS,
+} from "../../src/pipeline/srt.js";
 
 describe("subtitles", () => {
   it("formats SRT times", () => {
@@ -23,11 +29,14 @@ describe("subtitles", () => {
       { text: ".", offsetMs: 900, durationMs: 50 },
       { text: "Again", offsetMs: 1500, durationMs: 300 },
     ];
-    expect(buildSrt(words)).toBe("1\n00:00:00,000 --> 00:00:00,950\nHello, world.\n\n2\n00:00:01,500 --> 00:00:02,300\nAgain\n");
+    expect(buildSrt(words)).toBe(
+      "1\n00:00:00,000 --> 00:00:00,950\nHello, world.\n\n2\n00:00:01,500 --> 00:00:02,300\nAgain\n",
+    );
   });
 
   it("keeps cues short, ordered and non-overlapping", () => {
-    const text = "The quick brown fox jumps over the lazy dog and keeps on running far away into the night without stopping";
+    const text =
+      "The quick brown fox jumps over the lazy dog and keeps on running far away into the night without stopping";
     const words = approximateWordBoundaries(text, 20_000);
     const cues = buildCues(words);
     expect(cues.length).toBeGreaterThan(2);

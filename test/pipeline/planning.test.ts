@@ -39,13 +39,22 @@ describe("chapter listing", () => {
   });
 
   it("compares names with numbers naturally", () => {
-    expect(["0010-x", "0002-y", "a10", "a9", "a1"].sort(naturalCompare)).toEqual(["0002-y", "0010-x", "a1", "a9", "a10"]);
+    expect(["0010-x", "0002-y", "a10", "a9", "a1"].sort(naturalCompare)).toEqual([
+      "0002-y",
+      "0010-x",
+      "a1",
+      "a9",
+      "a10",
+    ]);
   });
 });
 
 describe("chapter text", () => {
   it("strips a BOM and decodes strict UTF-8", () => {
-    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("Café & <tea> “quoted”", "utf8")]);
+    const bytes = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from("Café & <tea> “quoted”", "utf8"),
+    ]);
     expect(decodeChapterText(bytes)).toBe("Café & <tea> “quoted”");
   });
 
@@ -73,7 +82,12 @@ describe("packing", () => {
     const sizes = [400, 300, 300, 200, 500, 100, 450];
     const jobs = packJobs(sizes, { maxInputs: 100, maxPayloadBytes: 1000, baseBytes: 100 });
     for (const job of jobs) {
-      expect(requestBytes(100, job.map((i) => sizes[i] as number))).toBeLessThanOrEqual(1000);
+      expect(
+        requestBytes(
+          100,
+          job.map((i) => sizes[i] as number),
+        ),
+      ).toBeLessThanOrEqual(1000);
     }
     expect(jobs.flat().sort((a, b) => a - b)).toEqual([...sizes.keys()]);
   });
@@ -86,9 +100,17 @@ describe("packing", () => {
   });
 
   it("measures exactly what JSON.stringify produces", () => {
-    const contents = ["Hello & <world>", "“Quotes” and \"escapes\"\n", "😀 non-ASCII é"];
-    const request = buildBatchRequest("PlainText", "en-US-AvaMultilingualNeural", "audio-24khz-96kbitrate-mono-mp3", true, contents);
-    const base = baseRequestBytes("PlainText", "en-US-AvaMultilingualNeural", "audio-24khz-96kbitrate-mono-mp3", true) - 512;
+    const contents = ["Hello & <world>", '“Quotes” and "escapes"\n', "😀 non-ASCII é"];
+    const request = buildBatchRequest(
+      "PlainText",
+      "en-US-AvaMultilingualNeural",
+      "audio-24khz-96kbitrate-mono-mp3",
+      true,
+      contents,
+    );
+    const base =
+      baseRequestBytes("PlainText", "en-US-AvaMultilingualNeural", "audio-24khz-96kbitrate-mono-mp3", true) -
+      512;
     expect(requestBytes(base, contents.map(inputBytes))).toBe(Buffer.byteLength(JSON.stringify(request)));
   });
 
@@ -104,13 +126,30 @@ describe("packing", () => {
       inputBytes: 50,
       attempts: 0,
     });
-    const options = { voice: "v", outputFormat: "audio-24khz-96kbitrate-mono-mp3", wordBoundaries: true, maxChaptersPerJob: 8 };
-    const jobs = buildJobs([chapter(0, "text"), chapter(1, "ssml"), chapter(2, "text")], "batch", options, 1_900_000, 5);
+    const options = {
+      voice: "v",
+      outputFormat: "audio-24khz-96kbitrate-mono-mp3",
+      wordBoundaries: true,
+      maxChaptersPerJob: 8,
+    };
+    const jobs = buildJobs(
+      [chapter(0, "text"), chapter(1, "ssml"), chapter(2, "text")],
+      "batch",
+      options,
+      1_900_000,
+      5,
+    );
     expect(jobs.map((j) => [j.jobNumber, j.inputKind, j.chapters.map((c) => c.chapterId)])).toEqual([
       [5, "PlainText", ["c0", "c2"]],
       [6, "SSML", ["c1"]],
     ]);
-    const groups = buildJobs([chapter(0, "text"), chapter(1, "ssml"), chapter(2, "text")], "realtime", { ...options, maxChaptersPerJob: 2 }, 1_900_000, 1);
+    const groups = buildJobs(
+      [chapter(0, "text"), chapter(1, "ssml"), chapter(2, "text")],
+      "realtime",
+      { ...options, maxChaptersPerJob: 2 },
+      1_900_000,
+      1,
+    );
     expect(groups.map((g) => [g.mode, g.chapters.length])).toEqual([
       ["realtime", 2],
       ["realtime", 1],
@@ -124,11 +163,18 @@ describe("options", () => {
     expect(startRequestSchema.safeParse({ mode: "fast" }).success).toBe(false);
     expect(startRequestSchema.safeParse({ outputFormat: "audio-1khz-mp3" }).success).toBe(false);
     expect(startRequestSchema.safeParse({ maxChaptersPerJob: 0 }).success).toBe(false);
-    expect(startRequestSchema.safeParse({ maxChaptersPerJob: 8, force: true, chapters: ["a"] }).success).toBe(true);
+    expect(startRequestSchema.safeParse({ maxChaptersPerJob: 8, force: true, chapters: ["a"] }).success).toBe(
+      true,
+    );
   });
 
   it("lets the start body win over project.json over settings", () => {
-    const project = projectFileSchema.parse({ voice: "en-GB-SoniaNeural", mode: "realtime", title: "A Book", author: "x" });
+    const project = projectFileSchema.parse({
+      voice: "en-GB-SoniaNeural",
+      mode: "realtime",
+      title: "A Book",
+      author: "x",
+    });
     const options = resolveOptions({ mode: "batch" }, project, settings);
     expect(options).toMatchObject({
       voice: "en-GB-SoniaNeural",

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { uniqueName } from "../support/names.js";
+import {
+  api,
+  chapterText,
+  readJsonBlob,
+  type Stack,
+  startProject,
+  startStack,
+  uploadChapters,
+  waitForRun,
+} from "./e2eHarness.js";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack(inject("azuriteConnectionString"));
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function book(count: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 1; i <= count; i++) files[`ch${i}.txt`] = chapterText(i, 20 + ((i * 37) % 90));
+  return files;
+}
+
+describe("batch mode end to end", () => {
+  it("narrates 30 chapters in 4 jobs, then re-runs as unchanged without paying twice", async () => {
+    const projectId = uniqueName("book");
+    await uploadChapters(stack, projectId, { ...book(30), "cover.png": Buffer.from([1, 2, 3]) });
+    const before = await stack.emulator.usage();
+
+    const start = await startProject(stack, projectId, { maxChaptersPerJob: 8 });
+    expect(start.status).toBe(202);
+    expect(start.body["id"]).toBe(`tts-${projectId}`);
+    expect(start.headers.get("location")).toBeTruthy();
+    const final = await waitForRun(stack, projectId);
+    expect(final).toMatchObject({
+      runtimeStatus: "Completed",
+      phase: "completed",
+      chapters: { total: 30, succeeded: 30, failed: 0, rejected: 0, unchanged: 0, pending: 0 },
+      jobs: { submitted: 4, running: 0, succeeded: 4, failed: 0 },
+      manifestBlob: `${projectId}/manifest.json`,
+    });
+
+    const blobs: string[] = [];
+    for await (const b of stack.audio.listBlobsFlat({ prefix: `${projectId}/`, includeMetadata: true })) {
+      blobs.push(b.name);
+      if (b.name.endsWith(".mp3")) {
+        expect(b.properties.contentType).toBe("audio/mpeg");
+        expect(b.metadata?.["textsha256"]).toMatch(/^[0-9a-f]{64}$/);
+        expect(b.metadata?.["voice"]).toBe("en-US-AvaMultilingualNeural");
+        expect(b.metadata?.["outputformat"]).toBe("audio-24khz-96kbitrate-mono-mp3");
+      }
+    }
+    expect(blobs.filter((b) => b.endsWith(".mp3"))).toHaveLength(30);
+    expect(blobs.filter((b) => b.endsWith(".srt"))).toHaveLength(30);
+    expect(blobs.filter((b) => b.endsWith(".words.json"))).toHaveLength(30);
+
+    const srt = (await stack.audio.getBlobClient(`${projectId}/ch1.srt`).downloadToBuffer()).toString("utf8");
+    expect(srt).toMatch(/^1\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}\n\S/);
+
+    const manifest = await readJsonBlob(stack.audio, `${projectId}/manifest.json`);
+    expect(manifest).toMatchObject({
+      projectId,
+      instanceId: `tts-${projectId}`,
+      mode: "batch",
+      ignored: ["cover.png"],
+    });
+    expect(manifest.chapters.map((c: { chapterId: string }) => c.chapterId)).toEqual(
+      Array.from({ length: 30 }, (_, i) => `ch${i + 1}`),
+    );
+    expect(manifest.totals).toMatchObject({ chapters: 30, succeeded: 30, failed: 0, batchJobs: 4 });
+    expect(manifest.totals.completedAt).toBeTruthy();
+    for (const c of manifest.chapters) {
+      expect(c).toMatchObject({ status: "succeeded", mode: "batch", attempts: 1 });
+      expect(c.durationMs).toBeGreaterThan(0);
+      expect(c.sizeBytes).toBeGreaterThan(0);
+      expect(c.batchJobId).toBeTruthy();
+    }
+
+    const messages = (await stack.drainMessages()).filter((m) => m.projectId === projectId);
+    expect(messages).toHaveLength(30);
+    const ch7 = messages.find((m) => m.chapterId === "ch7");
+    expect(ch7).toMatchObject({
+      chapterIndex: 6,
+      audio: {
+        container: stack.audio.containerName,
+        blobName: `${projectId}/ch7.mp3`,
+        contentType: "audio/mpeg",
+      },
+      subtitles: { container: stack.audio.containerName, blobName: `${projectId}/ch7.srt` },
+      instanceId: `tts-${projectId}`,
+    });
+    expect(ch7?.audio.url).not.toContain("?");
+
+    const afterFirst = await stack.emulator.usage();
+    expect(afterFirst.jobs - before.jobs).toBe(4);
+    expect(afterFirst.inputs - before.inputs).toBe(30);
+
+    // Second run: nothing changed, nothing sent to Speech, no new messages.
+    expect((await startProject(stack, projectId, { maxChaptersPerJob: 8 })).status).toBe(202);
+    const rerun = await waitForRun(stack, projectId);
+    expect(rerun.chapters).toMatchObject({ total: 30, unchanged: 30, succeeded: 0 });
+    const afterSecond = await stack.emulator.usage();
+    expect(afterSecond.jobs).toBe(afterFirst.jobs);
+    expect(afterSecond.requests.create).toBe(afterFirst.requests.create);
+    expect(afterSecond.billableCharacters).toBe(afterFirst.billableCharacters);
+    expect((await stack.drainMessages()).filter((m) => m.projectId === projectId)).toHaveLength(30);
+
+    // One changed chapter: only it is synthesized again.
+    await uploadChapters(stack, projectId, { "ch5.txt": "A brand new fifth chapter & more." });
+    expect((await startProject(stack, projectId)).status).toBe(202);
+    const third = await waitForRun(stack, projectId);
+    expect(third.chapters).toMatchObject({ total: 30, unchanged: 29, succeeded: 1 });
+    const afterThird = await stack.emulator.usage();
+    expect(afterThird.inputs - afterSecond.inputs).toBe(1);
+    const newMessages = (await stack.drainMessages()).filter((m) => m.projectId === projectId).slice(30);
+    expect(newMessages.map((m) => m.chapterId)).toEqual(["ch5"]);
+  });
+
+  it("shows counters in the durable status endpoint's customStatus", async () => {
+    const projectId = uniqueName("book");
+    await uploadChapters(stack, projectId, book(3));
+    expect((await startProject(stack, projectId)).status).toBe(202);
+    await waitForRun(stack, projectId);
+    const durable = await api(stack, "GET", `/runtime/webhooks/durabletask/instances/tts-${projectId}`);
+    expect(durable.status).toBe(200);
+    expect(durable.body["customStatus"]).toMatchObject({
+      phase: "completed",
+      chapters: { total: 3, succeeded: 3, pending: 0 },
+      jobs: { submitted: 1, succeeded: 1 },
+    });
+    expect(JSON.stringify(durable.body["customStatus"]).length).toBeLessThan(16_000);
+    expect(durable.body["output"]).toMatchObject({ chapters: 3, succeeded: 3, batchJobs: 1 });
+  });
+});

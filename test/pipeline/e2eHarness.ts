@@ -1,0 +1,169 @@
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
+import { decodeQueueMessage, type VideoMessage, videoMessageSchema } from "../../src/pipeline/messages.js";
+import { startLocalHost } from "../../tools/local-host/index.js";
+import { waitFor } from "../../tools/shared/waitFor.js";
+import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { uniqueName } from "../support/names.js";
+
+/**
+ * One end-to-end stack per test file: the app built into dist/, the local Functions host running it
+ * in-process (real durable-functions replay), the Speech emulator and the suite's Azurite, all on
+ * unique names, with time scaled so a book takes seconds.
+ */
+export interface Stack {
+  api: string;
+  emulator: TestEmulator;
+  chapters: ContainerClient;
+  audio: ContainerClient;
+  work: ContainerClient;
+  queue: QueueClient;
+  stop(): Promise<void>;
+  /** Every video message received so far (drained from the queue). */
+  drainMessages(): Promise<VideoMessage[]>;
+}
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+let built = false;
+
+export function buildApp(): void {
+  if (built) return;
+  execFileSync(
+    process.execPath,
+    [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: repoRoot,
+      stdio: "inherit",
+    },
+  );
+  built = true;
+}
+
+export async function startStack(connectionString: string, env: Record<string, string> = {}): Promise<Stack> {
+  buildApp();
+  const emulator = await startTestEmulator();
+  const names = {
+    CHAPTERS_CONTAINER: uniqueName("chapters"),
+    AUDIO_CONTAINER: uniqueName("audio"),
+    VIDEO_QUEUE: uniqueName("video"),
+    WORK_CONTAINER: uniqueName("work"),
+  };
+  const host = await startLocalHost({
+    appDir: repoRoot,
+    port: 0,
+    storageConnectionString: connectionString,
+    taskHub: uniqueName("hub"),
+    timeScale: 1000,
+    env: {
+      AzureWebJobsStorage: connectionString,
+      SPEECH_ENDPOINT: emulator.url,
+      SPEECH_REALTIME_ENDPOINT: emulator.url,
+      SPEECH_KEY: emulator.key,
+      ...names,
+      ...env,
+    },
+  });
+  const blobs = BlobServiceClient.fromConnectionString(connectionString);
+  const queues = QueueServiceClient.fromConnectionString(connectionString);
+  const chapters = blobs.getContainerClient(names.CHAPTERS_CONTAINER);
+  await chapters.createIfNotExists();
+  const queue = queues.getQueueClient(names.VIDEO_QUEUE);
+  const received: VideoMessage[] = [];
+  return {
+    api: host.url,
+    emulator,
+    chapters,
+    audio: blobs.getContainerClient(names.AUDIO_CONTAINER),
+    work: blobs.getContainerClient(names.WORK_CONTAINER),
+    queue,
+    async drainMessages() {
+      if (!(await queue.exists())) return received;
+      for (;;) {
+        const batch = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+        if (batch.receivedMessageItems.length === 0) break;
+        for (const item of batch.receivedMessageItems) {
+          received.push(videoMessageSchema.parse(decodeQueueMessage(item.messageText)));
+          await queue.deleteMessage(item.messageId, item.popReceipt);
+        }
+      }
+      return received;
+    },
+    async stop() {
+      await host.stop();
+      await emulator.stop();
+    },
+  };
+}
+
+export async function uploadChapters(
+  stack: Stack,
+  projectId: string,
+  files: Record<string, string | Buffer>,
+) {
+  for (const [name, content] of Object.entries(files)) {
+    const body = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    await stack.chapters.getBlockBlobClient(`${projectId}/${name}`).upload(body, body.length);
+  }
+}
+
+export async function api(stack: Stack, method: string, route: string, body?: unknown) {
+  const response = await fetch(`${stack.api}${route}`, {
+    method,
+    headers: {
+      "x-functions-key": "any",
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, any>) : {},
+  };
+}
+
+export async function startProject(stack: Stack, projectId: string, body?: unknown) {
+  return api(stack, "POST", `/api/projects/${projectId}/synthesis`, body);
+}
+
+/** Waits for the run to end and returns the final status body. */
+export async function waitForRun(stack: Stack, projectId: string, timeoutMs = 90_000) {
+  return waitFor(
+    async () => {
+      const status = await api(stack, "GET", `/api/projects/${projectId}/synthesis`);
+      const runtime = status.body["runtimeStatus"];
+      return runtime === "Completed" || runtime === "Failed" || runtime === "Terminated"
+        ? status.body
+        : undefined;
+    },
+    { timeoutMs, intervalMs: 100, description: `project ${projectId} to finish` },
+  );
+}
+
+export async function readJsonBlob(container: ContainerClient, name: string): Promise<any> {
+  return JSON.parse((await container.getBlobClient(name).downloadToBuffer()).toString("utf8"));
+}
+
+/** A chapter of `words` words with varied punctuation, quotes, `&`, `<` and non-ASCII. */
+export function chapterText(seed: number, words = 60): string {
+  const vocabulary = [
+    "the",
+    "ledger",
+    "salt",
+    "café",
+    "“quoted”",
+    "&",
+    "<tag>",
+    "naïve",
+    "river",
+    "lamp",
+    "ship",
+    "grey",
+  ];
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) out.push(vocabulary[(seed * 7 + i * 3) % vocabulary.length] as string);
+  return `Chapter ${seed}. ${out.join(" ")}.\n\nAnd then, ${seed} more things happened.`;
+}
