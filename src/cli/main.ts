@@ -93,14 +93,31 @@ export async function watchProject(
   client: PipelineApiClient,
   projectId: string,
   io: Pick<CliIo, "stderr" | "tty" | "sleep">,
-  options: { intervalMs?: number; timeoutMs?: number; onStatus?: (s: ProjectStatus) => void } = {},
+  options: {
+    intervalMs?: number;
+    timeoutMs?: number;
+    retryForMs?: number;
+    onStatus?: (s: ProjectStatus) => void;
+  } = {},
 ): Promise<ProjectStatus> {
   const sleep = io.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const view = createProgressView({ stream: io.stderr, ...(io.tty === undefined ? {} : { tty: io.tty }) });
   const deadline = options.timeoutMs ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY;
   try {
+    let failingSince: number | undefined;
     for (;;) {
-      const status = await client.getStatus(projectId);
+      let status: ProjectStatus;
+      try {
+        status = await client.getStatus(projectId);
+        failingSince = undefined;
+      } catch (error) {
+        // A host restarting (or a 5xx) is no reason to stop watching; give it a while to come back.
+        const transient = error instanceof ApiError && (error.status === undefined || error.status >= 500);
+        failingSince ??= Date.now();
+        if (!transient || Date.now() - failingSince > (options.retryForMs ?? 30_000)) throw error;
+        await sleep(options.intervalMs ?? 1_000);
+        continue;
+      }
       view.update(status);
       options.onStatus?.(status);
       if (TERMINAL_STATUSES.has(status.runtimeStatus)) return status;
@@ -166,6 +183,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
           : (name, bytes) => writeLine(io.stderr, `  ${name} (${bytes} bytes)`),
       });
       print(globals, result, () => {
+        for (const name of result.uploaded) writeLine(io.stdout, `  ${name}`);
         writeLine(
           io.stdout,
           `Uploaded ${result.uploaded.length} file(s), ${result.bytes} bytes, to ${result.containerName}/${options.project}/ on ${target.description}.`,

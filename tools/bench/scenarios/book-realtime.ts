@@ -1,0 +1,21 @@
+import { parseBookArgs, runBookBench } from "../bookBench.js";
+import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
+
+/**
+ * The old way: the seed book one chapter at a time through the realtime endpoint (mode realtime,
+ * concurrency 1), so book-batch has a baseline. Same options as book-batch.
+ */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  return runBookBench(
+    parseBookArgs(args, {
+      chapters: SEED_BOOK_CHAPTERS,
+      mode: "realtime",
+      maxConcurrentJobs: 1,
+      timeScale: 200,
+      outputFormat: "audio-16khz-32kbitrate-mono-mp3",
+      audioMode: "fast",
+      wordBoundaries: true,
+      timeoutSeconds: 3_600,
+    }),
+  );
+}
