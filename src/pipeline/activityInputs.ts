@@ -41,6 +41,7 @@ export const activityInputs = {
       maxChaptersPerJob: z.number().int().positive(),
     }),
     maxPayloadBytes: z.number().int().positive(),
+    jobFailed: z.boolean().optional(),
   }),
   realtime: z.object({
     ...ref,

@@ -377,6 +377,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         nextJobNumber,
         options: plan.options,
         maxPayloadBytes: plan.tuning.maxPayloadBytes,
+        jobFailed: result.jobFailed,
       };
       const more = (yield context.df.callActivityWithRetry(
         PLAN_RETRIES_ACTIVITY,

@@ -15,6 +15,8 @@ export interface PlanRetriesInput {
   nextJobNumber: number;
   options: Pick<EffectiveOptions, "voice" | "outputFormat" | "wordBoundaries" | "maxChaptersPerJob">;
   maxPayloadBytes: number;
+  /** The job failed as a whole (service Failed, deadline, lost). */
+  jobFailed?: boolean;
 }
 
 /**
@@ -32,7 +34,18 @@ export async function planRetries(deps: PipelineDeps, input: PlanRetriesInput): 
     if (outcome?.status === "retry") retry.push({ ...chapter, attempts: outcome.attempts });
     if (outcome?.status === "realtime") realtime.push({ ...chapter, attempts: outcome.attempts });
   }
-  const batchJobs = buildJobs(retry, "batch", input.options, input.maxPayloadBytes, input.nextJobNumber);
+  // After a whole-job failure the culprit is unknown: halve the job size so one poison chapter
+  // takes fewer innocent ones down with it on each retry.
+  const maxChaptersPerJob = input.jobFailed
+    ? Math.max(1, Math.min(input.options.maxChaptersPerJob, Math.ceil(job.chapters.length / 2)))
+    : input.options.maxChaptersPerJob;
+  const batchJobs = buildJobs(
+    retry,
+    "batch",
+    { ...input.options, maxChaptersPerJob },
+    input.maxPayloadBytes,
+    input.nextJobNumber,
+  );
   const realtimeJobs = buildJobs(
     realtime,
     "realtime",
