@@ -82,7 +82,7 @@ describe("Speech emulator: faults", () => {
     const first = await client(emulator).get("fault-target");
     expect(first.status).toBe(500);
     expect(first.headers.get("x-ms-error-code")).toBe("InternalServerError");
-    expect((await first.json()).error.code).toBe("InternalServerError");
+    expect(((await first.json()) as { error: { code: string } }).error.code).toBe("InternalServerError");
     // A PUT is not a GET: unaffected.
     expect(
       (await client(emulator).put("fault-other", { inputKind: "SSML", inputs: [{ content: ssml("Hi.") }] }))
