@@ -28,6 +28,21 @@ export class FunctionRunner {
     return this.options.registry;
   }
 
+  /** Binding options with `%AppSetting%` expressions resolved, as the host does when it indexes functions. */
+  resolveBinding(binding: CoreBinding): CoreBinding {
+    const resolved: CoreBinding = { ...binding };
+    for (const [key, value] of Object.entries(binding)) {
+      if (typeof value !== "string") continue;
+      resolved[key] = value.replace(/%([^%]+)%/g, (_whole, name: string) => {
+        const setting = this.options.settings[name];
+        if (setting === undefined)
+          throw new Error(`The app setting "${name}" used in a ${binding.type} binding is not set.`);
+        return setting;
+      });
+    }
+    return resolved;
+  }
+
   /** Invokes `fn` with its trigger data; `bindingData` resolves `{name}` expressions in blob paths. */
   async invoke(
     fn: RegisteredFunction,
@@ -38,16 +53,21 @@ export class FunctionRunner {
     const inputs: InvocationInput[] = [{ name: fn.triggerName, data: triggerData }];
     for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
       if (name === fn.triggerName || binding.direction !== "in") continue;
-      inputs.push({ name, data: await this.#inputData(binding, bindingData) });
+      inputs.push({ name, data: await this.#inputData(this.resolveBinding(binding), bindingData) });
     }
     const outcome = await invokeFunction(this.registry, fn, inputs, this.options.logger, triggerMetadata);
     for (const output of outcome.response.outputData ?? []) {
       const binding = fn.metadata.bindings[output.name];
-      if (binding) await this.#writeOutput(fn, binding, output.data, bindingData);
+      if (binding) await this.#writeOutput(fn, this.resolveBinding(binding), output.data, bindingData);
     }
     const returnBinding = fn.metadata.bindings.$return;
     if (returnBinding && returnBinding.type.toLowerCase() !== "http") {
-      await this.#writeOutput(fn, returnBinding, outcome.response.returnValue, bindingData);
+      await this.#writeOutput(
+        fn,
+        this.resolveBinding(returnBinding),
+        outcome.response.returnValue,
+        bindingData,
+      );
     }
     return outcome;
   }

@@ -49,7 +49,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   const logLevel = options.logLevel ?? parseLogLevel(settings.LOCAL_HOST_LOG_LEVEL);
   const logger = new HostLogger(logLevel);
   const durableConfig = hostJson.extensions?.durableTask ?? {};
-  const taskHub = options.taskHub ?? durableConfig.hubName ?? "TestHubName";
+  const taskHub = options.taskHub ?? settings.LOCAL_HOST_TASK_HUB ?? durableConfig.hubName ?? "TestHubName";
   if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
     throw new Error(
       `Task hub name "${taskHub}" is invalid: use 3-45 letters and digits, starting with a letter.`,

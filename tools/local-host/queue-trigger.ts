@@ -13,8 +13,9 @@ export function startQueueTriggers(runner: FunctionRunner, logger: HostLogger): 
   const loops: Promise<void>[] = [];
   for (const fn of runner.registry.functions.values()) {
     if (fn.trigger.type.toLowerCase() !== "queuetrigger") continue;
-    const queueName = String(fn.trigger.queueName ?? "");
-    const connection = runner.connectionString(fn.trigger);
+    const trigger = runner.resolveBinding(fn.trigger);
+    const queueName = String(trigger.queueName ?? "");
+    const connection = runner.connectionString(trigger);
     const base64 = runner.options.queueMessageEncoding === "base64";
     loops.push(
       (async () => {

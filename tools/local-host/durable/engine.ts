@@ -327,6 +327,17 @@ export class DurableEngine {
       }
       instance.history = events;
       instance.persisted = events.length;
+      const ended = [...events].reverse().find((e) => e.EventType === EventType.ExecutionCompleted);
+      if (ended && ended.OrchestrationStatus !== OrchestrationStatus.ContinuedAsNew) {
+        // Killed between writing the history and the instance row: the history decides.
+        const statusByCode: Record<number, RuntimeStatus> = { 1: "Completed", 3: "Failed", 5: "Terminated" };
+        record.runtimeStatus = statusByCode[ended.OrchestrationStatus as number] ?? "Failed";
+        record.output = ended.Result as string | undefined;
+        await this.options.store.putInstance(record);
+        this.#instances.set(record.instanceId, instance);
+        this.#notifyParent(instance);
+        continue;
+      }
       instance.persistedMessageIds = messageIds;
       const last = [...events].reverse().find((e) => e.EventType === EventType.OrchestratorStarted);
       if (last) this.options.clock.advanceTo(new Date(last.Timestamp));
@@ -471,7 +482,12 @@ export class DurableEngine {
       newWork = await this.#runOrchestrator(instance, startedAt);
     }
     record.lastUpdatedTime = this.options.clock.now().toISOString();
+    const persistStart = performance.now();
     await this.#persist(instance, messageIds, consumed);
+    this.#log.host(
+      "debug",
+      `Persisted "${record.instanceId}" (${batch.length} messages) in ${(performance.now() - persistStart).toFixed(1)} ms`,
+    );
     if (instance.terminal) {
       instance.clearTimers();
       this.#notifyParent(instance);
@@ -510,10 +526,13 @@ export class DurableEngine {
     const store = this.options.store;
     const record = instance.record;
     const fresh = instance.history.slice(instance.persisted);
-    await store.appendHistory(record.instanceId, record.executionId, instance.persisted, fresh, messageIds);
+    // History and instance row in parallel: recovery trusts a history that ends in ExecutionCompleted over the row.
+    await Promise.all([
+      store.appendHistory(record.instanceId, record.executionId, instance.persisted, fresh, messageIds),
+      store.putInstance({ ...record }),
+    ]);
     instance.persisted = instance.history.length;
     for (const event of fresh) event.IsPlayed = true;
-    await store.putInstance(record);
     if (consumed.length > 0) await store.removeInbox(record.instanceId, consumed);
   }
 

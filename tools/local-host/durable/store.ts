@@ -171,7 +171,11 @@ export class DurableStore {
     await this.#instances.deleteEntity(instanceId, "").catch(ignore404);
   }
 
-  /** Appends events `events` at positions `startIndex`.. of execution `executionId`, in transactions. */
+  /**
+   * Appends `events` at positions `startIndex`.. of execution `executionId`. Consecutive events share a row (up
+   * to ~30,000 characters of JSON each, one transaction per episode) because Azurite's per-entity cost would
+   * otherwise dominate a large fan-out; an event larger than that goes to a blob.
+   */
   async appendHistory(
     instanceId: string,
     executionId: string,
@@ -180,24 +184,51 @@ export class DurableStore {
     messageIds: Map<HistoryEvent, string> = new Map(),
   ): Promise<void> {
     const actions: TransactionAction[] = [];
-    for (const [offset, event] of events.entries()) {
-      const index = startIndex + offset;
-      const rowKey = historyRowKey(executionId, index);
-      const data = await this.#pack(
-        JSON.stringify(event),
-        `${instanceId}/${executionId}/history-${index}.json`,
-      );
+    let chunk: string[] = [];
+    let chunkIds: string[] = [];
+    let chunkStart = startIndex;
+    let chunkChars = 0;
+    const flush = () => {
+      if (chunk.length === 0) return;
       const entity: TableEntity = {
         partitionKey: instanceId,
-        rowKey,
+        rowKey: historyRowKey(executionId, chunkStart),
         ExecutionId: executionId,
-        EventType: event.EventType,
-        Data: data.value,
-        DataBlobName: data.blob,
-        MessageId: messageIds.get(event),
+        EventCount: chunk.length,
+        Data: `[${chunk.join(",")}]`,
+        MessageIds: chunkIds.length > 0 ? JSON.stringify(chunkIds) : undefined,
       };
       actions.push(["upsert", withoutUndefined(entity), "Replace"]);
+      chunkStart += chunk.length;
+      chunk = [];
+      chunkIds = [];
+      chunkChars = 0;
+    };
+    for (const [offset, event] of events.entries()) {
+      const text = JSON.stringify(event);
+      const messageId = messageIds.get(event);
+      if (text.length > largePayloadChars) {
+        flush();
+        const index = startIndex + offset;
+        const data = await this.#pack(text, `${instanceId}/${executionId}/history-${index}.json`);
+        const entity: TableEntity = {
+          partitionKey: instanceId,
+          rowKey: historyRowKey(executionId, index),
+          ExecutionId: executionId,
+          EventCount: 1,
+          DataBlobName: data.blob,
+          MessageIds: messageId ? JSON.stringify([messageId]) : undefined,
+        };
+        actions.push(["upsert", withoutUndefined(entity), "Replace"]);
+        chunkStart = index + 1;
+        continue;
+      }
+      if (chunkChars + text.length > largePayloadChars) flush();
+      chunk.push(text);
+      chunkChars += text.length + 1;
+      if (messageId) chunkIds.push(messageId);
     }
+    flush();
     await this.#submit(this.#history, actions);
   }
 
@@ -216,9 +247,14 @@ export class DurableStore {
     const events: HistoryEvent[] = [];
     const messageIds = new Set<string>();
     for (const row of rows) {
-      const text = await this.#unpack(row.Data, row.DataBlobName);
-      if (text !== undefined) events.push(JSON.parse(text) as HistoryEvent);
-      if (typeof row.MessageId === "string") messageIds.add(row.MessageId);
+      if (typeof row.DataBlobName === "string") {
+        const text = await this.#unpack(undefined, row.DataBlobName);
+        if (text !== undefined) events.push(JSON.parse(text) as HistoryEvent);
+      } else if (typeof row.Data === "string") {
+        events.push(...(JSON.parse(row.Data) as HistoryEvent[]));
+      }
+      if (typeof row.MessageIds === "string")
+        for (const id of JSON.parse(row.MessageIds) as string[]) messageIds.add(id);
     }
     return { events, messageIds };
   }

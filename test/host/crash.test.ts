@@ -1,0 +1,69 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { waitFor } from "../../tools/shared/waitFor.js";
+import { type HostProcess, startHostProcess } from "../support/host.js";
+import { uniqueName } from "../support/names.js";
+
+const appDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "apps/crash");
+const hosts: HostProcess[] = [];
+
+afterAll(async () => {
+  for (const host of hosts) await host.kill();
+});
+
+interface Status {
+  runtimeStatus: string;
+  output: unknown;
+  historyEvents?: Array<{ EventType: string }>;
+}
+
+async function status(host: HostProcess, id: string): Promise<{ code: number; body: Status }> {
+  const response = await fetch(`${host.url}/runtime/webhooks/durabletask/instances/${id}?showHistory=true`);
+  return { code: response.status, body: (await response.json()) as Status };
+}
+
+describe("local host: crash and resume", () => {
+  it("resumes a 200-activity orchestration after SIGKILL and counts each result exactly once", async () => {
+    const env = {
+      AzureWebJobsStorage: inject("azuriteConnectionString"),
+      // Each test run gets its own task hub through host.json's hub plus this override.
+      LOCAL_HOST_TASK_HUB: uniqueName("crash"),
+      CRASH_ACTIVITY_MS: "20",
+    };
+    const first = await startHostProcess({ appDir, env });
+    hosts.push(first);
+    const id = uniqueName("book");
+    const started = await fetch(`${first.url}/api/crash/${id}`, {
+      method: "POST",
+      body: JSON.stringify({ count: 200 }),
+    });
+    expect(started.status).toBe(202);
+
+    // Kill the host once some, but not all, completions are recorded.
+    await waitFor(
+      async () => {
+        const { body } = await status(first, id);
+        const completed = (body.historyEvents ?? []).filter((e) => e.EventType === "TaskCompleted").length;
+        return completed >= 20 && completed < 200;
+      },
+      { intervalMs: 10, description: "the fan-out to be part-way through" },
+    );
+    await first.kill("SIGKILL");
+
+    const second = await startHostProcess({ appDir, env });
+    hosts.push(second);
+    const done = await waitFor(
+      async () => {
+        const { code, body } = await status(second, id);
+        return code === 200 ? body : undefined;
+      },
+      { timeoutMs: 90_000, description: "the resumed orchestration to finish" },
+    );
+    expect(done.runtimeStatus).toBe("Completed");
+    expect(done.output).toEqual({ count: 200, distinct: 200, sum: (199 * 200) / 2 });
+    const completions = (done.historyEvents ?? []).filter((e) => e.EventType === "ExecutionCompleted");
+    expect(completions).toHaveLength(1);
+    await second.stop();
+  });
+});
