@@ -28,10 +28,18 @@ import {
   type SynthesisOperation,
   toBatchSynthesis,
 } from "./models.js";
-import { allowsInsecureConnection, createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
+import {
+  allowsInsecureConnection,
+  createSpeechPipeline,
+  logger,
+  type SpeechClientOptions,
+} from "./pipeline.js";
 import { makeResultsTempDir, openResultsZip, removeTempDir, type SynthesisResults } from "./results.js";
 
 export const DEFAULT_API_VERSION = "2024-04-01";
+
+/** Whole-body attempts of a results download that breaks mid-stream. */
+const MAX_DOWNLOAD_ATTEMPTS = 3;
 
 export type BatchSynthesisClientOptions = SpeechClientOptions;
 
@@ -355,7 +363,8 @@ export class BatchSynthesisClient {
     const dir = await makeResultsTempDir();
     const zipPath = join(dir, "results.zip");
     try {
-      for (let attempt = 0; ; attempt++) {
+      let refreshed = false;
+      for (let attempt = 1; ; attempt++) {
         const resultUrl = job.outputs?.result;
         if (!resultUrl) {
           throw new SpeechServiceError(
@@ -380,11 +389,22 @@ export class BatchSynthesisClient {
         });
         const response = await this.downloadPipeline.sendRequest(this.httpClient, request);
         if (response.status === 200 && response.readableStreamBody) {
-          await pipeStreams(response.readableStreamBody, createWriteStream(zipPath));
-          break;
+          try {
+            await pipeStreams(response.readableStreamBody, createWriteStream(zipPath));
+            break;
+          } catch (error) {
+            // The connection broke mid-body (the retry policy only covers getting a response): start over,
+            // a bounded number of times; a URL that expired meanwhile is refreshed below.
+            if (attempt >= MAX_DOWNLOAD_ATTEMPTS || options.abortSignal?.aborted) throw error;
+            logger.warning(
+              `results.zip of ${job.id}: download broke (${(error as Error).message}); attempt ${attempt + 1}.`,
+            );
+            continue;
+          }
         }
         const error = createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
-        if (attempt === 0 && isExpiredResultUrl(response.status, error.code ?? undefined)) {
+        if (!refreshed && isExpiredResultUrl(response.status, error.code ?? undefined)) {
+          refreshed = true;
           job = await this.getSynthesis(job.id, options);
           continue;
         }

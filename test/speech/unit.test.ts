@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { AzureKeyCredential } from "@azure/core-auth";
 import {
   createHttpHeaders,
@@ -7,6 +8,7 @@ import {
   RestError,
 } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
+import yazl from "yazl";
 import {
   BatchSynthesisClient,
   createSpeechError,
@@ -328,5 +330,46 @@ describe("BatchSynthesisClient over a scripted transport", () => {
     });
     expect(a).toBe(b);
     expect(a).not.toBe(c);
+  });
+});
+
+describe("openResults over a scripted transport", () => {
+  async function zipOf(files: Record<string, string>): Promise<Buffer> {
+    const zip = new yazl.ZipFile();
+    for (const [name, content] of Object.entries(files)) zip.addBuffer(Buffer.from(content), name);
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const c of zip.outputStream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it("starts the download over when the body breaks mid-stream, and never sends the key to storage", async () => {
+    const zip = await zipOf({
+      "0001.wav": "RIFF",
+      "summary.json": JSON.stringify({ results: [{ status: "Succeeded", audioFileName: "0001.wav" }] }),
+    });
+    const broken = new Readable({
+      read() {
+        this.push(zip.subarray(0, 10));
+        this.destroy(new Error("aborted"));
+      },
+    });
+    const { client, sent } = scriptedHttpClient([
+      () => ({ status: 200, readableStreamBody: broken }),
+      () => ({ status: 200, readableStreamBody: Readable.from([zip]) }),
+    ]);
+    const batch = new BatchSynthesisClient("https://h.example", new AzureKeyCredential(KEY), {
+      httpClient: client,
+    });
+    const job = toBatchSynthesis({
+      id: "job-1",
+      status: "Succeeded",
+      outputs: { result: "https://store.example/results.zip?sig=S" },
+    });
+    const results = await batch.openResults(job);
+    expect(results.summary.inputs).toBe(1);
+    await results.close();
+    expect(sent).toHaveLength(2);
+    for (const request of sent) expect(request.headers.get("Ocp-Apim-Subscription-Key")).toBeUndefined();
   });
 });
