@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../tools/emulator/index.js";
+import { billableCharacters, planSpeech } from "../../tools/emulator/text.js";
+import { waitFor } from "../../tools/shared/waitFor.js";
+import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { API, client, type Job, ssml } from "./helpers.js";
+
+async function status(emulator: TestEmulator, id: string): Promise<Job & { lastActionDateTime: string }> {
+  return (await (await client(emulator).get(id)).json()) as Job & { lastActionDateTime: string };
+}
+
+describe("Speech emulator: job timeline on an injected clock", () => {
+  let emulator: TestEmulator;
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  beforeAll(async () => {
+    // Service time, unscaled: 5 s start latency, then 100 characters a second.
+    emulator = await startTestEmulator({
+      clock,
+      timeScale: 1,
+      startLatencyMs: 5_000,
+      charsPerSecond: 100,
+      jobConcurrency: 1,
+    });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it("goes NotStarted → Running after the start latency → Succeeded after the characters are synthesized", async () => {
+    const text = "a".repeat(1_000); // 1,000 characters: 10 s of synthesis
+    const created = await client(emulator).put("timeline-job", {
+      inputKind: "PlainText",
+      synthesisConfig: { voice: "en-US-JennyNeural" },
+      inputs: [{ content: text }],
+    });
+    const operationId = created.headers.get("operation-id");
+    expect((await status(emulator, "timeline-job")).status).toBe("NotStarted");
+    clock.advance(4_999);
+    expect((await status(emulator, "timeline-job")).status).toBe("NotStarted");
+    clock.advance(1);
+    const running = await status(emulator, "timeline-job");
+    expect(running.status).toBe("Running");
+    expect(running.lastActionDateTime).toBe("2026-01-01T00:00:05.0000000Z");
+    const operation = await client(emulator).raw(`/texttospeech/operations/${operationId}?${API}`);
+    expect(await operation.json()).toEqual({ id: operationId, status: "Running" });
+    clock.advance(9_999);
+    expect((await status(emulator, "timeline-job")).status).toBe("Running");
+    clock.advance(1);
+    const done = await waitFor(async () => {
+      const job = await status(emulator, "timeline-job");
+      return job.status === "Succeeded" ? job : undefined;
+    });
+    expect(done.lastActionDateTime).toBe("2026-01-01T00:00:15.0000000Z");
+  });
+
+  it("queues jobs one by one when jobConcurrency is 1", async () => {
+    const body = {
+      inputKind: "PlainText",
+      synthesisConfig: { voice: "en-US-JennyNeural" },
+      inputs: [{ content: "b".repeat(1_000) }],
+    };
+    expect((await client(emulator).put("queued-first", body)).status).toBe(201);
+    expect((await client(emulator).put("queued-second", body)).status).toBe(201);
+    clock.advance(5_000);
+    expect((await status(emulator, "queued-first")).status).toBe("Running");
+    expect((await status(emulator, "queued-second")).status).toBe("NotStarted");
+    clock.advance(10_000);
+    expect((await status(emulator, "queued-second")).status).toBe("Running");
+  });
+
+  it("deletes finished jobs after timeToLiveInHours", async () => {
+    expect(
+      (
+        await client(emulator).put("short-lived", {
+          inputKind: "SSML",
+          inputs: [{ content: ssml("Hi.") }],
+          properties: { timeToLiveInHours: 1 },
+        })
+      ).status,
+    ).toBe(201);
+    clock.advance(60_000);
+    await waitFor(async () => (await status(emulator, "short-lived")).status === "Succeeded");
+    clock.advance(3_600_000 + 60_000);
+    expect((await client(emulator).get("short-lived")).status).toBe(404);
+  });
+});
+
+describe("Speech emulator: text rules", () => {
+  it("counts billable characters like Azure: SSML without <speak>/<voice> tags, CJK twice", () => {
+    expect(billableCharacters(ssml("The rainbow has seven colors."), "SSML")).toBe(29);
+    expect(billableCharacters(ssml('Hi <break time="500ms"/> there.'), "SSML")).toBe(
+      'Hi <break time="500ms"/> there.'.length,
+    );
+    expect(billableCharacters("你好", "PlainText")).toBe(4);
+    expect(billableCharacters("こんにちは", "PlainText")).toBe(5);
+  });
+
+  it("plans speech at about 150 words a minute", () => {
+    const words = Array.from({ length: 150 }, (_, i) => ["the", "rainbow", "has", "seven", "colors"][i % 5]);
+    const sentences: string[] = [];
+    for (let i = 0; i < words.length; i += 12) sentences.push(`${words.slice(i, i + 12).join(" ")}.`);
+    const minutes = planSpeech(sentences.join(" ")).totalMs / 60_000;
+    expect(150 / minutes).toBeGreaterThan(120);
+    expect(150 / minutes).toBeLessThan(180);
+  });
+});

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scanMp3 } from "../../tools/emulator/audio/codecs.js";
+import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { decodeWav, ssml } from "./helpers.js";
+
+function synthesize(
+  emulator: TestEmulator,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${emulator.url}/cognitiveservices/v1`, {
+    method: "POST",
+    headers: {
+      "Ocp-Apim-Subscription-Key": emulator.key,
+      "Content-Type": "application/ssml+xml",
+      "X-Microsoft-OutputFormat": "riff-24khz-16bit-mono-pcm",
+      "User-Agent": "tts-pipeline-tests",
+      ...headers,
+    },
+    body,
+  });
+}
+
+describe("Speech emulator: realtime endpoint", () => {
+  let emulator: TestEmulator;
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ audioMode: "speech" });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it("returns decodable WAV with the right Content-Type, and bills realtime characters", async () => {
+    const body = ssml("The rainbow has seven colors.");
+    const response = await synthesize(emulator, body);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("audio/wav");
+    const wav = decodeWav(Buffer.from(await response.arrayBuffer()));
+    expect(wav).toMatchObject({ sampleRate: 24000, bitsPerSample: 16 });
+    expect(wav.durationMs).toBeGreaterThan(1000);
+    expect(wav.durationMs).toBeLessThan(5000);
+    const usage = await emulator.usage();
+    expect(usage.requests.realtime).toBe(1);
+    expect(usage.realtimeCharacters).toBe(29);
+  });
+
+  it("returns MP3 frames for an MP3 format", async () => {
+    const response = await synthesize(emulator, ssml("Hello from the emulator."), {
+      "X-Microsoft-OutputFormat": "audio-16khz-32kbitrate-mono-mp3",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("audio/mpeg");
+    const scan = scanMp3(Buffer.from(await response.arrayBuffer()));
+    expect(scan.sampleRate).toBe(16000);
+    expect(scan.frames).toBeGreaterThan(10);
+  });
+
+  it("415 for a wrong content type; 400 for bad SSML, a missing voice, a missing or unknown format; 401 without key", async () => {
+    const wrongType = await synthesize(emulator, ssml("Hi."), { "Content-Type": "text/plain" });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.headers.get("x-ms-error-code")).toBe("UnsupportedMediaType");
+    expect((await synthesize(emulator, "<speak><voice name='x'>unclosed")).status).toBe(400);
+    expect((await synthesize(emulator, "<speak version='1.0'>No voice.</speak>")).status).toBe(400);
+    expect((await synthesize(emulator, ssml("Hi."), { "X-Microsoft-OutputFormat": "" })).status).toBe(400);
+    expect(
+      (await synthesize(emulator, ssml("Hi."), { "X-Microsoft-OutputFormat": "mp5-96khz" })).status,
+    ).toBe(400);
+    expect((await synthesize(emulator, ssml("Hi."), { "Ocp-Apim-Subscription-Key": "wrong" })).status).toBe(
+      401,
+    );
+  });
+
+  it("shares faults with the batch API", async () => {
+    await emulator.setFault({ status: 503, method: "POST", path: "/cognitiveservices/", count: 1 });
+    expect((await synthesize(emulator, ssml("Hi."))).status).toBe(503);
+    expect((await synthesize(emulator, ssml("Hi."))).status).toBe(200);
+  });
+});
+
+describe("Speech emulator: realtime truncates at 10 minutes", () => {
+  it("caps a long text's audio at 600 s", async () => {
+    const emulator = await startTestEmulator({ audioMode: "fast" });
+    try {
+      const long = "This sentence is one of very many in a long text. ".repeat(300); // ~3,000 words, ~20 minutes
+      const response = await synthesize(emulator, ssml(long), {
+        "X-Microsoft-OutputFormat": "riff-8khz-16bit-mono-pcm",
+      });
+      expect(response.status).toBe(200);
+      const wav = decodeWav(Buffer.from(await response.arrayBuffer()));
+      expect(wav.durationMs).toBeLessThanOrEqual(600_000);
+      expect(wav.durationMs).toBeGreaterThan(590_000);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
