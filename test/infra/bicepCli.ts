@@ -1,7 +1,7 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
 /** Repository root (this file is test/infra/bicepCli.ts). */
 export const repoRoot = resolve(import.meta.dirname, "..", "..");
@@ -88,28 +88,45 @@ export interface BicepRun {
   diagnostics: BicepDiagnostic[];
 }
 
-function run(cli: BicepCli, args: string[], cwd: string): BicepRun {
-  const result = spawnSync(cli.command, args, {
-    cwd,
-    encoding: "utf8",
-    timeout: 120_000,
-    env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1" },
+async function run(cli: BicepCli, args: string[], cwd: string): Promise<BicepRun> {
+  const { status, output } = await new Promise<{ status: number | null; output: string }>((done, fail) => {
+    execFile(
+      cli.command,
+      args,
+      { cwd, encoding: "utf8", timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error && typeof error.code === "number" ? error.code : error ? null : 0;
+        if (error && code === null) fail(error);
+        else done({ status: code, output: `${stdout}\n${stderr}` });
+      },
+    );
   });
-  if (result.error) throw result.error;
-  const output = `${result.stdout}\n${result.stderr}`;
-  return { status: result.status, output, diagnostics: parseDiagnostics(output) };
+  return { status, output, diagnostics: parseDiagnostics(output) };
 }
 
-/** Lints every file (`bicep lint <file>` or `az bicep lint --file <file>`), one run for all with the bicep CLI. */
-export function lint(cli: BicepCli, files: string[], cwd: string): BicepRun[] {
-  if (cli.kind === "bicep") return [run(cli, ["lint", "--pattern", "infra/**/*.bicep"], cwd)];
-  return files.map((file) => run(cli, ["bicep", "lint", "--file", file], cwd));
+/** Lints every file (`bicep lint --pattern`, or `az bicep lint --file` one by one). */
+export async function lint(cli: BicepCli, files: string[], cwd: string): Promise<BicepRun[]> {
+  if (cli.kind === "bicep") return [await run(cli, ["lint", "--pattern", "infra/**/*.bicep"], cwd)];
+  return Promise.all(files.map((file) => run(cli, ["bicep", "lint", "--file", file], cwd)));
 }
 
-/** Builds every file into outDir (ARM JSON named after each file). */
-export function build(cli: BicepCli, files: string[], cwd: string, outDir: string): BicepRun[] {
+/** Builds every file into outDir (ARM JSON named after each file, folders kept). */
+export async function build(
+  cli: BicepCli,
+  files: string[],
+  cwd: string,
+  outDir: string,
+): Promise<BicepRun[]> {
   if (cli.kind === "bicep") {
-    return [run(cli, ["build", "--pattern", "infra/**/*.bicep", "--outdir", outDir], cwd)];
+    return [await run(cli, ["build", "--pattern", "infra/**/*.bicep", "--outdir", outDir], cwd)];
   }
-  return files.map((file) => run(cli, ["bicep", "build", "--file", file, "--outdir", outDir], cwd));
+  return Promise.all(
+    files.map((file) =>
+      run(
+        cli,
+        ["bicep", "build", "--file", file, "--outdir", join(outDir, dirname(relative("infra", file)))],
+        cwd,
+      ),
+    ),
+  );
 }
