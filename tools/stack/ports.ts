@@ -1,5 +1,6 @@
 import { createServer } from "node:net";
 import { getFreePort } from "../shared/ports.js";
+import { waitFor } from "../shared/waitFor.js";
 
 /** The stack's well-known ports (CONTRACT §1). */
 export interface StackPorts {
@@ -39,25 +40,34 @@ export class PortInUseError extends Error {
   override readonly name = "PortInUseError";
 }
 
-export async function choosePorts(policy: PortPolicy, wanted: Partial<StackPorts> = {}): Promise<StackPorts> {
+export async function choosePorts(
+  policy: PortPolicy,
+  wanted: Partial<StackPorts> = {},
+  { busyWaitMs = 10_000 }: { busyWaitMs?: number } = {},
+): Promise<StackPorts> {
   const base = { ...DEFAULT_PORTS, ...wanted };
   const chosen = { ...base };
   const taken = new Set<number>();
+  const freePort = async () => {
+    let free = await getFreePort();
+    while (taken.has(free)) free = await getFreePort();
+    return free;
+  };
   for (const part of Object.keys(base) as (keyof StackPorts)[]) {
     const port = base[part];
     if (policy === "free" || port === 0) {
-      let free = await getFreePort();
-      while (taken.has(free)) free = await getFreePort();
-      chosen[part] = free;
+      chosen[part] = await freePort();
     } else if (!(await isPortFree(port))) {
-      if (policy === "fixed") {
-        throw new PortInUseError(
-          `Port ${port} (${part}) is already in use. Stop whatever holds it (another \`npm start\`, Azurite or func?) and try again.`,
-        );
+      if (policy === "prefer") {
+        chosen[part] = await freePort();
+      } else {
+        // A stack killed a moment ago may still be letting go of its ports (Azurite ends with it).
+        await waitFor(() => isPortFree(port), { timeoutMs: busyWaitMs, intervalMs: 200 }).catch(() => {
+          throw new PortInUseError(
+            `Port ${port} (${part}) is already in use. Stop whatever holds it (another \`npm start\`, Azurite or func?) and try again.`,
+          );
+        });
       }
-      let free = await getFreePort();
-      while (taken.has(free)) free = await getFreePort();
-      chosen[part] = free;
     }
     taken.add(chosen[part]);
   }
