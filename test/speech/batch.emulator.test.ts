@@ -192,6 +192,22 @@ describe("BatchSynthesisClient against the emulator", () => {
     }
   });
 
+  it("treats 204 for a missing job (the docs' other answer) as not found", async () => {
+    const docs204 = await startTestEmulator({ rateLimit: false, missingJobStatus: 204 });
+    try {
+      const other = new BatchSynthesisClient(docs204.url, new AzureKeyCredential(docs204.key));
+      await expect(other.getSynthesis("never-created")).rejects.toMatchObject({
+        statusCode: 404,
+        code: "NotFound",
+      });
+      await expect(other.deleteSynthesis("never-created")).resolves.toBeUndefined();
+      const created = await other.createSynthesis("created-after-204", plainText(["Hello."]));
+      expect(created.id).toBe("created-after-204");
+    } finally {
+      await docs204.stop();
+    }
+  });
+
   it("surfaces 401 for a wrong key without echoing it", async () => {
     const wrong = new BatchSynthesisClient(emulator.url, new AzureKeyCredential("wrong-key-value-42"));
     const error = await wrong.getSynthesis("anything").catch((e: unknown) => e);

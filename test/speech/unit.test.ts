@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { AzureKeyCredential } from "@azure/core-auth";
+import { AzureKeyCredential, isTokenCredential, type TokenCredential } from "@azure/core-auth";
 import {
   createHttpHeaders,
   type HttpClient,
@@ -11,6 +11,8 @@ import { describe, expect, it } from "vitest";
 import yazl from "yazl";
 import {
   BatchSynthesisClient,
+  COGNITIVE_SERVICES_SCOPE,
+  createSpeechClients,
   createSpeechError,
   isSpeechServiceError,
   isValidSynthesisId,
@@ -20,6 +22,7 @@ import {
   SYNTHESIS_ID_PATTERN,
   sanitizeMessage,
   sanitizeUrl,
+  speechCredentialOf,
   speechRetryStrategy,
   toBatchSynthesis,
 } from "../../src/speech/index.js";
@@ -371,5 +374,47 @@ describe("openResults over a scripted transport", () => {
     await results.close();
     expect(sent).toHaveLength(2);
     for (const request of sent) expect(request.headers.get("Ocp-Apim-Subscription-Key")).toBeUndefined();
+  });
+});
+
+describe("Microsoft Entra ID and createSpeechClients", () => {
+  it("sends a bearer token for the Cognitive Services scope, and none to storage", async () => {
+    const scopes: string[][] = [];
+    const credential: TokenCredential = {
+      async getToken(requested) {
+        scopes.push([requested].flat());
+        return { token: "entra-token", expiresOnTimestamp: Date.now() + 3_600_000 };
+      },
+    };
+    const { client, sent } = scriptedHttpClient([
+      () => ({ status: 200, bodyAsText: JSON.stringify({ id: "job-1", status: "Running", properties: {} }) }),
+    ]);
+    const batch = new BatchSynthesisClient("https://my-speech.cognitiveservices.azure.com", credential, {
+      httpClient: client,
+    });
+    await batch.getSynthesis("job-1");
+    expect(sent[0]?.headers.get("Authorization")).toBe("Bearer entra-token");
+    expect(sent[0]?.headers.get("Ocp-Apim-Subscription-Key")).toBeUndefined();
+    expect(scopes[0]).toEqual([COGNITIVE_SERVICES_SCOPE]);
+  });
+
+  it("derives endpoints and the credential from settings", () => {
+    const keyed = createSpeechClients({ SPEECH_REGION: "westeurope", SPEECH_KEY: KEY });
+    expect(keyed.batch.endpoint).toBe("https://westeurope.api.cognitive.microsoft.com");
+    expect(keyed.realtime.endpoint).toBe("https://westeurope.tts.speech.microsoft.com");
+    expect(speechCredentialOf({ SPEECH_KEY: KEY })).toHaveProperty("key", KEY);
+
+    const entra = {
+      SPEECH_ENDPOINT: "https://my-speech.cognitiveservices.azure.com/",
+      SPEECH_REALTIME_ENDPOINT: "https://rt.example",
+    };
+    const clients = createSpeechClients(entra);
+    expect(clients.batch.endpoint).toBe("https://my-speech.cognitiveservices.azure.com");
+    expect(clients.realtime.endpoint).toBe("https://rt.example");
+    expect(
+      isTokenCredential(
+        speechCredentialOf({ ...entra, AZURE_CLIENT_ID: "00000000-0000-0000-0000-000000000000" }),
+      ),
+    ).toBe(true);
   });
 });
