@@ -225,7 +225,12 @@ describe("local host: orchestrations on the real durable-functions replay", () =
     expect(((await viaClient.json()) as Status).instanceId).toBe(id);
     expect((await start("LongWait", null, id)).status).toBe(500);
     const direct = await fetch(`${host.url}/durabletask/orchestrators/LongWait/${id}`, { method: "POST" });
-    expect(direct.status).toBe(409);
+    expect(direct.status).toBe(500);
+    expect(((await direct.json()) as { ExceptionMessage: string }).ExceptionMessage).toBe(
+      "An Orchestration instance with the status Running already exists.",
+    );
+    const unknown = await fetch(`${host.url}/durabletask/orchestrators/NoSuchThing`, { method: "POST" });
+    expect(unknown.status).toBe(400);
     expect((await status(uniqueName("nobody"))).code).toBe(404);
 
     await fetch(`${host.url}${webhook}/instances/${id}/terminate?reason=x`, { method: "POST" });

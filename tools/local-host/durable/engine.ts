@@ -133,6 +133,12 @@ export class DurableEngine {
     return fn && fn.trigger.type.toLowerCase() === triggerType.toLowerCase() ? fn : undefined;
   }
 
+  orchestratorNames(): string[] {
+    return [...this.options.runner.registry.functions.values()]
+      .filter((fn) => fn.trigger.type.toLowerCase() === "orchestrationtrigger")
+      .map((fn) => fn.name);
+  }
+
   isOrchestrator(name: string): boolean {
     return this.#function(name, "orchestrationTrigger") !== undefined;
   }
@@ -491,6 +497,8 @@ export class DurableEngine {
     if (instance.terminal) {
       instance.clearTimers();
       this.#notifyParent(instance);
+      // Finished instances are served from storage; memory holds only live ones.
+      this.#instances.delete(record.instanceId);
       return;
     }
     for (const event of newWork) this.#dispatch(instance, event);

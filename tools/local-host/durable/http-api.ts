@@ -63,13 +63,21 @@ export async function handleDurableApi(
     case "resume":
       return commandResponse(await engine.resume(id, reason));
     case "raiseEvent": {
-      if (!actionArg) return { status: 400, body: { Message: "An event name is required." } };
+      if (!actionArg) return notFound();
+      const found = await engine.read(id);
+      if (!found) return notFound();
+      if (["Completed", "Failed", "Terminated", "Canceled"].includes(found.record.runtimeStatus))
+        return { status: 410 };
+      const mediaType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+      if (mediaType !== "application/json") {
+        return errorResponse(400, "Only application/json request content is supported");
+      }
       const text = request.body.toString("utf8");
       if (text !== "") {
         try {
           JSON.parse(text);
-        } catch {
-          return { status: 400, body: { Message: "The event data must be valid JSON." } };
+        } catch (error) {
+          return errorResponse(400, "Invalid JSON content", (error as Error).message);
         }
       }
       return commandResponse(await engine.raiseEvent(id, actionArg, text === "" ? undefined : text));
@@ -96,15 +104,34 @@ function commandResponse(result: "accepted" | "notFound" | "gone"): ApiResponse 
   return notFound();
 }
 
-/** Instance ids as the docs allow: 1–100 characters, not starting with `@`, no `/ \ # ?` or control characters. */
+/** ASP.NET `CreateErrorResponse(status, message, exception)` body, without the stack trace. */
+function errorResponse(
+  status: number,
+  message: string,
+  exceptionMessage?: string,
+  exceptionType?: string,
+): ApiResponse {
+  const body: Record<string, string> = { Message: message };
+  if (exceptionMessage) body.ExceptionMessage = exceptionMessage;
+  if (exceptionType) body.ExceptionType = exceptionType;
+  return { status, body };
+}
+
+/** DurableClient.StartNewAsync's instance id checks (ArgumentException messages). */
 function invalidInstanceId(id: string): string | undefined {
+  if (id.startsWith("@")) return "Orchestration instance ids must not start with @.";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is rejected
-  if (id.length === 0 || id.length > 100 || id.startsWith("@") || /[/\\#?\u0000-\u001f\u007f]/.test(id)) {
-    return `Instance ID '${id}' is not valid: it must be 1-100 characters, not start with '@', and not contain '/', '\\', '#', '?' or control characters.`;
-  }
+  if (/[/\\#?\u0000-\u001f\u007f]/.test(id))
+    return "Orchestration instance ids must not contain /, \\, #, ?, or control characters.";
+  if (id.length > 100) return "Instance ID lengths must not exceed 100 characters.";
   return undefined;
 }
 
+/**
+ * `HandleStartOrchestratorRequestAsync`: ArgumentExceptions (unknown orchestrator, bad id) become 400 and
+ * anything else 500, which is what an id that is still Pending/Running/Suspended gets
+ * (`OrchestrationAlreadyExistsException` with the default `overridableExistingInstanceStates`).
+ */
 async function startInstance(
   engine: DurableEngine,
   urls: UrlFactory,
@@ -112,34 +139,40 @@ async function startInstance(
   name: string,
   explicitId: string | undefined,
 ): Promise<ApiResponse> {
+  const badArguments = "One or more of the arguments submitted is incorrect";
   if (!engine.isOrchestrator(name)) {
-    return {
-      status: 400,
-      body: {
-        Message: `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
-      },
-    };
+    const known = engine.orchestratorNames();
+    const info =
+      known.length > 0
+        ? `The following are the known orchestrator functions: '${known.join("', '")}'.`
+        : "No orchestrator functions are currently registered!";
+    return errorResponse(
+      400,
+      badArguments,
+      `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Additional info: ${info}`,
+      "System.ArgumentException",
+    );
   }
   const instanceId = explicitId ?? crypto.randomUUID().replaceAll("-", "");
   const invalid = invalidInstanceId(instanceId);
-  if (invalid) return { status: 400, body: { Message: invalid } };
+  if (invalid) return errorResponse(400, badArguments, invalid, "System.ArgumentException");
   const text = request.body.toString("utf8");
   if (text !== "") {
     try {
       JSON.parse(text);
-    } catch {
-      return { status: 400, body: { Message: "Invalid JSON content in the request body." } };
+    } catch (error) {
+      return errorResponse(400, "Invalid JSON content", (error as Error).message);
     }
   }
   const result = await engine.start(name, instanceId, text === "" ? undefined : text);
   if (result === "conflict") {
     const current = await engine.read(instanceId);
-    return {
-      status: 409,
-      body: {
-        Message: `An Orchestration instance with the status ${current?.record.runtimeStatus ?? "Running"} already exists.`,
-      },
-    };
+    return errorResponse(
+      500,
+      "Something went wrong while processing your request",
+      `An Orchestration instance with the status ${current?.record.runtimeStatus ?? "Running"} already exists.`,
+      "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    );
   }
   const payload = urls.managementPayload(instanceId, request.url.origin);
   return {
@@ -192,6 +225,9 @@ async function getStatus(
   const status = found.record.runtimeStatus;
   if (status === "Running" || status === "Pending" || status === "ContinuedAsNew" || status === "Suspended") {
     return { status: 202, headers: { Location: request.url.href, "Retry-After": "5" }, body };
+  }
+  if (status === "Failed" && request.query.get("returnInternalServerErrorOnFailure") === "true") {
+    return { status: 500, body };
   }
   return { status: 200, body };
 }
