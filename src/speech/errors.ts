@@ -206,6 +206,11 @@ export function createSpeechError(
       message = [body.title, ...fieldErrors].join(" ");
     }
   }
+  if (!envelope.success && bodyText?.trimStart().startsWith("<")) {
+    // Azure Storage (result downloads) answers in XML: <Error><Code>…</Code><Message>…</Message></Error>.
+    code = /<Code>([^<]+)<\/Code>/.exec(bodyText)?.[1];
+    message = /<Message>([^<]+)<\/Message>/.exec(bodyText)?.[1]?.split("\n")[0];
+  }
   code =
     response.headers.get("x-ms-error-code") ??
     code ??

@@ -159,6 +159,15 @@ describe("createSpeechError", () => {
   });
 });
 
+describe("storage errors", () => {
+  it("reads Azure Storage XML errors (expired SAS) without the signature", () => {
+    const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:1 sig=abc</Message></Error>`;
+    const error = createSpeechError(fakeResponse(403, xml, { "x-ms-request-id": "blob-req" }), xml);
+    expect(error).toMatchObject({ code: "AuthenticationFailed", statusCode: 403, requestId: "blob-req" });
+    expect(error.message).toBe("Server failed to authenticate the request.");
+  });
+});
+
 describe("response models", () => {
   it("parses the documented Succeeded example tolerantly", () => {
     const job = toBatchSynthesis({
