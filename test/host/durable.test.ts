@@ -218,6 +218,20 @@ describe("local host: orchestrations on the real durable-functions replay", () =
     expect(String(done.output)).toContain("'StepA'");
   });
 
+  it("keeps payloads larger than a table property in blobs", async () => {
+    const text = "a chapter of text, ".repeat(6000);
+    const done = await run("BigPayload", text);
+    expect(done.runtimeStatus).toBe("Completed");
+    expect(done.input).toBe(text);
+    expect(done.output).toEqual({ length: text.length, reversed: [...text].reverse().join("") });
+    const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(
+      `${host.taskHub.toLowerCase()}-largemessages`,
+    );
+    const names: string[] = [];
+    for await (const blob of container.listBlobsFlat()) names.push(blob.name);
+    expect(names.some((n) => n.startsWith(done.instanceId))).toBe(true);
+  });
+
   it("answers the durable client: status, 404 for unknown ids, conflict for a running id, purge", async () => {
     const id = uniqueName("client");
     await start("LongWait", null, id);

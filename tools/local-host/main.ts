@@ -9,7 +9,7 @@ const program = new Command()
     "--port <n>",
     "HTTP port (0 = free port)",
     (v) => Number.parseInt(v, 10),
-    Number(process.env.FUNCTIONS_HTTPWORKER_PORT ?? 7071),
+    Number(process.env.LOCAL_HOST_PORT ?? 7071),
   )
   .option("--log-level <level>", "quiet | info | debug", process.env.LOCAL_HOST_LOG_LEVEL ?? "quiet")
   .parse();

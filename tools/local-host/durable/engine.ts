@@ -497,8 +497,11 @@ export class DurableEngine {
     if (instance.terminal) {
       instance.clearTimers();
       this.#notifyParent(instance);
-      // Finished instances are served from storage; memory holds only live ones.
+      // Finished instances are served from storage; memory holds only live ones, and their pending log goes.
       this.#instances.delete(record.instanceId);
+      const leftovers = instance.inbox.flatMap((m) => (m.persistedId ? [m.persistedId] : []));
+      instance.inbox = [];
+      if (leftovers.length > 0) await this.options.store.removeInbox(record.instanceId, leftovers);
       return;
     }
     for (const event of newWork) this.#dispatch(instance, event);

@@ -280,15 +280,18 @@ export class DurableStore {
   }
 
   async addInbox(message: InboxMessage): Promise<void> {
-    await this.#inbox.upsertEntity(
-      {
-        partitionKey: message.instanceId,
-        rowKey: message.id,
-        Kind: message.kind,
-        Data: JSON.stringify(message.event),
-      },
-      "Replace",
+    const data = await this.#pack(
+      JSON.stringify(message.event),
+      `${message.instanceId}/pending-${message.id}.json`,
     );
+    const entity: TableEntity = {
+      partitionKey: message.instanceId,
+      rowKey: message.id,
+      Kind: message.kind,
+      Data: data.value,
+      DataBlobName: data.blob,
+    };
+    await this.#inbox.upsertEntity(withoutUndefined(entity), "Replace");
   }
 
   async loadInbox(instanceId: string): Promise<InboxMessage[]> {
@@ -299,7 +302,7 @@ export class DurableStore {
         id: row.rowKey as string,
         instanceId,
         kind: row.Kind as InboxMessage["kind"],
-        event: JSON.parse(String(row.Data)) as HistoryEvent,
+        event: JSON.parse((await this.#unpack(row.Data, row.DataBlobName)) ?? "null") as HistoryEvent,
       });
     }
     return messages.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -106,3 +106,11 @@ df.app.orchestration("NonDeterministic", function* (context) {
   yield context.df.callActivity("StepA");
   return "done";
 });
+
+// Large payloads (over the table limit) travel through blobs: input, activity result and output.
+df.app.activity("Reverse", { handler: (text) => [...text].reverse().join("") });
+df.app.orchestration("BigPayload", function* (context) {
+  const text = context.df.getInput();
+  const reversed = yield context.df.callActivity("Reverse", text);
+  return { length: reversed.length, reversed };
+});
