@@ -139,7 +139,8 @@ describe("runs", () => {
   it("refuses a second start while running (409), and cancel deletes the running batch jobs", async () => {
     const projectId = uniqueName("cancel");
     const files: Record<string, string> = {};
-    for (let i = 1; i <= 6; i++) files[`ch${i}.txt`] = chapterText(i, 900);
+    // Long chapters: each job runs for seconds, so the cancel lands while they are still running.
+    for (let i = 1; i <= 6; i++) files[`ch${i}.txt`] = chapterText(i, 3000);
     await upload(projectId, files);
     const first = await call("POST", `/api/projects/${projectId}/synthesis`, '{"maxChaptersPerJob":2}');
     expect(first.status).toBe(202);
