@@ -50,19 +50,27 @@ export function describeStatus(status: ProjectStatus): string {
 export function createProgressView(options: ProgressViewOptions = {}): ProgressView {
   const stream = options.stream ?? process.stderr;
   const tty = options.tty ?? Boolean((stream as NodeJS.WriteStream).isTTY);
-  return tty ? barView(stream) : plainView(stream, options.plainIntervalMs ?? 5_000, options.now ?? Date.now);
+  const now = options.now ?? Date.now;
+  return tty ? barView(stream, now) : plainView(stream, options.plainIntervalMs ?? 5_000, now);
 }
 
-function barView(stream: NodeJS.WritableStream): ProgressView {
+/** Time left from the average pace so far; "?" until a chapter is done. */
+function etaText(status: ProjectStatus, elapsedMs: number): string {
+  const done = chaptersDone(status);
+  const remaining = status.chapters.total - done;
+  if (remaining <= 0) return "0s";
+  return done > 0 ? formatSeconds((elapsedMs / 1000 / done) * remaining) : "?";
+}
+
+function barView(stream: NodeJS.WritableStream, now: () => number): ProgressView {
+  const startedAt = now();
   const bar = new cliProgress.SingleBar(
     {
       stream,
       format:
-        "{bar} {value}/{total} chapters | jobs {jobsDone}/{jobsSubmitted} ({jobsRunning} running) | {phase} | failed {failed} | ETA {eta_formatted}",
+        "{bar} {value}/{total} chapters | jobs {jobsDone}/{jobsSubmitted} ({jobsRunning} running) | {phase} | failed {failed} | ETA {etaText}",
       barsize: 28,
       hideCursor: true,
-      etaBuffer: 30,
-      etaAsynchronousUpdate: true,
       fps: 5,
       emptyOnZero: true,
     },
@@ -79,6 +87,7 @@ function barView(stream: NodeJS.WritableStream): ProgressView {
         jobsRunning: status.jobs.running,
         phase: status.phase ?? status.runtimeStatus,
         failed: status.chapters.failed,
+        etaText: etaText(status, now() - startedAt),
       };
       if (!started) {
         bar.start(status.chapters.total, chaptersDone(status), payload);
@@ -105,10 +114,9 @@ function plainView(stream: NodeJS.WritableStream, intervalMs: number, now: () =>
   let lastPrinted = "";
   let stopped = false;
   const print = (status: ProjectStatus) => {
-    const done = chaptersDone(status);
     const elapsed = (now() - startedAt) / 1000;
-    const remaining = status.chapters.total - done;
-    const eta = done > 0 && remaining > 0 ? `, ETA ${formatSeconds((elapsed / done) * remaining)}` : "";
+    const left = etaText(status, now() - startedAt);
+    const eta = left === "?" || left === "0s" ? "" : `, ETA ${left}`;
     const line = `[${formatSeconds(elapsed).padStart(6)}] ${describeStatus(status)}${eta}`;
     stream.write(`${line}\n`);
     lastPrinted = describeStatus(status);
