@@ -13,6 +13,7 @@ const webhook = "/runtime/webhooks/durabletask";
 let host: RunningLocalHost;
 let connectionString: string;
 const queueName = uniqueName("videos");
+const triggerQueueName = uniqueName("starts");
 
 interface Status {
   name: string;
@@ -31,7 +32,7 @@ beforeAll(async () => {
   host = await startLocalHost({
     appDir,
     port: 0,
-    env: { AzureWebJobsStorage: connectionString, FIXTURE_QUEUE: queueName },
+    env: { AzureWebJobsStorage: connectionString, FIXTURE_QUEUE: queueName, FIXTURE_TRIGGER_QUEUE: triggerQueueName },
     taskHub: uniqueName("hub"),
     // An hour of orchestration time per real second: minute-long retry intervals and timers take milliseconds.
     timeScale: 3600,
@@ -286,6 +287,15 @@ describe("local host: HTTP functions, bindings and hooks", () => {
       chapter: 7,
       title: "The Fool & <friends>",
     });
+  });
+
+  it("runs a storage queue trigger (base64 message) whose durable client starts an orchestration", async () => {
+    const queue = new QueueClient(connectionString, triggerQueueName);
+    await queue.createIfNotExists();
+    const id = uniqueName("fromqueue");
+    await queue.sendMessage(Buffer.from(JSON.stringify({ id, count: 4 })).toString("base64"));
+    const done = await finished(id);
+    expect(done.output).toEqual({ count: 4, sum: 12 });
   });
 
   it("runs app hooks and answers 404/405 like the host", async () => {

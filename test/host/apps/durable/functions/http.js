@@ -69,3 +69,12 @@ app.http("Hooks", {
   authLevel: "anonymous",
   handler: async () => ({ jsonBody: hookCounts }),
 });
+
+// A storage queue trigger with a durable client: each message starts a fan-out with the given id.
+df.app.client.storageQueue("StartFromQueue", {
+  queueName: "%FIXTURE_TRIGGER_QUEUE%",
+  connection: "AzureWebJobsStorage",
+  handler: async (message, client) => {
+    await client.startNew("FanOut", { input: { count: message.count }, instanceId: message.id });
+  },
+});
