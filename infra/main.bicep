@@ -25,6 +25,10 @@ param principalId string = ''
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'User'
 
+@description('Durable Functions backend: azureStorage (host.json\'s default, in the storage account above) or durableTaskScheduler (a Durable Task Scheduler, Consumption SKU, reached with the identity).')
+@allowed(['azureStorage', 'durableTaskScheduler'])
+param durableBackend string = 'azureStorage'
+
 @description('Resource group name; empty: rg-{environmentName}.')
 param resourceGroupName string = ''
 
@@ -86,6 +90,7 @@ var identityName = 'id-${resourceToken}'
 var storageAccountName = 'st${resourceToken}'
 var applicationInsightsName = 'appi-${resourceToken}'
 var speechName = 'spch-${resourceToken}'
+var useDurableTaskScheduler = durableBackend == 'durableTaskScheduler'
 // Flex Consumption reads its package from this container with the app's identity.
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 
@@ -142,6 +147,21 @@ module speech 'modules/speech.bicep' = {
   }
 }
 
+module durableTaskScheduler 'modules/durableTaskScheduler.bicep' = if (useDurableTaskScheduler) {
+  name: 'durableTaskScheduler'
+  scope: rg
+  params: {
+    name: 'dts-${resourceToken}'
+    taskHubName: 'ttspipeline'
+    location: location
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+    appAssignmentSeed: identityName
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
 module functionApp 'modules/functionApp.bicep' = {
   name: 'functionApp'
   scope: rg
@@ -184,6 +204,17 @@ module functionApp 'modules/functionApp.bicep' = {
       MAX_CHAPTER_ATTEMPTS: string(maxChapterAttempts)
       PRICE_PER_MILLION_CHARACTERS: pricePerMillionCharacters
     }
+    // Only with durableBackend=durableTaskScheduler: host.json's storage provider overridden by app
+    // settings; the connection string names the identity, it holds no secret.
+    durableSettings: useDurableTaskScheduler
+      ? {
+          DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskScheduler!.outputs.endpoint};Authentication=ManagedIdentity;ClientID=${identity.outputs.clientId}'
+          TASKHUB_NAME: durableTaskScheduler!.outputs.taskHubName
+          AzureFunctionsJobHost__extensions__durableTask__hubName: durableTaskScheduler!.outputs.taskHubName
+          AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+          AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+        }
+      : {}
   }
 }
 
@@ -235,4 +266,5 @@ output SPEECH_REALTIME_ENDPOINT string = speech.outputs.realtimeEndpoint
 output CHAPTERS_CONTAINER string = storage.outputs.chaptersContainerName
 output AUDIO_CONTAINER string = storage.outputs.audioContainerName
 output VIDEO_QUEUE string = storage.outputs.videoQueueName
+output DURABLE_BACKEND string = durableBackend
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

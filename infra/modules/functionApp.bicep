@@ -28,6 +28,9 @@ param deploymentContainerName string
 @description('App settings (name -> string value). No secrets: identities only.')
 param appSettings object
 
+@description('Extra app settings merged over appSettings (the optional Durable Task Scheduler backend).')
+param durableSettings object = {}
+
 @description('Node.js major version of the Flex Consumption runtime.')
 @allowed(['20', '22'])
 param nodeVersion string = '20'
@@ -99,7 +102,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: appSettings
+  properties: union(appSettings, durableSettings)
 }
 
 output id string = functionApp.id

@@ -96,7 +96,15 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
 
   it("has the azd layout: main.bicep, main.parameters.json, local modules by concern", () => {
     expect(bicepFiles).toEqual(expect.arrayContaining(["infra/main.bicep"]));
-    for (const concern of ["identity", "storage", "monitoring", "speech", "functionApp", "roleAssignments"]) {
+    for (const concern of [
+      "identity",
+      "storage",
+      "monitoring",
+      "speech",
+      "functionApp",
+      "roleAssignments",
+      "durableTaskScheduler",
+    ]) {
       expect(bicepFiles).toContain(`infra/modules/${concern}.bicep`);
     }
     for (const file of bicepFiles) {
@@ -210,6 +218,11 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
     });
 
     it("app settings: identity-based storage and telemetry, AZURE_CLIENT_ID, no key", () => {
+      const [config] = resourcesOfType(main, "Microsoft.Web/sites/config");
+      expect(resolveValue(config?.resource.name, config!)).toBe("appsettings");
+      expect(config?.resource.properties).toBe(
+        "[union(parameters('appSettings'), parameters('durableSettings'))]",
+      );
       const { values } = appSettings(main);
       expect(values.AzureWebJobsStorage__accountName).toMatch(
         /deployments', 'storage'\).*outputs\.name\.value/,
@@ -326,6 +339,32 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
       }
     });
 
+    it("Durable backend: Azure Storage by default; an optional Durable Task Scheduler reached by identity", () => {
+      expect(main.parameters?.durableBackend?.defaultValue).toBe("azureStorage");
+      const dts = deployment(main, "durableTaskScheduler");
+      expect(dts.condition).toBe("[variables('useDurableTaskScheduler')]");
+      expect(main.variables?.useDurableTaskScheduler).toBe(
+        "[equals(parameters('durableBackend'), 'durableTaskScheduler')]",
+      );
+      const assignments = moduleTemplate(main, "durableTaskScheduler").resources.filter(
+        (r) => r.type === "Microsoft.Authorization/roleAssignments",
+      );
+      expect(assignments.map((a) => a.properties.roleDefinitionId)).toEqual([
+        roleDefinitionId(DURABLE_TASK_DATA_CONTRIBUTOR),
+        roleDefinitionId(DURABLE_TASK_DATA_CONTRIBUTOR),
+      ]);
+      for (const assignment of assignments) {
+        expect(assignment.scope).toBe("[resourceId('Microsoft.DurableTask/schedulers', parameters('name'))]");
+      }
+      const settings = String(moduleParameters(main, "functionApp").durableSettings);
+      expect(settings).toMatch(/^\[if\(variables\('useDurableTaskScheduler'\)/);
+      expect(settings).toContain("Endpoint={0};Authentication=ManagedIdentity;ClientID={1}");
+      expect(settings).toContain(
+        "'AzureFunctionsJobHost__extensions__durableTask__storageProvider__type', 'azureManaged'",
+      );
+      expect(settings).toContain("createObject('value', createObject())");
+    });
+
     it("outputs what azd and docs/deploy.md use", () => {
       expect(Object.keys(main.outputs ?? {})).toEqual(
         expect.arrayContaining([
@@ -385,6 +424,8 @@ const REQUIRED_ROLES = [
     scope: "Microsoft.CognitiveServices/accounts",
   },
 ] as const;
+
+const DURABLE_TASK_DATA_CONTRIBUTOR = "0ad04412-c4d5-4796-b79c-f76d14c8d402";
 
 const roleDefinitionId = (id: string) =>
   `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${id}')]`;
