@@ -18,6 +18,7 @@ import {
   SpeechServiceError,
   SynthesisConflictError,
   sanitizeUrl,
+  toTransportError,
 } from "./errors.js";
 import { assertValidSynthesisId } from "./ids.js";
 import {
@@ -189,7 +190,9 @@ export class BatchSynthesisClient {
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     });
-    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    const response = await this.pipeline.sendRequest(this.httpClient, request).catch((error: unknown) => {
+      throw toTransportError(error, this.secrets);
+    });
     const text = response.bodyAsText ?? undefined;
     if (response.status >= 400) throw createSpeechError(response, text, this.secrets);
     let body: unknown;
@@ -387,7 +390,11 @@ export class BatchSynthesisClient {
           streamResponseStatusCodes: new Set([200]),
           ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
         });
-        const response = await this.downloadPipeline.sendRequest(this.httpClient, request);
+        const response = await this.downloadPipeline
+          .sendRequest(this.httpClient, request)
+          .catch((error: unknown) => {
+            throw toTransportError(error, this.secrets);
+          });
         if (response.status === 200 && response.readableStreamBody) {
           try {
             await pipeStreams(response.readableStreamBody, createWriteStream(zipPath));

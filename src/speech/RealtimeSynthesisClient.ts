@@ -11,7 +11,7 @@ import { billableCharacters } from "../text/billing.js";
 import { REALTIME_MAX_CHARACTERS, splitForRealtime } from "../text/split.js";
 import { textToSsml, validateSsml } from "../text/ssml.js";
 import type { OperationOptions } from "./BatchSynthesisClient.js";
-import { createSpeechError } from "./errors.js";
+import { createSpeechError, toTransportError } from "./errors.js";
 import { getOutputFormat } from "./formats.js";
 import { allowsInsecureConnection, createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
 
@@ -87,7 +87,9 @@ export class RealtimeSynthesisClient {
       streamResponseStatusCodes: new Set([200]),
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     });
-    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    const response = await this.pipeline.sendRequest(this.httpClient, request).catch((error: unknown) => {
+      throw toTransportError(error, this.secrets);
+    });
     if (response.status !== 200 || !response.readableStreamBody) {
       throw createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
     }

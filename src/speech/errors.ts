@@ -1,4 +1,4 @@
-import { type PipelineResponse, RestError } from "@azure/core-rest-pipeline";
+import { isRestError, type PipelineResponse, RestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 
 /** Query parameters safe to show in a URL inside an error or a log line; every other value is redacted. */
@@ -229,5 +229,17 @@ export function createSpeechError(
     target,
     details,
     retryAfterInMs: retryAfterOf(response),
+  });
+}
+
+/**
+ * A transport failure (connection refused, reset, timeout) after the retries, as a SpeechServiceError
+ * with a sanitized message: core's RestError keeps the request (URL with SAS, key header) on it.
+ */
+export function toTransportError(error: unknown, secrets: readonly string[]): unknown {
+  if (!isRestError(error) || isSpeechServiceError(error)) return error;
+  return new SpeechServiceError(sanitizeMessage(error.message, secrets), {
+    code: error.code ?? "REQUEST_SEND_ERROR",
+    ...(error.statusCode !== undefined ? { statusCode: error.statusCode } : {}),
   });
 }

@@ -23,6 +23,7 @@ export {
   SynthesisConflictError,
   sanitizeMessage,
   sanitizeUrl,
+  toTransportError,
 } from "./errors.js";
 export * from "./formats.js";
 export { assertValidSynthesisId, isValidSynthesisId, makeSynthesisId, SYNTHESIS_ID_PATTERN } from "./ids.js";

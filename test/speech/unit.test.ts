@@ -318,6 +318,25 @@ describe("BatchSynthesisClient over a scripted transport", () => {
     expect(sent).toHaveLength(3);
   });
 
+  it("retries network errors, then surfaces them without the request (URL, key header)", async () => {
+    const sent: PipelineRequest[] = [];
+    const client: HttpClient = {
+      async sendRequest(request) {
+        sent.push(request);
+        throw new RestError(`connect ECONNREFUSED for ${request.url}`, { code: "ECONNREFUSED", request });
+      },
+    };
+    const batch = new BatchSynthesisClient("https://h.example", new AzureKeyCredential(KEY), {
+      httpClient: client,
+      retryOptions: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 2 },
+    });
+    const error = await batch.getSynthesis("job-1").catch((e: unknown) => e);
+    expect(sent).toHaveLength(2);
+    expect(error).toMatchObject({ name: "SpeechServiceError", code: "ECONNREFUSED" });
+    expect((error as RestError).request).toBeUndefined();
+    expect(JSON.stringify(error)).not.toContain(KEY);
+  });
+
   it("validates ids client-side with a TypeError", async () => {
     const batch = new BatchSynthesisClient("https://h.example", new AzureKeyCredential(KEY));
     await expect(batch.getSynthesis("-bad")).rejects.toThrow(TypeError);
