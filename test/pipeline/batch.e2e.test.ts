@@ -137,4 +137,33 @@ describe("batch mode end to end", () => {
     expect(JSON.stringify(durable.body["customStatus"]).length).toBeLessThan(16_000);
     expect(durable.body["output"]).toMatchObject({ chapters: 3, succeeded: 3, batchJobs: 1 });
   });
+
+  it("force re-synthesizes selected chapters; another format without word boundaries gets no subtitles", async () => {
+    const projectId = uniqueName("opts");
+    await uploadChapters(stack, projectId, book(3));
+    expect((await startProject(stack, projectId)).status).toBe(202);
+    await waitForRun(stack, projectId);
+    const before = await stack.emulator.usage();
+
+    expect((await startProject(stack, projectId, { force: true, chapters: ["ch2"] })).status).toBe(202);
+    const forced = await waitForRun(stack, projectId);
+    expect(forced.chapters).toMatchObject({ total: 1, succeeded: 1, unchanged: 0 });
+    expect((await stack.emulator.usage()).inputs - before.inputs).toBe(1);
+
+    const wav = { outputFormat: "riff-24khz-16bit-mono-pcm", wordBoundaries: false };
+    expect((await startProject(stack, projectId, wav)).status).toBe(202);
+    const final = await waitForRun(stack, projectId);
+    expect(final.chapters).toMatchObject({ total: 3, succeeded: 3 });
+    const props = await stack.audio.getBlobClient(`${projectId}/ch1.wav`).getProperties();
+    expect(props.contentType).toBe("audio/wav");
+    expect(props.metadata?.["outputformat"]).toBe("riff-24khz-16bit-mono-pcm");
+    const messages = (await stack.drainMessages()).filter((m) => m.projectId === projectId);
+    const wavMessages = messages.filter((m) => m.outputFormat === "riff-24khz-16bit-mono-pcm");
+    expect(wavMessages).toHaveLength(3);
+    for (const m of wavMessages) {
+      expect(m.subtitles).toBeNull();
+      expect(m.audio.blobName.endsWith(".wav")).toBe(true);
+    }
+    expect(messages.filter((m) => m.chapterId === "ch2" && m.outputFormat.endsWith("mp3"))).toHaveLength(2);
+  });
 });

@@ -1,0 +1,142 @@
+import { QueueServiceClient } from "@azure/storage-queue";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseSettings } from "../../src/config/settings.js";
+import { collectJob } from "../../src/pipeline/collect.js";
+import type { PipelineDeps } from "../../src/pipeline/deps.js";
+import { checkJob, deleteJob, submitJob } from "../../src/pipeline/jobs.js";
+import { writeManifest } from "../../src/pipeline/manifest.js";
+import { planProject } from "../../src/pipeline/plan.js";
+import { createPipelineDeps } from "../../src/pipeline/runtime.js";
+import { listBlobs, readJson } from "../../src/storage/blobs.js";
+import { createStorageClients } from "../../src/storage/clients.js";
+import { waitFor } from "../../tools/shared/waitFor.js";
+import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { uniqueName } from "../support/names.js";
+import { chapterText } from "./e2eHarness.js";
+
+/** The activities themselves against Azurite and the emulator: idempotent when run again. */
+let emulator: TestEmulator;
+let deps: PipelineDeps;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  const settings = parseSettings({
+    AzureWebJobsStorage: inject("azuriteConnectionString"),
+    SPEECH_ENDPOINT: emulator.url,
+    SPEECH_REALTIME_ENDPOINT: emulator.url,
+    SPEECH_KEY: emulator.key,
+    CHAPTERS_CONTAINER: uniqueName("chapters"),
+    AUDIO_CONTAINER: uniqueName("audio"),
+    VIDEO_QUEUE: uniqueName("video"),
+    WORK_CONTAINER: uniqueName("work"),
+  });
+  deps = createPipelineDeps(settings);
+  await deps.storage.chapters.createIfNotExists();
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe("storage clients", () => {
+  it("build identity-based clients from the account name or service URIs, never a key", () => {
+    const byName = createStorageClients(
+      {
+        AzureWebJobsStorage__accountName: "acct",
+        CHAPTERS_CONTAINER: "chapters",
+        AUDIO_CONTAINER: "audio",
+        VIDEO_QUEUE: "video-requests",
+      },
+      { getToken: async () => ({ token: "t", expiresOnTimestamp: Date.now() + 60_000 }) },
+    );
+    expect(byName.audio.url).toBe("https://acct.blob.core.windows.net/audio");
+    expect(byName.videoQueue.url).toBe("https://acct.queue.core.windows.net/video-requests");
+    const byUri = createStorageClients(
+      {
+        AzureWebJobsStorage__blobServiceUri: "https://custom.blob.core.windows.net",
+        CHAPTERS_CONTAINER: "chapters",
+        AUDIO_CONTAINER: "audio",
+        VIDEO_QUEUE: "video-requests",
+      },
+      { getToken: async () => null },
+    );
+    expect(byUri.chapters.url).toBe("https://custom.blob.core.windows.net/chapters");
+    expect(byUri.videoQueue.url).toBe("https://custom.queue.core.windows.net/video-requests");
+  });
+
+  it("reads a missing blob as undefined and lists a missing container as empty", async () => {
+    expect(await readJson(deps.work, "nothing/here.json")).toBeUndefined();
+    const missing = deps.storage.blobs.getContainerClient(uniqueName("missing"));
+    expect(await listBlobs(missing, "x/")).toEqual([]);
+  });
+});
+
+describe("activities", () => {
+  it("plan, submit, collect and manifest can each run twice with the same result", async () => {
+    const projectId = uniqueName("idem");
+    for (let i = 1; i <= 3; i++) {
+      const text = chapterText(i);
+      await deps.storage.chapters
+        .getBlockBlobClient(`${projectId}/c${i}.txt`)
+        .upload(text, Buffer.byteLength(text));
+    }
+    const runId = "r1";
+    const planInput = { projectId, runId, instanceId: `tts-${projectId}`, request: {} };
+    const plan = await planProject(deps, planInput);
+    expect(plan.counts).toMatchObject({ total: 3, pending: 3 });
+    expect(await planProject(deps, planInput)).toEqual(plan);
+
+    const options = {
+      voice: plan.options.voice,
+      outputFormat: plan.options.outputFormat,
+      wordBoundaries: true,
+    };
+    const submitInput = { projectId, runId, jobNumber: 1, attempt: 1, options };
+    const first = await submitJob(deps, submitInput);
+    const again = await submitJob(deps, submitInput);
+    expect(again).toMatchObject({ submitted: true });
+    expect(first.submitted && again.submitted && again.synthesisId === first.synthesisId).toBe(true);
+    const usage = await emulator.usage();
+    expect(usage.jobs).toBe(1);
+    const synthesisId = first.submitted ? first.synthesisId : "";
+
+    await waitFor(async () => (await checkJob(deps, { synthesisId })).status === "Succeeded", {
+      description: "the job",
+    });
+    const collect = {
+      projectId,
+      runId,
+      jobNumber: 1,
+      instanceId: `tts-${projectId}`,
+      synthesisId,
+      options,
+      maxAttempts: 3,
+    };
+    const tally = await collectJob(deps, collect);
+    expect(tally).toMatchObject({ succeeded: 3, failed: 0, retry: 0 });
+    const rerun = await collectJob(deps, collect);
+    expect(rerun).toMatchObject({ succeeded: 3 });
+    const queue = QueueServiceClient.fromConnectionString(inject("azuriteConnectionString")).getQueueClient(
+      deps.settings.VIDEO_QUEUE,
+    );
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(3);
+
+    await deleteJob(deps, { projectId, runId, synthesisId });
+    await deleteJob(deps, { projectId, runId, synthesisId });
+    expect((await checkJob(deps, { synthesisId })).status).toBe("Missing");
+
+    const manifestInput = {
+      projectId,
+      runId,
+      jobNumbers: [1],
+      startedAt: "2026-01-01T00:00:00.000Z",
+      completedAt: "2026-01-01T00:01:00.000Z",
+      batchJobs: 1,
+      speechRequests: 4,
+      billableCharacters: tally.billableCharacters,
+    };
+    const totals = await writeManifest(deps, manifestInput);
+    expect(await writeManifest(deps, manifestInput)).toEqual(totals);
+    expect(totals).toMatchObject({ chapters: 3, succeeded: 3, pending: 0, batchJobs: 1 });
+  });
+});
