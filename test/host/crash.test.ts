@@ -24,12 +24,13 @@ async function status(host: HostProcess, id: string): Promise<{ code: number; bo
 }
 
 describe("local host: crash and resume", () => {
-  it("resumes a 200-activity orchestration after SIGKILL and counts each result exactly once", async () => {
+  it("resumes orchestrations, sub-orchestrations and timers after SIGKILL, counting each result exactly once", async () => {
     const env = {
       AzureWebJobsStorage: inject("azuriteConnectionString"),
       // Each test run gets its own task hub through host.json's hub plus this override.
       LOCAL_HOST_TASK_HUB: uniqueName("crash"),
       CRASH_ACTIVITY_MS: "20",
+      LOCAL_HOST_TIME_SCALE: "600",
     };
     const first = await startHostProcess({ appDir, env });
     hosts.push(first);
@@ -39,6 +40,12 @@ describe("local host: crash and resume", () => {
       body: JSON.stringify({ count: 200 }),
     });
     expect(started.status).toBe(202);
+    const parentId = uniqueName("parent");
+    const parent = await fetch(`${first.url}/api/crash-parent/${parentId}`, {
+      method: "POST",
+      body: JSON.stringify({ batches: 4, size: 50 }),
+    });
+    expect(parent.status).toBe(202);
 
     // Kill the host once some, but not all, completions are recorded.
     await waitFor(
@@ -64,6 +71,16 @@ describe("local host: crash and resume", () => {
     expect(done.output).toEqual({ count: 200, distinct: 200, sum: (199 * 200) / 2 });
     const completions = (done.historyEvents ?? []).filter((e) => e.EventType === "ExecutionCompleted");
     expect(completions).toHaveLength(1);
+
+    const parentDone = await waitFor(
+      async () => {
+        const { code, body } = await status(second, parentId);
+        return code === 200 ? body : undefined;
+      },
+      { timeoutMs: 90_000, description: "the resumed parent to finish" },
+    );
+    expect(parentDone.runtimeStatus).toBe("Completed");
+    expect(parentDone.output).toEqual({ count: 200, distinct: 200, sum: (199 * 200) / 2 });
     await second.stop();
   });
 });

@@ -32,7 +32,11 @@ beforeAll(async () => {
   host = await startLocalHost({
     appDir,
     port: 0,
-    env: { AzureWebJobsStorage: connectionString, FIXTURE_QUEUE: queueName, FIXTURE_TRIGGER_QUEUE: triggerQueueName },
+    env: {
+      AzureWebJobsStorage: connectionString,
+      FIXTURE_QUEUE: queueName,
+      FIXTURE_TRIGGER_QUEUE: triggerQueueName,
+    },
     taskHub: uniqueName("hub"),
     // An hour of orchestration time per real second: minute-long retry intervals and timers take milliseconds.
     timeScale: 3600,
