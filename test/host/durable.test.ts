@@ -139,6 +139,8 @@ describe("local host: orchestrations on the real durable-functions replay", () =
     const done = await run("PollLoop", { max: 5 }, "?showHistory=true");
     expect(done.runtimeStatus).toBe("Completed");
     expect(done.output).toMatchObject({ iterations: 5, total: 0 + 1 + 2 + 3 + 4 });
+    // Five 5-minute timers: currentUtcDateTime moved at least 25 minutes on the scaled clock.
+    expect((done.output as { atLeastMinutes: number }).atLeastMinutes).toBeGreaterThanOrEqual(25);
     // Only the last execution's history remains.
     const executions = (done.historyEvents ?? []).filter((e) => e.EventType === "ExecutionStarted");
     expect(executions).toHaveLength(1);

@@ -2,7 +2,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { AppRegistry, HostStartupError, loadInto, type RegisteredFunction } from "./core-api.js";
+import {
+  AppRegistry,
+  getProgrammingModel,
+  HostStartupError,
+  loadInto,
+  type RegisteredFunction,
+} from "./core-api.js";
 import type { HostLogger } from "./logger.js";
 
 const hostJsonSchema = z.looseObject({
@@ -102,6 +108,14 @@ export async function loadApp(appDir: string, logger: HostLogger): Promise<AppRe
   );
   for (const fn of registry.functions.values()) validateBindings(fn);
   registry.locked = true;
+  // Like the worker after indexing: this locks app.setup(); HTTP streaming would need the worker's HTTP proxy.
+  const capabilities = (await getProgrammingModel().getCapabilities?.({})) ?? {};
+  if (capabilities.HttpUri) {
+    throw new HostStartupError(
+      "ERR_BINDING_UNSUPPORTED",
+      "The app enables HTTP streams (app.setup({ enableHttpStream: true })), which the local host does not support.",
+    );
+  }
   return registry;
 }
 

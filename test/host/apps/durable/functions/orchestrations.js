@@ -42,15 +42,23 @@ df.app.activity("Tick", { handler: (iteration) => iteration });
 
 // A polling loop on durable timers that keeps its history short with continueAsNew.
 df.app.orchestration("PollLoop", function* (context) {
-  const { iteration = 0, max, total = 0 } = context.df.getInput();
+  const {
+    iteration = 0,
+    max,
+    total = 0,
+    startedAt = context.df.currentUtcDateTime.toISOString(),
+  } = context.df.getInput();
   const seen = yield context.df.callActivity("Tick", iteration);
   const next = new Date(context.df.currentUtcDateTime.getTime() + 5 * 60_000);
   yield context.df.createTimer(next);
+  // After the timer, orchestration time has passed its fire time (the host's clock is scaled, not skipped).
+  if (context.df.currentUtcDateTime < next) throw new Error("timer fired before its time");
   if (iteration + 1 < max) {
-    context.df.continueAsNew({ iteration: iteration + 1, max, total: total + seen });
+    context.df.continueAsNew({ iteration: iteration + 1, max, total: total + seen, startedAt });
     return undefined;
   }
-  return { iterations: iteration + 1, total: total + seen, historyLength: context.df.history?.length };
+  const minutes = (context.df.currentUtcDateTime.getTime() - new Date(startedAt).getTime()) / 60_000;
+  return { iterations: iteration + 1, total: total + seen, atLeastMinutes: Math.floor(minutes / 5) * 5 };
 });
 
 df.app.orchestration("Parent", function* (context) {
