@@ -161,6 +161,17 @@ describe("local host: orchestrations on the real durable-functions replay", () =
     expect((failing.output as { caught: string }).caught).toContain("child broke");
   });
 
+  it("retries a failed sub-orchestration under the same instance id", async () => {
+    const done = await run("ParentRetriesChild", null, "?showHistory=true");
+    expect(done.runtimeStatus).toBe("Completed");
+    expect(done.output).toEqual({ attempt: 2 });
+    const types = (done.historyEvents ?? []).map((e) => e.EventType);
+    expect(types.filter((t) => t === "SubOrchestrationInstanceFailed")).toHaveLength(1);
+    expect(types.filter((t) => t === "SubOrchestrationInstanceCompleted")).toHaveLength(1);
+    const child = await status(`${done.instanceId}-child`);
+    expect(child.body.runtimeStatus).toBe("Completed");
+  });
+
   it("terminates a running instance", async () => {
     const id = uniqueName("long");
     await start("LongWait", null, id);

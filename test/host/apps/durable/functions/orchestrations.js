@@ -122,3 +122,18 @@ df.app.orchestration("BigPayload", function* (context) {
   const reversed = yield context.df.callActivity("Reverse", text);
   return { length: reversed.length, reversed };
 });
+
+// A child that fails on its first run; the parent retries it under the same explicit instance id.
+df.app.orchestration("FlakyChild", function* (context) {
+  return yield context.df.callActivity("Flaky", context.df.getInput());
+});
+df.app.orchestration("ParentRetriesChild", function* (context) {
+  const retry = new df.RetryOptions(60_000, 3);
+  const input = { key: context.df.instanceId, failTimes: 1 };
+  return yield context.df.callSubOrchestratorWithRetry(
+    "FlakyChild",
+    retry,
+    input,
+    `${context.df.instanceId}-child`,
+  );
+});
