@@ -41,6 +41,8 @@ export const settingsSchema = z
     POLL_MAX_SECONDS: positiveInt(60),
     /** A batch job still unfinished this long after submission (or 6x its expected time, if longer) is deleted and its chapters retried. */
     JOB_TIMEOUT_MINUTES: positiveInt(240),
+    /** Status polls of one batch job per orchestration execution before it continues as new (bounds history). */
+    POLLS_PER_EXECUTION: positiveInt(40),
   })
   .refine(
     (s) =>

@@ -9,6 +9,10 @@ import {
   type JobMode,
   runPaths,
 } from "./runState.js";
+import type { ResultEntry } from "./speechPorts.js";
+
+/** Chapters of one job stored at the same time (each streams its audio from the results zip). */
+const COLLECT_CONCURRENCY = 4;
 
 /** Counts a job's collection reports to the orchestrator. */
 export interface JobTally {
@@ -126,15 +130,18 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
     const results = await deps.speech().batch.openResults(input.synthesisId);
     tally.speechRequests += 1;
     try {
-      for await (const entry of results.entries()) {
+      const entries: ResultEntry[] = [];
+      for await (const entry of results.entries()) entries.push(entry);
+      // Entries are read from the zip on disk by position, so a few chapters are stored at once.
+      await mapLimit(entries, COLLECT_CONCURRENCY, async (entry) => {
         const chapter = job.chapters[entry.index - 1];
-        if (!chapter || done.has(chapter.chapterId)) continue;
+        if (!chapter || done.has(chapter.chapterId)) return;
         if (entry.status !== "Succeeded") {
           const reason = entry.error ?? `Input ${entry.index} ${entry.status.toLowerCase()}.`;
           await settle(
             unsuccessfulBatchOutcome(chapter, input.jobNumber, reason, input.maxAttempts, input.synthesisId),
           );
-          continue;
+          return;
         }
         const stored = await storeChapterOutputs(deps, ctx, chapter, await entry.openAudio(), {
           ...(entry.durationInMilliseconds !== undefined ? { durationMs: entry.durationInMilliseconds } : {}),
@@ -152,7 +159,7 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
           sizeBytes: stored.sizeBytes,
           billableCharacters: chapter.billableCharacters,
         });
-      }
+      });
     } finally {
       await results.close();
     }

@@ -98,7 +98,7 @@ function zeroTally(): JobTally {
 }
 
 /** Polls per execution before the monitor continues as new, which keeps its history short. */
-const POLLS_PER_EXECUTION = 40;
+const DEFAULT_POLLS_PER_EXECUTION = 40;
 /** Consecutive failed status checks after which the job is treated as lost. */
 const MAX_CHECK_FAILURES = 6;
 
@@ -165,7 +165,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
         jobError = "The batch job disappeared from the service.";
         break;
       }
-      if (i + 1 >= POLLS_PER_EXECUTION) {
+      if (i + 1 >= (tuning.pollsPerExecution ?? DEFAULT_POLLS_PER_EXECUTION)) {
         context.df.continueAsNew({
           ...state,
           synthesisId,

@@ -88,6 +88,7 @@ export function runTuning(settings: Settings): RunTuning {
     pollMinMs: settings.POLL_MIN_SECONDS * 1000,
     pollMaxMs: Math.max(settings.POLL_MAX_SECONDS, settings.POLL_MIN_SECONDS) * 1000,
     jobTimeoutMs: settings.JOB_TIMEOUT_MINUTES * 60_000,
+    pollsPerExecution: settings.POLLS_PER_EXECUTION,
   };
 }
 

@@ -51,6 +51,7 @@ export const runTuningSchema = z.object({
   pollMinMs: z.number().int().positive(),
   pollMaxMs: z.number().int().positive(),
   jobTimeoutMs: z.number().int().positive(),
+  pollsPerExecution: z.number().int().positive().optional(),
 });
 export type RunTuning = z.infer<typeof runTuningSchema>;
 

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
@@ -41,29 +41,50 @@ function newestSourceMs(dir: string): number {
 
 /**
  * Compiles functions/ and src/ into dist/ (the local host loads package.json `main`), unless a build
- * stamped after the newest source already exists: the e2e files of one run then build once.
+ * stamped after the newest source already exists, so the e2e files of one run build once. A lock folder
+ * keeps test files running in parallel from rewriting dist/ while another one loads it.
  */
-export function buildApp(): void {
-  const sources = Math.max(
-    newestSourceMs(path.join(repoRoot, "functions")),
-    newestSourceMs(path.join(repoRoot, "src")),
-  );
-  if (existsSync(stampFile) && statSync(stampFile).mtimeMs > sources) return;
-  const started = Date.now();
-  execFileSync(
-    process.execPath,
-    [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-    {
-      cwd: repoRoot,
-      stdio: "inherit",
+export async function buildApp(): Promise<void> {
+  const lock = path.join(repoRoot, "dist", ".pipeline-build-lock");
+  mkdirSync(path.dirname(lock), { recursive: true });
+  await waitFor(
+    () => {
+      try {
+        mkdirSync(lock);
+        return true;
+      } catch {
+        // A lock left by a killed run is stale after two minutes.
+        if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000)
+          rmSync(lock, { recursive: true, force: true });
+        return false;
+      }
     },
+    { timeoutMs: 180_000, intervalMs: 100, description: "the build lock" },
   );
-  writeFileSync(stampFile, String(started));
-  utimesSync(stampFile, new Date(started), new Date(started));
+  try {
+    const sources = Math.max(
+      newestSourceMs(path.join(repoRoot, "functions")),
+      newestSourceMs(path.join(repoRoot, "src")),
+    );
+    if (existsSync(stampFile) && statSync(stampFile).mtimeMs > sources) return;
+    const started = Date.now();
+    execFileSync(
+      process.execPath,
+      [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      {
+        cwd: repoRoot,
+        stdio: "inherit",
+      },
+    );
+    writeFileSync(stampFile, String(started));
+    utimesSync(stampFile, new Date(started), new Date(started));
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export async function startStack(connectionString: string, env: Record<string, string> = {}): Promise<Stack> {
-  buildApp();
+  await buildApp();
   const emulator = await startTestEmulator();
   const names = {
     CHAPTERS_CONTAINER: uniqueName("chapters"),

@@ -82,7 +82,7 @@ async function waitForEnd(projectId: string) {
 }
 
 beforeAll(async () => {
-  buildApp();
+  await buildApp();
   emulator = await startTestEmulator({ timeScale: TIME_SCALE });
   appDir = isolatedApp();
   env = {
@@ -91,6 +91,8 @@ beforeAll(async () => {
     SPEECH_REALTIME_ENDPOINT: emulator.url,
     SPEECH_KEY: emulator.key,
     LOCAL_HOST_TIME_SCALE: String(TIME_SCALE),
+    // Every batch job here continues as new after two polls, so that path runs (also across the crash).
+    POLLS_PER_EXECUTION: "2",
     ...names,
   };
   host = await startHostProcess({ appDir, env });
