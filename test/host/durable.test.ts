@@ -319,6 +319,8 @@ describe("local host: HTTP functions, bindings and hooks", () => {
     const hooks = (await (await fetch(`${host.url}/api/hooks`)).json()) as Record<string, number>;
     expect(hooks.appStart).toBe(1);
     expect(hooks.pre).toBeGreaterThan(0);
+    expect(hooks.post).toBeGreaterThan(0);
+    expect(hooks.userLogs).toBeGreaterThan(0);
     expect((await fetch(`${host.url}/api/nothing-here`)).status).toBe(404);
     expect((await fetch(`${host.url}/api/hooks`, { method: "DELETE" })).status).toBe(405);
   });

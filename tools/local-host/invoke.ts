@@ -37,11 +37,16 @@ export async function invokeFunction(
     metadata: fn.metadata,
     state: undefined as string | undefined,
     log(level: string, category: string, message: string) {
-      logger.function(fn.name, level, category, message);
+      // app.hook.log handlers see (and may change) every log line, as with the worker.
+      const hookContext = { hookData: {}, level, category, message, invocationContext: invocationContextRef };
+      for (const hook of registry.hooksOf("log")) hook(hookContext);
+      logger.function(fn.name, hookContext.level, hookContext.category, hookContext.message);
     },
   };
+  let invocationContextRef: unknown;
   const model = getProgrammingModel().getInvocationModel(coreContext);
   const { context, inputs: initialInputs } = await model.getArguments();
+  invocationContextRef = context;
   const hookData: Record<string, unknown> = {};
   const pre = { hookData, invocationContext: context, inputs: initialInputs, functionCallback: fn.handler };
   coreContext.state = "preInvocationHooks";

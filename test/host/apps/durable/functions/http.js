@@ -53,7 +53,10 @@ app.http("Outputs", {
 });
 
 // Hooks count invocations; GET /api/hooks reports them.
-const hookCounts = { pre: 0, post: 0, appStart: 0 };
+const hookCounts = { pre: 0, post: 0, appStart: 0, userLogs: 0 };
+app.hook.log((context) => {
+  if (context.category === "user") hookCounts.userLogs++;
+});
 app.hook.appStart(() => {
   hookCounts.appStart++;
 });
