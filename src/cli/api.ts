@@ -186,6 +186,16 @@ export class PipelineApiClient {
         const { code, message, details } = envelope.data.error;
         throw new ApiError(message, response.status, code, details, parsed);
       }
+      const running = checkStatusSchema.safeParse(parsed);
+      if (response.status === 409 && running.success) {
+        throw new ApiError(
+          `already running as ${running.data.id}; follow it with \`tts-pipeline status <id> --watch\` or cancel it first`,
+          409,
+          "already-running",
+          undefined,
+          parsed,
+        );
+      }
       const fallback =
         response.status === 401 || response.status === 403
           ? "the API refused the request: pass the function key with --key (or TTS_PIPELINE_KEY)"

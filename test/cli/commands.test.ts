@@ -161,7 +161,7 @@ describe("tts-pipeline start", () => {
   it("reports a project that is already running", async () => {
     const result = await cli("start", "busy-book");
     expect(result.code).toBe(EXIT_FAILED);
-    expect(result.stderr).toMatch(/HTTP 409/);
+    expect(result.stderr).toContain("error: already-running (HTTP 409): already running as tts-busy-book");
   });
 
   it("explains an unreachable API", async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -33,8 +33,33 @@ let stateDir: string;
 let ports: { host: number; emulator: number; blob: number; queue: number; table: number };
 let running: StackProcess | undefined;
 
-function buildAppOnce(): void {
-  // The stack loads the compiled app (package.json main = dist/functions/*.js), as `npm start` does after its build.
+/** Newest modification time (ms) of the files under `dir` that `keep` accepts; 0 when there are none. */
+function newestMtime(dir: string, keep: (name: string) => boolean): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && keep(entry.name)) {
+      newest = Math.max(
+        newest,
+        statSync(join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name)).mtimeMs,
+      );
+    }
+  }
+  return newest;
+}
+
+function buildAppIfStale(): void {
+  // The stack loads the compiled app (package.json main = dist/functions/*.js), as `npm start` does after its
+  // build. Other suites build the same files; rebuilding only when sources are newer keeps that overlap rare.
+  const sources = Math.max(
+    newestMtime(join(repoRoot, "src"), (n) => n.endsWith(".ts")),
+    newestMtime(join(repoRoot, "functions"), (n) => n.endsWith(".ts")),
+  );
+  const built = Math.min(
+    newestMtime(join(repoRoot, "dist/functions"), (n) => n.endsWith(".js")),
+    newestMtime(join(repoRoot, "dist/src"), (n) => n.endsWith(".js")),
+  );
+  if (built > sources) return;
   execFileSync(
     process.execPath,
     [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
@@ -112,7 +137,7 @@ async function cli(...argv: string[]) {
 }
 
 beforeAll(async () => {
-  buildAppOnce();
+  buildAppIfStale();
   stateDir = await mkdtemp(join(tmpdir(), "tts-stack-"));
   ports = {
     host: await getFreePort(),
