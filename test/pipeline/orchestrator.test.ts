@@ -1,0 +1,179 @@
+import type { OrchestrationContext } from "durable-functions";
+import { describe, expect, it } from "vitest";
+import {
+  BATCH_JOB_ORCHESTRATOR,
+  PLAN_PROJECT_ACTIVITY,
+  PLAN_RETRIES_ACTIVITY,
+  WRITE_MANIFEST_ACTIVITY,
+} from "../../src/pipeline/names.js";
+import { type JobResult, projectOrchestrator } from "../../src/pipeline/orchestrators.js";
+import type { PlanResult } from "../../src/pipeline/plan.js";
+
+/**
+ * The project orchestrator's control flow, stepped by hand with a fake `context.df` (the real replay runs
+ * in the end-to-end tests): the job window, retries joining the queue, counters and the final manifest.
+ */
+interface FakeTask {
+  kind: "activity" | "sub" | "any";
+  name?: string;
+  input?: unknown;
+  instanceId?: string;
+  isCompleted: boolean;
+  isFaulted: boolean;
+  result?: unknown;
+  tasks?: FakeTask[];
+}
+
+function fakeContext(input: unknown) {
+  const statuses: unknown[] = [];
+  const df = {
+    instanceId: "tts-book",
+    currentUtcDateTime: new Date("2026-01-01T00:00:00Z"),
+    getInput: () => input,
+    setCustomStatus: (s: unknown) => statuses.push(structuredClone(s)),
+    callActivityWithRetry: (name: string, _retry: unknown, activityInput: unknown): FakeTask => ({
+      kind: "activity",
+      name,
+      input: activityInput,
+      isCompleted: false,
+      isFaulted: false,
+    }),
+    callSubOrchestrator: (name: string, subInput: unknown, instanceId: string): FakeTask => ({
+      kind: "sub",
+      name,
+      input: subInput,
+      instanceId,
+      isCompleted: false,
+      isFaulted: false,
+    }),
+    Task: {
+      any: (tasks: FakeTask[]): FakeTask => ({ kind: "any", tasks, isCompleted: false, isFaulted: false }),
+    },
+  };
+  return { context: { df } as unknown as OrchestrationContext, statuses };
+}
+
+const tally = (succeeded: number, retry = 0) => ({
+  succeeded,
+  failed: 0,
+  retry,
+  realtime: 0,
+  audioDurationMs: 1000 * succeeded,
+  billableCharacters: 100 * succeeded,
+  speechRequests: 1,
+});
+
+describe("project orchestrator", () => {
+  it("keeps at most maxConcurrentJobs jobs in flight and queues retries as jobs finish", () => {
+    const plan: PlanResult = {
+      planBlob: "book/r1/plan.json",
+      options: {
+        voice: "v",
+        outputFormat: "audio-24khz-96kbitrate-mono-mp3",
+        mode: "batch",
+        maxChaptersPerJob: 2,
+        maxConcurrentJobs: 2,
+        wordBoundaries: true,
+        force: false,
+      },
+      tuning: {
+        maxChapterAttempts: 3,
+        maxPayloadBytes: 1_900_000,
+        realtimeConcurrency: 4,
+        expectedCharsPerSecond: 500,
+        pollMinMs: 5000,
+        pollMaxMs: 60000,
+        jobTimeoutMs: 1000,
+      },
+      counts: {
+        total: 7,
+        pending: 6,
+        unchanged: 1,
+        rejected: 0,
+        ignored: 0,
+        characters: 600,
+        billableCharacters: 600,
+      },
+      jobs: [1, 2, 3].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200 })),
+    };
+    const { context, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    let step = generator.next();
+    const expectActivity = (name: string) => {
+      const task = step.value as FakeTask;
+      expect(task).toMatchObject({ kind: "activity", name });
+      return task;
+    };
+    expectActivity(PLAN_PROJECT_ACTIVITY);
+    step = generator.next(plan);
+    expectActivity(WRITE_MANIFEST_ACTIVITY);
+    step = generator.next({});
+
+    // Two jobs in flight, the third waits.
+    let any = step.value as FakeTask;
+    expect(any.kind).toBe("any");
+    expect(any.tasks?.map((t) => [t.name, t.instanceId])).toEqual([
+      [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-1"],
+      [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-2"],
+    ]);
+    expect(statuses.at(-1)).toMatchObject({ phase: "synthesizing", jobs: { submitted: 2, running: 2 } });
+
+    // Job 2 finishes with one chapter to retry: a retry job is planned as job 4 and joins the queue.
+    const job2 = any.tasks?.[1] as FakeTask;
+    job2.isCompleted = true;
+    job2.result = {
+      jobNumber: 2,
+      mode: "batch",
+      jobFailed: false,
+      tally: tally(1, 1),
+      requests: 3,
+    } satisfies JobResult;
+    step = generator.next(job2);
+    const retries = expectActivity(PLAN_RETRIES_ACTIVITY);
+    expect(retries.input).toMatchObject({ jobNumber: 2, nextJobNumber: 4 });
+    step = generator.next([{ jobNumber: 4, mode: "batch", chapters: 1, characters: 100 }]);
+    expect(expectActivity(WRITE_MANIFEST_ACTIVITY).input).toMatchObject({ jobNumbers: [2] });
+    step = generator.next({});
+
+    any = step.value as FakeTask;
+    expect(any.tasks?.map((t) => t.instanceId)).toEqual(["tts-book:r1:job-1", "tts-book:r1:job-3"]);
+
+    // Jobs 1 and 3 both finished: the second is taken without a new Task.any (it would never resolve).
+    const [job1, job3] = any.tasks as [FakeTask, FakeTask];
+    job1.isCompleted = true;
+    job1.result = { jobNumber: 1, mode: "batch", jobFailed: false, tally: tally(2), requests: 3 };
+    job3.isCompleted = true;
+    job3.result = { jobNumber: 3, mode: "batch", jobFailed: true, tally: tally(2), requests: 3 };
+    step = generator.next(job1);
+    expectActivity(WRITE_MANIFEST_ACTIVITY);
+    step = generator.next({});
+    // Job 4 starts; job 3 is already done, so the next yield is its manifest merge, not a Task.any.
+    expect(expectActivity(WRITE_MANIFEST_ACTIVITY).input).toMatchObject({ jobNumbers: [3] });
+    step = generator.next({});
+
+    any = step.value as FakeTask;
+    expect(any.tasks?.map((t) => t.instanceId)).toEqual(["tts-book:r1:job-4"]);
+    const job4 = any.tasks?.[0] as FakeTask;
+    job4.isCompleted = true;
+    job4.result = { jobNumber: 4, mode: "batch", jobFailed: false, tally: tally(1), requests: 3 };
+    step = generator.next(job4);
+    expectActivity(WRITE_MANIFEST_ACTIVITY);
+    step = generator.next({});
+
+    const final = expectActivity(WRITE_MANIFEST_ACTIVITY);
+    expect(final.input).toMatchObject({
+      jobNumbers: [],
+      batchJobs: 4,
+      billableCharacters: 600,
+      completedAt: expect.any(String),
+    });
+    const totals = { chapters: 7, succeeded: 6, failed: 0 };
+    step = generator.next(totals);
+    expect(step).toEqual({ done: true, value: totals });
+    expect(statuses.at(-1)).toMatchObject({
+      phase: "completed",
+      chapters: { total: 7, succeeded: 6, unchanged: 1, pending: 0 },
+      jobs: { submitted: 4, running: 0, succeeded: 3, failed: 1 },
+    });
+  });
+});
