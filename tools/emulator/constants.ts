@@ -37,6 +37,8 @@ export const MAX_PAGE_SIZE = 100;
  */
 export const DEFAULT_START_LATENCY_MS = 5_000;
 export const DEFAULT_CHARS_PER_SECOND = 500;
+/** A job stays Running at least this long, so pollers see the documented Running state. */
+export const MIN_RUNNING_MS = 2_000;
 
 /** Result SAS lifetime: example URLs show ~12 h (UNCONFIRMED); scaled by EMULATOR_TIME_SCALE. */
 export const DEFAULT_RESULT_URL_TTL_SECONDS = 12 * 3600;

@@ -4,6 +4,7 @@ import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storag
 import { findOutputFormat, type OutputFormatInfo } from "../../src/speech/formats.js";
 import { estimateDurationMs, fastAudio, renderToFile, type SpeechSegment } from "./audio/render.js";
 import type { ResolvedConfig } from "./config.js";
+import { MIN_RUNNING_MS } from "./constants.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
 import { resultFiles, writeManifest, zipResults } from "./results.js";
 import type { EmulatorStore } from "./store/store.js";
@@ -62,7 +63,7 @@ export class SynthesisEngine {
   /** Timeline of a new job, honouring the optional one-by-one queue (jobConcurrency). */
   plan(createdAt: number, billable: number): { startAt: number; finishAt: number } {
     let startAt = createdAt + this.scaled(this.config.startLatencyMs);
-    const processing = this.scaled((billable / this.config.charsPerSecond) * 1000);
+    const processing = this.scaled(Math.max(MIN_RUNNING_MS, (billable / this.config.charsPerSecond) * 1000));
     const limit = this.config.jobConcurrency;
     if (limit > 0) {
       const busyUntil = this.store
