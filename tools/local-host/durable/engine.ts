@@ -112,6 +112,8 @@ export class DurableEngine {
   readonly #orchestrationSlots: Semaphore;
   readonly #stats: EngineStats = { episodes: 0, replayCpuSeconds: 0, activitiesRun: 0, historyEventsMax: 0 };
   readonly #pendingWork = new Set<Promise<unknown>>();
+  /** Ids being started right now (two concurrent starts of one id: the second is a conflict). */
+  readonly #starting = new Set<string>();
   #stopped = false;
 
   constructor(readonly options: EngineOptions) {
@@ -152,6 +154,21 @@ export class DurableEngine {
 
   /** Starts an instance; `conflict` when one with that id is Pending, Running or Suspended. */
   async start(
+    name: string,
+    instanceId: string,
+    inputJson: string | undefined,
+    parent?: { instanceId: string; executionId: string; taskId: number },
+  ): Promise<"created" | "conflict"> {
+    if (this.#starting.has(instanceId)) return "conflict";
+    this.#starting.add(instanceId);
+    try {
+      return await this.#startUnlocked(name, instanceId, inputJson, parent);
+    } finally {
+      this.#starting.delete(instanceId);
+    }
+  }
+
+  async #startUnlocked(
     name: string,
     instanceId: string,
     inputJson: string | undefined,
