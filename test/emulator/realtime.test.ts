@@ -70,6 +70,30 @@ describe("Speech emulator: realtime endpoint", () => {
     );
   });
 
+  it("issues tokens for the key and lists voices, like the realtime service", async () => {
+    const tokenResponse = await fetch(`${emulator.url}/sts/v1.0/issueToken`, {
+      method: "POST",
+      headers: {
+        "Ocp-Apim-Subscription-Key": emulator.key,
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+    });
+    expect(tokenResponse.status).toBe(200);
+    const token = await tokenResponse.text();
+    const withToken = await synthesize(emulator, ssml("Token auth."), {
+      "Ocp-Apim-Subscription-Key": "",
+      Authorization: `Bearer ${token}`,
+    });
+    expect(withToken.status).toBe(200);
+    await withToken.arrayBuffer();
+    const voices = await fetch(`${emulator.url}/cognitiveservices/voices/list`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(await voices.json()).toContainEqual(
+      expect.objectContaining({ ShortName: "en-US-JennyNeural", WordsPerMinute: "152" }),
+    );
+  });
+
   it("shares faults with the batch API", async () => {
     await emulator.setFault({ status: 503, method: "POST", path: "/cognitiveservices/", count: 1 });
     expect((await synthesize(emulator, ssml("Hi."))).status).toBe(503);

@@ -62,6 +62,9 @@ export const PUNCTUATION_MARK_MS = 100;
 /** Above this much estimated audio in one job, "speech" mode switches to the fast path (frames repeated). */
 export const DEFAULT_FAST_AUDIO_THRESHOLD_MS = 2 * 3600 * 1000;
 
+/** Jobs with more inputs than this also take the fast path (one espeak-ng run per input adds up). */
+export const FAST_AUDIO_INPUTS_THRESHOLD = 200;
+
 /** Fault markers recognised inside input text (CONTRACT §6). */
 export const MARKER_FAIL_INPUT = "[[emulator:fail-input]]";
 export const MARKER_FAIL_ALWAYS = "[[emulator:fail-always]]";

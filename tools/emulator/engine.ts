@@ -4,7 +4,7 @@ import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storag
 import { findOutputFormat, type OutputFormatInfo } from "../../src/speech/formats.js";
 import { estimateDurationMs, fastAudio, renderToFile, type SpeechSegment } from "./audio/render.js";
 import type { ResolvedConfig } from "./config.js";
-import { MIN_RUNNING_MS } from "./constants.js";
+import { FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
 import { resultFiles, writeManifest, zipResults } from "./results.js";
 import type { EmulatorStore } from "./store/store.js";

@@ -11,7 +11,7 @@ import {
   listSyntheses,
 } from "./handlers/batchSyntheses.js";
 import { addFault, clearFaults, getUsage, health, listFaults } from "./handlers/emulatorAdmin.js";
-import { synthesizeRealtime } from "./handlers/realtime.js";
+import { issueToken, listVoices, synthesizeRealtime } from "./handlers/realtime.js";
 import { downloadResults } from "./handlers/results.js";
 import { sendError } from "./http.js";
 import { authenticate } from "./middleware/auth.js";
@@ -76,6 +76,21 @@ const ROUTES: Route[] = [
     kind: "speech",
     apiVersion: false,
     body: () => MAX_REALTIME_BODY_BYTES,
+  },
+  {
+    method: "GET",
+    pattern: /^\/cognitiveservices\/voices\/list\/?$/,
+    handler: listVoices,
+    kind: "speech",
+    apiVersion: false,
+  },
+  {
+    method: "POST",
+    pattern: /^\/sts\/v1\.0\/issue[Tt]oken\/?$/,
+    handler: issueToken,
+    kind: "admin",
+    apiVersion: false,
+    body: () => 64 * 1024,
   },
   {
     method: "GET",

@@ -71,3 +71,51 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * `POST /sts/v1.0/issueToken` (S11): exchanges the key for an access token. Any bearer token is accepted
+ * by the emulator, so this returns an opaque JWT-shaped string valid for the usual 10 minutes.
+ */
+export async function issueToken(ctx: RequestContext, services: EmulatorServices): Promise<void> {
+  const now = Math.floor(services.config.clock.now() / 1000);
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const token = `${encode({ alg: "none", typ: "JWT" })}.${encode({ iss: "speech-emulator", iat: now, exp: now + 600, region: "local" })}.`;
+  ctx.res.writeHead(200, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": String(Buffer.byteLength(token)),
+  });
+  ctx.res.end(token);
+}
+
+const VOICES = [
+  ["en-US-JennyNeural", "Jenny", "Female", "en-US", 152],
+  ["en-US-AvaMultilingualNeural", "Ava", "Female", "en-US", 150],
+  ["en-US-GuyNeural", "Guy", "Male", "en-US", 148],
+  ["en-GB-SoniaNeural", "Sonia", "Female", "en-GB", 150],
+  ["de-DE-KatjaNeural", "Katja", "Female", "de-DE", 140],
+  ["fr-FR-DeniseNeural", "Denise", "Female", "fr-FR", 145],
+  ["es-ES-ElviraNeural", "Elvira", "Female", "es-ES", 150],
+] as const;
+
+/** `GET /cognitiveservices/voices/list` (S11): a small catalogue in the service's shape. */
+export async function listVoices(ctx: RequestContext): Promise<void> {
+  const body = VOICES.map(([shortName, displayName, gender, locale, wordsPerMinute]) => ({
+    Name: `Microsoft Server Speech Text to Speech Voice (${locale}, ${shortName.slice(locale.length + 1)})`,
+    DisplayName: displayName,
+    LocalName: displayName,
+    ShortName: shortName,
+    Gender: gender,
+    Locale: locale,
+    LocaleName: locale,
+    SampleRateHertz: "48000",
+    VoiceType: "Neural",
+    Status: "GA",
+    WordsPerMinute: String(wordsPerMinute),
+  }));
+  const text = JSON.stringify(body);
+  ctx.res.writeHead(200, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(text)),
+  });
+  ctx.res.end(text);
+}
