@@ -337,3 +337,37 @@ describe("local host: HTTP functions, bindings and hooks", () => {
     ).rejects.toThrow(/Function "ReadsKafka" uses the trigger type "kafkaTrigger"/);
   });
 });
+
+describe("local host: long timers on a fast clock", () => {
+  it("chains 3-day timers for a 7-day timer and wakes after its fire time", async () => {
+    // A second host for the same app in this process, with a clock a million times faster.
+    const fast = await startLocalHost({
+      appDir,
+      port: 0,
+      env: {
+        AzureWebJobsStorage: connectionString,
+        FIXTURE_QUEUE: queueName,
+        FIXTURE_TRIGGER_QUEUE: triggerQueueName,
+      },
+      taskHub: uniqueName("hub"),
+      timeScale: 1_000_000,
+    });
+    try {
+      const id = uniqueName("week");
+      const started = await fetch(`${fast.url}/durabletask/orchestrators/SevenDays/${id}`, {
+        method: "POST",
+      });
+      expect(started.status).toBe(202);
+      const done = await waitFor(async () => {
+        const response = await fetch(`${fast.url}${webhook}/instances/${id}?showHistory=true`);
+        return response.status === 200 ? ((await response.json()) as Status) : undefined;
+      });
+      expect(done.output).toEqual({ lateEnough: true });
+      const timers = (done.historyEvents ?? []).filter((e) => e.EventType === "TimerFired");
+      // 7 days > the 6-day maximum: a 3-day interval timer, then the final one.
+      expect(timers).toHaveLength(2);
+    } finally {
+      await fast.stop();
+    }
+  });
+});

@@ -137,3 +137,10 @@ df.app.orchestration("ParentRetriesChild", function* (context) {
     `${context.df.instanceId}-child`,
   );
 });
+
+// Longer than the 6-day maximum of one Azure Storage timer: the SDK chains 3-day timers (schema V3).
+df.app.orchestration("SevenDays", function* (context) {
+  const fireAt = new Date(context.df.currentUtcDateTime.getTime() + 7 * 24 * 3600_000);
+  yield context.df.createTimer(fireAt);
+  return { lateEnough: context.df.currentUtcDateTime >= fireAt };
+});
