@@ -228,10 +228,9 @@ export class SynthesisEngine {
       ? [request.inputs.map((_, i) => i)]
       : request.inputs.map((_, i) => [i]);
     const estimatedMs = request.inputs.reduce((sum, content) => sum + estimateDurationMs(content), 0);
-    const mode =
-      this.config.audioMode === "fast" || estimatedMs > this.config.fastAudioThresholdMs
-        ? "fast"
-        : this.config.audioMode;
+    const big =
+      estimatedMs > this.config.fastAudioThresholdMs || request.inputs.length > FAST_AUDIO_INPUTS_THRESHOLD;
+    const mode = this.config.audioMode === "fast" || big ? "fast" : this.config.audioMode;
     const units: UnitManifest[] = [];
     for (const [g, group] of groups.entries()) {
       if (!this.alive(job)) return undefined;
