@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Usage } from "../support/emulator.js";
 import { uniqueName } from "../support/names.js";
 import {
   api,
   chapterText,
+  E2E_TIMEOUT_MS,
   readJsonBlob,
   type Stack,
   startProject,
@@ -28,10 +30,17 @@ function book(count: number): Record<string, string> {
 }
 
 describe("batch mode end to end", () => {
-  it("narrates 30 chapters in 4 jobs, then re-runs as unchanged without paying twice", async () => {
-    const projectId = uniqueName("book");
+  // One book through three runs; the steps share the project and the emulator's usage counters.
+  const projectId = uniqueName("book");
+  let before: Usage;
+  let afterFirst: Usage;
+  let afterSecond: Usage;
+
+  it("narrates 30 chapters in 4 jobs: audio, subtitles, manifest and one message per chapter", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
     await uploadChapters(stack, projectId, { ...book(30), "cover.png": Buffer.from([1, 2, 3]) });
-    const before = await stack.emulator.usage();
+    before = await stack.emulator.usage();
 
     const start = await startProject(stack, projectId, { maxChaptersPerJob: 8 });
     expect(start.status).toBe(202);
@@ -97,21 +106,25 @@ describe("batch mode end to end", () => {
     });
     expect(ch7?.audio.url).not.toContain("?");
 
-    const afterFirst = await stack.emulator.usage();
+    afterFirst = await stack.emulator.usage();
     expect(afterFirst.jobs - before.jobs).toBe(4);
     expect(afterFirst.inputs - before.inputs).toBe(30);
+  });
 
-    // Second run: nothing changed, nothing sent to Speech, no new messages.
+  it("re-runs as all unchanged: nothing sent to Speech, no new messages", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
     expect((await startProject(stack, projectId, { maxChaptersPerJob: 8 })).status).toBe(202);
     const rerun = await waitForRun(stack, projectId);
     expect(rerun.chapters).toMatchObject({ total: 30, unchanged: 30, succeeded: 0 });
-    const afterSecond = await stack.emulator.usage();
+    afterSecond = await stack.emulator.usage();
     expect(afterSecond.jobs).toBe(afterFirst.jobs);
     expect(afterSecond.requests.create).toBe(afterFirst.requests.create);
     expect(afterSecond.billableCharacters).toBe(afterFirst.billableCharacters);
     expect((await stack.drainMessages()).filter((m) => m.projectId === projectId)).toHaveLength(30);
+  });
 
-    // One changed chapter: only it is synthesized again.
+  it("re-synthesizes only a changed chapter", { timeout: E2E_TIMEOUT_MS }, async () => {
     await uploadChapters(stack, projectId, { "ch5.txt": "A brand new fifth chapter & more." });
     expect((await startProject(stack, projectId)).status).toBe(202);
     const third = await waitForRun(stack, projectId);
@@ -122,7 +135,9 @@ describe("batch mode end to end", () => {
     expect(newMessages.map((m) => m.chapterId)).toEqual(["ch5"]);
   });
 
-  it("shows counters in the durable status endpoint's customStatus", async () => {
+  it("shows counters in the durable status endpoint's customStatus", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
     const projectId = uniqueName("book");
     await uploadChapters(stack, projectId, book(3));
     expect((await startProject(stack, projectId)).status).toBe(202);
@@ -138,7 +153,9 @@ describe("batch mode end to end", () => {
     expect(durable.body["output"]).toMatchObject({ chapters: 3, succeeded: 3, batchJobs: 1 });
   });
 
-  it("force re-synthesizes selected chapters; another format without word boundaries gets no subtitles", async () => {
+  it("force re-synthesizes selected chapters; another format without word boundaries gets no subtitles", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
     const projectId = uniqueName("opts");
     await uploadChapters(stack, projectId, book(3));
     expect((await startProject(stack, projectId)).status).toBe(202);

@@ -172,8 +172,11 @@ export async function startProject(stack: Stack, projectId: string, body?: unkno
   return api(stack, "POST", `/api/projects/${projectId}/synthesis`, body);
 }
 
+/** Per-test budget of the end-to-end tests: generous, as a loaded 2-core machine runs them several times slower. */
+export const E2E_TIMEOUT_MS = 240_000;
+
 /** Waits for the run to end and returns the final status body. */
-export async function waitForRun(stack: Stack, projectId: string, timeoutMs = 90_000) {
+export async function waitForRun(stack: Stack, projectId: string, timeoutMs = 180_000) {
   return waitFor(
     async () => {
       const status = await api(stack, "GET", `/api/projects/${projectId}/synthesis`);

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { uniqueName } from "../support/names.js";
 import {
   api,
   chapterText,
+  E2E_TIMEOUT_MS,
   readJsonBlob,
   type Stack,
   startProject,
@@ -12,6 +13,8 @@ import {
 } from "./e2eHarness.js";
 
 let stack: Stack;
+// Retry paths run several jobs in a row: generous budgets for a loaded machine.
+vi.setConfig({ testTimeout: E2E_TIMEOUT_MS });
 
 beforeAll(async () => {
   // A small payload limit so a "too large" chapter is cheap to make.

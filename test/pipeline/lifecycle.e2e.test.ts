@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { type HostProcess, startHostProcess } from "../support/host.js";
 import { uniqueName } from "../support/names.js";
-import { buildApp, chapterText, readJsonBlob } from "./e2eHarness.js";
+import { buildApp, chapterText, E2E_TIMEOUT_MS, readJsonBlob } from "./e2eHarness.js";
 
 /**
  * Run lifecycle through a host *process* (so it can be killed): errors, conflicts, realtime mode,
@@ -15,6 +15,7 @@ import { buildApp, chapterText, readJsonBlob } from "./e2eHarness.js";
  * cancelled or outlive a crash.
  */
 const TIME_SCALE = 20;
+vi.setConfig({ testTimeout: E2E_TIMEOUT_MS });
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
 let emulator: TestEmulator;
@@ -77,7 +78,7 @@ async function waitForEnd(projectId: string) {
         ? s.body
         : undefined;
     },
-    { timeoutMs: 120_000, intervalMs: 200, description: `${projectId} to finish` },
+    { timeoutMs: 180_000, intervalMs: 200, description: `${projectId} to finish` },
   );
 }
 
