@@ -92,6 +92,13 @@ async function report(stack: RunningStack, final: ProjectStatus): Promise<boolea
     out(JSON.stringify(JSON.parse(decoded), null, 2).replace(/^/gm, "  "));
   }
 
+  const durable = (await new PipelineApiClient({ baseUrl: stack.apiUrl }).getDurableStatus(
+    `tts-${PROJECT_ID}`,
+  )) as {
+    customStatus?: unknown;
+  };
+  out(`Durable customStatus: ${JSON.stringify(durable.customStatus ?? null)}`);
+
   const usage = await fetch(`${stack.emulatorUrl}/emulator/usage`, {
     headers: { "Ocp-Apim-Subscription-Key": stack.emulatorKey },
   });
@@ -137,7 +144,9 @@ async function main(): Promise<number> {
     );
     // Small jobs so the progress bar moves job by job even on this short book.
     const run = await api.startSynthesis(PROJECT_ID, { maxChaptersPerJob: 3, maxConcurrentJobs: 2 });
-    out(`Started ${run.id}; progress:`);
+    out(
+      `Started ${run.id}. Durable status: ${stack.apiUrl}/runtime/webhooks/durabletask/instances/${run.id}`,
+    );
     const final = await watchProject(
       api,
       PROJECT_ID,

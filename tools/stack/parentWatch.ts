@@ -22,6 +22,30 @@ function ancestorsOf(pid: number): number[] {
   return chain;
 }
 
+/** Whether a process is npm or npx itself (by its program, not by any argument: `sh -c "npm …"` is not). */
+function isNpm(pid: number): boolean {
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]+/);
+  } catch {
+    return false;
+  }
+  const base = (arg: string | undefined) => (arg ?? "").split("/").pop() ?? "";
+  const program = base(args[0]);
+  if (program === "npm" || program === "npx") return true;
+  return program.startsWith("node") && /^(npm|npx)(-cli\.js)?$/.test(base(args[1]));
+}
+
+/**
+ * The processes that launched us: ancestors up to and including the nearest npm/npx (npm → sh → tsx → node),
+ * else just the parent. Shells and terminals above npm are not watched, so `nohup npm start &` outlives its shell.
+ */
+function launchersOf(pid: number): number[] {
+  const ancestors = ancestorsOf(pid);
+  const npmIndex = ancestors.findIndex(isNpm);
+  return npmIndex >= 0 ? ancestors.slice(0, npmIndex + 1) : ancestors.slice(0, 1);
+}
+
 function isGone(pid: number): boolean {
   const stat = procStat(pid);
   if (stat) return stat.state === "Z" || stat.state === "X";
@@ -40,7 +64,7 @@ function isGone(pid: number): boolean {
  */
 export function watchLaunchers(onOrphaned: (pid: number) => void, intervalMs = 500): () => void {
   const initialParent = process.ppid;
-  const launchers = ancestorsOf(process.pid);
+  const launchers = launchersOf(process.pid);
   if (launchers.length === 0 && initialParent > 1) launchers.push(initialParent);
   const timer = setInterval(() => {
     const gone = process.ppid !== initialParent ? initialParent : launchers.find(isGone);
