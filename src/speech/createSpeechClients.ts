@@ -18,11 +18,14 @@ export function batchEndpointOf(settings: SpeechSettings): string {
 }
 
 /**
- * Realtime endpoint: SPEECH_REALTIME_ENDPOINT; else the regional TTS host; else (custom domain only)
- * the custom domain itself (it also serves `/cognitiveservices/v1`).
+ * Realtime endpoint: SPEECH_REALTIME_ENDPOINT; else a custom domain's `/tts` path (the only realtime route that
+ * accepts Microsoft Entra tokens); else the regional TTS host; else SPEECH_ENDPOINT itself (e.g. the emulator).
  */
 export function realtimeEndpointOf(settings: SpeechSettings): string {
   if (settings.SPEECH_REALTIME_ENDPOINT) return settings.SPEECH_REALTIME_ENDPOINT;
+  const endpoint = settings.SPEECH_ENDPOINT?.replace(/\/+$/, "");
+  if (endpoint && new URL(endpoint).hostname.endsWith(".cognitiveservices.azure.com"))
+    return `${endpoint}/tts`;
   if (settings.SPEECH_REGION) return `https://${settings.SPEECH_REGION}.tts.speech.microsoft.com`;
   return batchEndpointOf(settings);
 }

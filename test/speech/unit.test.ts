@@ -17,6 +17,7 @@ import {
   isSpeechServiceError,
   isValidSynthesisId,
   makeSynthesisId,
+  realtimeEndpointOf,
   requestFingerprint,
   SpeechServiceError,
   SYNTHESIS_ID_PATTERN,
@@ -439,6 +440,11 @@ describe("Microsoft Entra ID and createSpeechClients", () => {
     const clients = createSpeechClients(entra);
     expect(clients.batch.endpoint).toBe("https://my-speech.cognitiveservices.azure.com");
     expect(clients.realtime.endpoint).toBe("https://rt.example");
+    // Without SPEECH_REALTIME_ENDPOINT a custom domain serves realtime TTS (and Entra tokens) under /tts.
+    expect(realtimeEndpointOf({ SPEECH_ENDPOINT: entra.SPEECH_ENDPOINT, SPEECH_REGION: "westeurope" })).toBe(
+      "https://my-speech.cognitiveservices.azure.com/tts",
+    );
+    expect(realtimeEndpointOf({ SPEECH_ENDPOINT: "http://127.0.0.1:7090" })).toBe("http://127.0.0.1:7090");
     expect(
       isTokenCredential(
         speechCredentialOf({ ...entra, AZURE_CLIENT_ID: "00000000-0000-0000-0000-000000000000" }),
