@@ -64,6 +64,9 @@ class Instance {
   completed = new Set<number>();
   timers = new Map<number, NodeJS.Timeout>();
   persistedMessageIds = new Set<string>();
+  /** What the stored instance row says, to skip rewriting it when only the update time moved. */
+  rowKey = "";
+  rowWrittenAt = 0;
   constructor(public record: InstanceRecord) {}
 
   get terminal(): boolean {
@@ -555,10 +558,23 @@ export class DurableEngine {
     const record = instance.record;
     const fresh = instance.history.slice(instance.persisted);
     // History and instance row in parallel: recovery trusts a history that ends in ExecutionCompleted over the row.
+    // The row is rewritten when something visible changed (or every few seconds for lastUpdatedTime);
+    // live instances are read from memory, so this only saves Azurite round trips.
+    const rowKey = JSON.stringify([
+      record.runtimeStatus,
+      record.executionId,
+      record.customStatus,
+      record.output,
+    ]);
+    const writeRow = rowKey !== instance.rowKey || Date.now() - instance.rowWrittenAt > 2_000;
     await Promise.all([
       store.appendHistory(record.instanceId, record.executionId, instance.persisted, fresh, messageIds),
-      store.putInstance({ ...record }),
+      writeRow ? store.putInstance({ ...record }) : undefined,
     ]);
+    if (writeRow) {
+      instance.rowKey = rowKey;
+      instance.rowWrittenAt = Date.now();
+    }
     instance.persisted = instance.history.length;
     for (const event of fresh) event.IsPlayed = true;
     if (consumed.length > 0) await store.removeInbox(record.instanceId, consumed);
