@@ -178,6 +178,10 @@ export async function runBookBench(
       emulatorTimeScale: config.timeScale,
       hostTimeScale: config.timeScale,
       audioMode: config.audioMode,
+      // The old system: one request at a time (the realtime path's own fan-out follows this setting).
+      ...(config.mode === "realtime"
+        ? { settings: { REALTIME_CONCURRENCY: String(config.maxConcurrentJobs) } }
+        : {}),
       log: (l) => log(`[stack] ${l}`),
     });
     const seed = await uploadSeedBook(BlobServiceClient.fromConnectionString(stack.storageConnectionString), {

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { settingsSchema } from "../../src/config/settings.js";
 import { startEmulator } from "../emulator/index.js";
 import { startLocalHost } from "../local-host/index.js";
 import { waitFor } from "../shared/waitFor.js";
@@ -12,23 +13,10 @@ import { choosePorts, type PortPolicy, type StackPorts } from "./ports.js";
 /** Repository root: the Functions app the local host loads (package.json main = dist/functions/*.js). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-/** App settings of CONTRACT §5 passed through from the environment when set. */
-const PASS_THROUGH_SETTINGS = [
-  "CHAPTERS_CONTAINER",
-  "AUDIO_CONTAINER",
-  "VIDEO_QUEUE",
-  "WORK_CONTAINER",
-  "DEFAULT_VOICE",
-  "DEFAULT_OUTPUT_FORMAT",
-  "SYNTHESIS_MODE",
-  "MAX_CHAPTERS_PER_JOB",
-  "MAX_JOB_PAYLOAD_BYTES",
-  "MAX_CONCURRENT_JOBS",
-  "MAX_CHAPTER_ATTEMPTS",
-  "PRICE_PER_MILLION_CHARACTERS",
-  "SPEECH_REGION",
-  "AZURE_CLIENT_ID",
-] as const;
+/** App settings (CONTRACT §5 and the app's tuning knobs) passed through from the environment when set. */
+const PASS_THROUGH_SETTINGS = Object.keys(settingsSchema.shape).filter(
+  (name) => !name.startsWith("AzureWebJobsStorage") && !name.startsWith("SPEECH_"),
+);
 
 export type AudioMode = "speech" | "synthetic" | "fast";
 
