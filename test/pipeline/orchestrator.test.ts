@@ -2,11 +2,18 @@ import type { OrchestrationContext } from "durable-functions";
 import { describe, expect, it } from "vitest";
 import {
   BATCH_JOB_ORCHESTRATOR,
+  CHECK_JOB_ACTIVITY,
+  COLLECT_JOB_ACTIVITY,
+  DELETE_JOB_ACTIVITY,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "../../src/pipeline/names.js";
-import { type JobResult, projectOrchestrator } from "../../src/pipeline/orchestrators.js";
+import {
+  batchJobOrchestrator,
+  type JobResult,
+  projectOrchestrator,
+} from "../../src/pipeline/orchestrators.js";
 import type { PlanResult } from "../../src/pipeline/plan.js";
 
 /**
@@ -14,7 +21,7 @@ import type { PlanResult } from "../../src/pipeline/plan.js";
  * in the end-to-end tests): the job window, retries joining the queue, counters and the final manifest.
  */
 interface FakeTask {
-  kind: "activity" | "sub" | "any";
+  kind: "activity" | "sub" | "any" | "timer";
   name?: string;
   input?: unknown;
   instanceId?: string;
@@ -26,7 +33,22 @@ interface FakeTask {
 
 function fakeContext(input: unknown) {
   const statuses: unknown[] = [];
+  const continued: unknown[] = [];
   const df = {
+    callActivity: (name: string, activityInput: unknown): FakeTask => ({
+      kind: "activity",
+      name,
+      input: activityInput,
+      isCompleted: false,
+      isFaulted: false,
+    }),
+    createTimer: (fireAt: Date): FakeTask => ({
+      kind: "timer",
+      input: fireAt,
+      isCompleted: false,
+      isFaulted: false,
+    }),
+    continueAsNew: (next: unknown) => continued.push(next),
     instanceId: "tts-book",
     currentUtcDateTime: new Date("2026-01-01T00:00:00Z"),
     getInput: () => input,
@@ -50,7 +72,7 @@ function fakeContext(input: unknown) {
       any: (tasks: FakeTask[]): FakeTask => ({ kind: "any", tasks, isCompleted: false, isFaulted: false }),
     },
   };
-  return { context: { df } as unknown as OrchestrationContext, statuses };
+  return { context: { df } as unknown as OrchestrationContext, statuses, continued, df };
 }
 
 const tally = (succeeded: number, retry = 0) => ({
@@ -175,5 +197,82 @@ describe("project orchestrator", () => {
       chapters: { total: 7, succeeded: 6, unchanged: 1, pending: 0 },
       jobs: { submitted: 4, running: 0, succeeded: 3, failed: 1 },
     });
+  });
+});
+
+describe("batch job orchestrator", () => {
+  const tuning = {
+    maxChapterAttempts: 3,
+    maxPayloadBytes: 1_900_000,
+    realtimeConcurrency: 4,
+    expectedCharsPerSecond: 500,
+    pollMinMs: 5_000,
+    pollMaxMs: 60_000,
+    jobTimeoutMs: 60_000,
+    pollsPerExecution: 40,
+  };
+  const input = {
+    projectId: "book",
+    runId: "r1",
+    instanceId: "tts-book",
+    job: { jobNumber: 3, mode: "batch" as const, chapters: 2, characters: 500 },
+    options: { voice: "v", outputFormat: "audio-24khz-96kbitrate-mono-mp3", wordBoundaries: true },
+    tuning,
+  };
+
+  it("polls on durable timers, and past the deadline abandons the job: chapters retried, job deleted", () => {
+    const { context, df } = fakeContext(input);
+    const generator = batchJobOrchestrator(context);
+    let step = generator.next();
+    expect(step.value).toMatchObject({ name: "SubmitBatchJob", input: { jobNumber: 3, attempt: 1 } });
+    step = generator.next({ submitted: true, synthesisId: "book-r1-j3-a1", status: "NotStarted" });
+    const fireTimes: number[] = [];
+    while ((step.value as FakeTask).kind === "timer") {
+      const fireAt = (step.value as FakeTask).input as Date;
+      fireTimes.push(fireAt.getTime() - df.currentUtcDateTime.getTime());
+      df.currentUtcDateTime = fireAt;
+      step = generator.next(undefined);
+      expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY, input: { synthesisId: "book-r1-j3-a1" } });
+      step = generator.next({ status: "Running" });
+    }
+    // Expected 6 s (5 s start + 500 chars at 500/s): first poll after the 5 s minimum, later ones growing.
+    expect(fireTimes[0]).toBe(5_000);
+    expect(fireTimes.reduce((a, b) => a + b, 0)).toBe(60_000);
+    expect(step.value).toMatchObject({
+      name: COLLECT_JOB_ACTIVITY,
+      input: { synthesisId: "book-r1-j3-a1", jobError: expect.stringContaining("deadline") },
+    });
+    step = generator.next({ ...tally(0), retry: 2 });
+    expect(step.value).toMatchObject({ name: DELETE_JOB_ACTIVITY, input: { synthesisId: "book-r1-j3-a1" } });
+    step = generator.next(undefined);
+    expect(step.done).toBe(true);
+    expect(step.value).toMatchObject({ jobNumber: 3, jobFailed: true, tally: { retry: 2 } });
+  });
+
+  it("continues as new after its polls per execution, keeping the synthesis id", () => {
+    const { context, continued } = fakeContext({ ...input, tuning: { ...tuning, pollsPerExecution: 2 } });
+    const generator = batchJobOrchestrator(context);
+    let step = generator.next();
+    step = generator.next({ submitted: true, synthesisId: "id-1", status: "Running" });
+    for (let i = 0; i < 2; i++) {
+      expect((step.value as FakeTask).kind).toBe("timer");
+      step = generator.next(undefined);
+      step = generator.next({ status: "Running" });
+    }
+    expect(step.done).toBe(true);
+    expect(continued).toEqual([expect.objectContaining({ synthesisId: "id-1", polls: 2, attempt: 1 })]);
+  });
+
+  it("returns a result instead of throwing when the job cannot be submitted", () => {
+    const { context } = fakeContext(input);
+    const generator = batchJobOrchestrator(context);
+    generator.next();
+    let step = generator.throw(new Error("Activity function 'SubmitBatchJob' failed: 400 bad request"));
+    expect(step.value).toMatchObject({
+      name: COLLECT_JOB_ACTIVITY,
+      input: { jobError: "The batch job could not be run: 400 bad request" },
+    });
+    step = generator.next({ ...tally(0), retry: 2 });
+    expect(step).toMatchObject({ done: true, value: { jobFailed: true, tally: { retry: 2 } } });
   });
 });
