@@ -346,8 +346,11 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     const done = yield* nextFinished(context, [...inFlight.keys()]);
     const job = inFlight.get(done) as JobSummary;
     inFlight.delete(done);
-    const result: JobResult = done.isCompleted
-      ? (done.result as JobResult)
+    const completed = done.isCompleted ? (done.result as JobResult | undefined) : undefined;
+    // A child that failed outright (not expected: children catch their errors) leaves its chapters to the
+    // final manifest write, which marks whatever is still pending as failed.
+    const result: JobResult = completed?.tally
+      ? completed
       : {
           jobNumber: job.jobNumber,
           mode: job.mode,
