@@ -14,6 +14,7 @@ import {
   instrumentExecutor,
   type PlannedWork,
   planFor,
+  retryDelayMs,
   trackedTasks,
 } from "./sdk-internals.js";
 import {
@@ -763,12 +764,7 @@ export class DurableEngine {
       case "retryTimer": {
         // DTFx RetryInterceptor: delay = first * backoff^attempt, capped by the max interval, from "now".
         const options = plan.retryOptions;
-        const backoff =
-          options.backoffCoefficient && options.backoffCoefficient > 0 ? options.backoffCoefficient : 1;
-        let delay = options.firstRetryIntervalInMilliseconds * backoff ** plan.failureIndex;
-        if (options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0) {
-          delay = Math.min(delay, options.maxRetryIntervalInMilliseconds);
-        }
+        const delay = retryDelayMs(options, plan.failureIndex);
         if (
           options.retryTimeoutInMilliseconds &&
           options.retryTimeoutInMilliseconds > 0 &&

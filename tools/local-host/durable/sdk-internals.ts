@@ -186,3 +186,15 @@ export function findContinueAsNew(actions: unknown): { input: unknown } | undefi
   visit(actions);
   return found;
 }
+
+/**
+ * DTFx `RetryInterceptor.ComputeNextDelay`: the delay before re-attempt `failureIndex + 1` is
+ * `firstRetryInterval * backoffCoefficient ^ failureIndex`, capped by `maxRetryInterval` when one is set.
+ */
+export function retryDelayMs(options: SdkRetryOptions, failureIndex: number): number {
+  const backoff =
+    options.backoffCoefficient && options.backoffCoefficient > 0 ? options.backoffCoefficient : 1;
+  const delay = options.firstRetryIntervalInMilliseconds * backoff ** failureIndex;
+  const max = options.maxRetryIntervalInMilliseconds;
+  return max && max > 0 ? Math.min(delay, max) : delay;
+}
