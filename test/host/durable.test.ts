@@ -236,6 +236,19 @@ describe("local host: orchestrations on the real durable-functions replay", () =
     expect(String(done.output)).toContain("'StepA'");
   });
 
+  it("passes inputs and results with their JSON types", async () => {
+    const done = await run("InputTypes", "42");
+    expect(done.input).toBe("42");
+    expect(done.output).toEqual([
+      { type: "string", input: "42" },
+      { type: "string", input: "123" },
+      { type: "string", input: "plain" },
+      { type: "number", input: 7 },
+      { type: "object", input: { a: [1, "b"] } },
+      { type: "object", input: null },
+    ]);
+  });
+
   it("keeps payloads larger than a table property in blobs", async () => {
     const text = "a chapter of text, ".repeat(6000);
     const done = await run("BigPayload", text);

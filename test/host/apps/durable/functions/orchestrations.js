@@ -144,3 +144,13 @@ df.app.orchestration("SevenDays", function* (context) {
   yield context.df.createTimer(fireAt);
   return { lateEnough: context.df.currentUtcDateTime >= fireAt };
 });
+
+// Inputs keep their JSON types end to end (the SDK pre-stringifies string activity inputs).
+df.app.activity("Describe", { handler: (input) => ({ type: typeof input, input }) });
+df.app.orchestration("InputTypes", function* (context) {
+  const results = [];
+  for (const value of [context.df.getInput(), "123", "plain", 7, { a: [1, "b"] }, null]) {
+    results.push(yield context.df.callActivity("Describe", value));
+  }
+  return results;
+});
