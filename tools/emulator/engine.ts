@@ -10,14 +10,13 @@ import { resultFiles, writeManifest, zipResults } from "./results.js";
 import type { EmulatorStore } from "./store/store.js";
 import {
   billableCharacters,
+  boundaryJson,
   markers,
   parseSsml,
   plainTextToSpeakable,
-  planSpeech,
+  planSegments,
   type SpeakableText,
   type SpeechPlan,
-  sentenceBoundaries,
-  wordBoundaries,
 } from "./text.js";
 
 /** Limits concurrent audio production (real CPU), independent of the simulated timeline. */
@@ -258,26 +257,19 @@ export class SynthesisEngine {
         language: s.language,
       }));
       if (mode === "fast") {
-        const plans = segments.map((s) => planSpeech(s.text));
-        let offset = 0;
-        const shifted = plans.map((p) => {
-          const moved = {
-            ...p,
-            tokens: p.tokens.map((t) => ({ ...t, offsetMs: t.offsetMs + offset })),
-            sentences: p.sentences.map((s) => ({ ...s, AudioOffset: s.AudioOffset + offset })),
-          };
-          offset += p.totalMs;
-          return moved;
-        });
-        const audio = fastAudio(format, offset);
+        const spokenTexts = segments.map((segment) => segment.text);
+        const plans = planSegments(spokenTexts);
+        const plannedMs = plans.reduce((sum, plan) => sum + plan.totalMs, 0);
+        const audio = fastAudio(format, plannedMs);
         units.push({
           ...base,
           status: "Succeeded",
           audioFileName,
           sizeInBytes: audio.sizeInBytes,
           durationInMilliseconds: audio.durationMs,
-          audio: { kind: "fast", format: format.name, durationMs: offset },
-          sidecars: await this.writeSidecars(dir, number, shifted, request.properties),
+          audio: { kind: "fast", format: format.name, durationMs: plannedMs },
+          sidecars: await this.writeSidecars(dir, number, plans, request.properties, false),
+          spokenTexts,
           billedCharacters: billed,
           engine: "fast",
         });
@@ -307,24 +299,32 @@ export class SynthesisEngine {
     };
   }
 
-  /** Writes 0001.word.json (and 0001.sentence.json) when asked; sentence files are omitted when empty (S14). */
+  /**
+   * 0001.word.json (and 0001.sentence.json) when asked; sentence files are omitted when empty (S14).
+   * With `persist` false (fast path) only their sizes are recorded; the zip regenerates them.
+   */
   private async writeSidecars(
     dir: string,
     number: number,
     plans: SpeechPlan[],
     properties: { wordBoundaryEnabled: boolean; sentenceBoundaryEnabled: boolean },
-  ): Promise<{ name: string; size: number }[]> {
-    const sidecars: { name: string; size: number }[] = [];
-    const write = async (name: string, data: unknown[]) => {
-      const text = Buffer.from(JSON.stringify(data));
-      await writeFile(join(dir, name), text);
-      sidecars.push({ name, size: text.length });
-    };
+    persist = true,
+  ): Promise<UnitManifest["sidecars"]> {
+    const sidecars: UnitManifest["sidecars"] = [];
     const prefix = String(number).padStart(4, "0");
-    if (properties.wordBoundaryEnabled) await write(`${prefix}.word.json`, plans.flatMap(wordBoundaries));
-    const sentences = plans.flatMap(sentenceBoundaries);
-    if (properties.sentenceBoundaryEnabled && sentences.length > 0)
-      await write(`${prefix}.sentence.json`, sentences);
+    const add = async (kind: "word" | "sentence") => {
+      const name = `${prefix}.${kind}.json`;
+      const data = boundaryJson(plans, kind);
+      if (persist) {
+        await writeFile(join(dir, name), data);
+        sidecars.push({ name, size: data.length });
+      } else {
+        sidecars.push({ name, size: data.length, generated: kind });
+      }
+    };
+    if (properties.wordBoundaryEnabled) await add("word");
+    if (properties.sentenceBoundaryEnabled && plans.some((plan) => plan.sentences.length > 0))
+      await add("sentence");
     return sidecars;
   }
 

@@ -116,8 +116,13 @@ export interface UnitManifest {
   durationInMilliseconds: number;
   /** Audio source: a file under the job's results directory, or a recipe for the fast path. */
   audio?: { kind: "file"; file: string } | { kind: "fast"; format: string; durationMs: number };
-  /** word.json / sentence.json written next to the audio (kept on disk, not in memory). */
-  sidecars: { name: string; size: number }[];
+  /**
+   * word.json / sentence.json: written next to the audio, or (fast path) regenerated from `spokenTexts`
+   * while zipping, so a 1,000-input job writes nothing but its manifest.
+   */
+  sidecars: { name: string; size: number; generated?: "word" | "sentence" }[];
+  /** Fast path: the spoken texts (markup removed) the boundaries are planned from. */
+  spokenTexts?: string[];
   billedCharacters: number;
   engine: string;
 }

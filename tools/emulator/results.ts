@@ -8,6 +8,7 @@ import yazl from "yazl";
 import { findOutputFormat } from "../../src/speech/formats.js";
 import { fastAudio } from "./audio/render.js";
 import type { ResultsManifest, UnitManifest } from "./model.js";
+import { boundaryJson, planSegments } from "./text.js";
 
 export const MANIFEST_FILE = "manifest.json";
 
@@ -121,10 +122,15 @@ export function resultFiles(dir: string, manifest: ResultsManifest): ResultFile[
     }
     files.push(buffer(debugFileName(unit), debugJson(manifest, unit)));
     for (const sidecar of unit.sidecars) {
+      const kind = sidecar.generated;
       files.push({
         name: sidecar.name,
         size: sidecar.size,
-        open: () => createReadStream(join(dir, sidecar.name)),
+        // Fast path: regenerated on read by the same function that measured the recorded size.
+        open: () =>
+          kind
+            ? Readable.from([boundaryJson(planSegments(unit.spokenTexts ?? []), kind)])
+            : createReadStream(join(dir, sidecar.name)),
       });
     }
   }
@@ -142,11 +148,16 @@ export function zipResults(
   mtime: Date,
 ): Promise<{ stream: Readable; size: number }> {
   const zip = new yazl.ZipFile();
+  // yazl reports a failing entry stream on the ZipFile, not on its output: end the download with it.
+  zip.on("error", (error: Error) => (zip.outputStream as unknown as Readable).destroy(error));
   const files = resultFiles(dir, manifest);
   for (const file of files) {
-    zip.addReadStreamLazy(file.name, { size: file.size, compress: false, mtime }, (cb) =>
-      cb(null, file.open()),
-    );
+    zip.addReadStreamLazy(file.name, { size: file.size, compress: false, mtime }, (cb) => {
+      const stream = file.open();
+      // yazl does not listen for entry stream errors; unhandled they would crash the emulator.
+      stream.once("error", (error) => (zip.outputStream as unknown as Readable).destroy(error));
+      cb(null, stream);
+    });
   }
   return new Promise((resolve) => {
     // yazl passes the final size once every entry's size is known (the typings omit the argument).

@@ -218,3 +218,18 @@ export function sentenceBoundaries(plan: SpeechPlan): Boundary[] {
     Duration: Math.round(s.Duration),
   }));
 }
+
+/** Plans several texts spoken one after another (concatenated results share one timeline). */
+export function planSegments(texts: string[]): SpeechPlan[] {
+  let offset = 0;
+  return texts.map((text) => {
+    const plan = shiftPlan(planSpeech(text), offset);
+    offset += plan.totalMs;
+    return plan;
+  });
+}
+
+/** The bytes of NNNN.word.json / NNNN.sentence.json for plans (one definition, so sizes are exact). */
+export function boundaryJson(plans: SpeechPlan[], kind: "word" | "sentence"): Buffer {
+  return Buffer.from(JSON.stringify(plans.flatMap(kind === "word" ? wordBoundaries : sentenceBoundaries)));
+}
