@@ -104,3 +104,31 @@ describe("Speech emulator: text rules", () => {
     expect(150 / minutes).toBeLessThan(180);
   });
 });
+
+describe("Speech emulator: deleting jobs while they are produced", () => {
+  it("stays healthy and lets the id be reused", async () => {
+    const emulator = await startTestEmulator({ audioMode: "synthetic", timeScale: 100 });
+    try {
+      const inputs = Array.from({ length: 30 }, (_, i) => ({
+        content: ssml(`Paragraph ${i} of a chapter being deleted.`),
+      }));
+      for (let round = 0; round < 3; round++) {
+        expect((await client(emulator).put("deleted-midway", { inputKind: "SSML", inputs })).status).toBe(
+          201,
+        );
+        expect((await client(emulator).del("deleted-midway")).status).toBe(204);
+      }
+      expect(
+        (await client(emulator).put("deleted-midway", { inputKind: "SSML", inputs: inputs.slice(0, 2) }))
+          .status,
+      ).toBe(201);
+      const job = await waitFor(async () => {
+        const current = await status(emulator, "deleted-midway");
+        return current.status === "Succeeded" ? current : undefined;
+      });
+      expect(job.properties.succeededAudioCount).toBe(2);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});

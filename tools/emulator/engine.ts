@@ -93,7 +93,8 @@ export class SynthesisEngine {
     }
     if (status !== job.status) {
       const updated = { ...job, status, lastActionAt };
-      void this.store.putJob(updated);
+      // The in-memory record is already current; a failed write (state dir gone) must not crash the host.
+      this.store.putJob(updated).catch(() => {});
       return updated;
     }
     return job;
@@ -105,14 +106,14 @@ export class SynthesisEngine {
   }
 
   start(job: JobRecord): void {
-    const key = `${job.id}@${job.createdAt}`;
+    const key = job.instance;
     if (this.inFlight.has(key) || this.stopped) return;
     const work = this.workers
       .run(() => this.produce(job))
       .catch(async (error: unknown) => {
         // An emulator bug must not leave the job Running forever: fail it visibly.
         const current = this.store.getJob(job.id);
-        if (current && current.requestHash === job.requestHash && !this.stopped) {
+        if (current && current.instance === job.instance && !this.stopped) {
           const message = error instanceof Error ? error.message : String(error);
           await this.store.putJob({
             ...current,
@@ -129,6 +130,9 @@ export class SynthesisEngine {
           });
         }
       })
+      .catch(() => {
+        // Recording the failure failed too (state dir gone during shutdown): nothing left to tell.
+      })
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, work);
   }
@@ -136,18 +140,13 @@ export class SynthesisEngine {
   /** True while the job still exists as this request (deleted or replaced jobs stop producing). */
   private alive(job: JobRecord): boolean {
     const current = this.store.getJob(job.id);
-    return (
-      !this.stopped &&
-      current !== undefined &&
-      current.requestHash === job.requestHash &&
-      current.createdAt === job.createdAt
-    );
+    return !this.stopped && current !== undefined && current.instance === job.instance;
   }
 
   private async produce(job: JobRecord): Promise<void> {
     const request = job.request;
     const format = findOutputFormat(request.properties.outputFormat) as OutputFormatInfo;
-    const dir = this.store.resultsDir(job.id);
+    const dir = jobResultsDir(this.store, job);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     let outcome: JobOutcome;
@@ -382,6 +381,11 @@ export class SynthesisEngine {
     this.stopped = true;
     await Promise.allSettled(this.inFlight.values());
   }
+}
+
+/** Result files of one job instance (a deleted and re-created id never shares files with its predecessor). */
+export function jobResultsDir(store: EmulatorStore, job: JobRecord): string {
+  return join(store.resultsDir(job.id), job.instance);
 }
 
 /** `{destinationPath}/{id}` or `{id}` (S5). */

@@ -39,6 +39,8 @@ export interface JobOutcome {
 
 export interface JobRecord {
   id: string;
+  /** Unique per created job: a job deleted and created again under the same id is another instance. */
+  instance: string;
   operationId: string;
   /** sha256 of the canonical request; an identical PUT re-attaches. */
   requestHash: string;

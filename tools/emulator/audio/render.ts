@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { readFile, rm, stat, truncate } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
+import { finished } from "node:stream/promises";
 import type { OutputFormatInfo } from "../../../src/speech/formats.js";
 import { planSpeech, type SpeechPlan, scalePlan, shiftPlan } from "../text.js";
 import {
@@ -43,6 +44,29 @@ export interface RenderedAudio {
 }
 
 const CHUNK_SAMPLES = 24_000;
+
+/**
+ * A file output whose errors (e.g. the job's directory deleted mid-render) surface as rejections of the
+ * next write or of close(), never as an unhandled 'error' event.
+ */
+function openOutput(path: string): WriteStream {
+  const out = createWriteStream(path);
+  out.on("error", () => {});
+  return out;
+}
+
+async function writeTo(out: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+  const stream = out as Writable;
+  if (stream.errored) throw stream.errored;
+  if (!stream.write(chunk)) await once(stream, "drain");
+}
+
+async function closeOutput(out: NodeJS.WritableStream): Promise<void> {
+  const stream = out as Writable;
+  if (stream.errored) throw stream.errored;
+  stream.end();
+  await finished(stream);
+}
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Plays a plan as a voiced buzz per word (a clean signal that shows the word rhythm). */
@@ -77,7 +101,7 @@ async function writeSyntheticPcm(
       }
       chunk.writeInt16LE(Math.round(value), (s - start) * 2);
     }
-    if (!out.write(chunk)) await once(out as NodeJS.EventEmitter, "drain");
+    await writeTo(out, chunk);
     await yieldToLoop();
   }
   return total;
@@ -96,6 +120,8 @@ function runToCompletion(command: string, args: string[], input?: string): Promi
     child.on("close", (code) =>
       code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr.slice(0, 300)}`)),
     );
+    // A child that exits early closes its stdin (EPIPE): its exit code reports the failure.
+    child.stdin?.on("error", () => {});
     if (input !== undefined) child.stdin?.end(input);
   });
 }
@@ -156,7 +182,7 @@ async function writeEspeakPcm(
     }
     const bytes = (await stat(pcmFile)).size;
     for await (const chunk of createReadStream(pcmFile)) {
-      if (!out.write(chunk)) await once(out as NodeJS.EventEmitter, "drain");
+      await writeTo(out, chunk);
     }
     return bytes >> 1;
   } finally {
@@ -191,16 +217,16 @@ async function encodeMp3(pcmPath: string, outPath: string, format: OutputFormatI
   }
   const { Mp3Encoder } = await import("@breezystack/lamejs");
   const encoder = new Mp3Encoder(1, format.sampleRate, kbps);
-  const out = createWriteStream(outPath);
+  const out = openOutput(outPath);
   for await (const chunk of createReadStream(pcmPath, { highWaterMark: 1152 * 2 * 64 })) {
     const buf = chunk as Buffer;
     const samples = new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1);
     const encoded = encoder.encodeBuffer(Int16Array.from(samples));
-    if (encoded.length > 0 && !out.write(Buffer.from(encoded))) await once(out, "drain");
+    if (encoded.length > 0) await writeTo(out, Buffer.from(encoded));
     await yieldToLoop();
   }
-  out.end(Buffer.from(encoder.flush()));
-  await once(out, "finish");
+  await writeTo(out, Buffer.from(encoder.flush()));
+  await closeOutput(out);
   return "lamejs";
 }
 
@@ -213,7 +239,7 @@ async function encodeFromPcm(
   if (format.codec === "mp3") return encodeMp3(pcmPath, outPath, format);
   const law = format.codec === "alaw" || format.codec === "mulaw" ? format.codec : undefined;
   const bytesPerSample = law ? 1 : 2;
-  const out = createWriteStream(outPath);
+  const out = openOutput(outPath);
   if (format.container === "riff") {
     const formatTag =
       law === "alaw" ? WAVE_FORMAT_ALAW : law === "mulaw" ? WAVE_FORMAT_MULAW : WAVE_FORMAT_PCM;
@@ -228,10 +254,9 @@ async function encodeFromPcm(
   }
   for await (const chunk of createReadStream(pcmPath)) {
     const data = law ? pcm16ToG711(chunk as Buffer, law) : (chunk as Buffer);
-    if (!out.write(data)) await once(out, "drain");
+    await writeTo(out, data);
   }
-  out.end();
-  await once(out, "finish");
+  await closeOutput(out);
   return "pcm";
 }
 
@@ -249,7 +274,7 @@ export async function renderToFile(
   const tools = await detectAudioTools();
   const useEspeak = mode === "speech" && tools.espeak;
   const pcmPath = `${outPath}.pcm16`;
-  const pcmOut = createWriteStream(pcmPath);
+  const pcmOut = openOutput(pcmPath);
   const plans: SpeechPlan[] = [];
   let samples = 0;
   try {
@@ -266,8 +291,7 @@ export async function renderToFile(
       }
       samples += written;
     }
-    pcmOut.end();
-    await once(pcmOut, "finish");
+    await closeOutput(pcmOut);
     if (options.maxDurationMs !== undefined) {
       const cap = Math.floor((options.maxDurationMs * format.sampleRate) / 1000);
       if (samples > cap) {
@@ -403,6 +427,7 @@ async function encodeToneFrames(
     child.on("close", (code) =>
       code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`lame ${code}`)),
     );
+    child.stdin.on("error", () => {});
     child.stdin.end(pcm);
   });
   // Keep whole frames from the middle (past the encoder's start-up), all of the CBR frame size.

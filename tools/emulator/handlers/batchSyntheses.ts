@@ -16,7 +16,7 @@ export function loadJob(services: EmulatorServices, id: string): JobRecord | und
   if (current.status === "Succeeded" || current.status === "Failed") {
     const ttlMs = services.engine.scaled(current.request.properties.timeToLiveInHours * 3600 * 1000);
     if (services.config.clock.now() > current.lastActionAt + ttlMs) {
-      void services.store.deleteJob(id);
+      services.store.deleteJob(id).catch(() => {});
       return undefined;
     }
   }
@@ -86,6 +86,7 @@ export async function createSynthesis(ctx: RequestContext, services: EmulatorSer
   const { startAt, finishAt } = services.engine.plan(now, billable);
   const job: JobRecord = {
     id,
+    instance: randomUUID(),
     operationId,
     requestHash,
     request,

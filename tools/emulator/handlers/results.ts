@@ -1,6 +1,7 @@
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { EmulatorServices, RequestContext } from "../context.js";
+import { jobResultsDir } from "../engine.js";
 import { sendBlobError } from "../http.js";
 import { readManifest, zipResults } from "../results.js";
 import { loadJob } from "./batchSyntheses.js";
@@ -45,12 +46,13 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
     return;
   }
   const job = loadJob(services, id);
-  const manifest = job?.outcome?.hasResults ? await readManifest(services.store.resultsDir(id)) : undefined;
+  const dir = job ? jobResultsDir(services.store, job) : "";
+  const manifest = job?.outcome?.hasResults ? await readManifest(dir) : undefined;
   if (!job || !manifest) {
     sendBlobError(ctx.res, 404, "BlobNotFound", "The specified blob does not exist.", ctx.requestId);
     return;
   }
-  const zip = await zipResults(services.store.resultsDir(id), manifest, new Date(job.createdAt));
+  const zip = await zipResults(dir, manifest, new Date(job.createdAt));
   const headers: Record<string, string> = {
     "content-type": "application/zip",
     "accept-ranges": "bytes",
