@@ -51,7 +51,10 @@ export function parseSsml(content: string): SsmlParse {
   const voiceTag = /<voice\b[^>]*>/.exec(body)?.[0];
   const voice = voiceTag ? attribute(voiceTag, "name") : undefined;
   if (!voice) return { ok: false, reason: "The SSML must contain a <voice> element with a name." };
-  const language = attribute(speakTag, "xml:lang") ?? languageOfVoice(voice);
+  // The voice decides the language (as on the service); `<speak xml:lang>` only when the name says nothing.
+  const language = /^[a-z]{2,3}-[A-Za-z]{2,4}-/.test(voice)
+    ? languageOfVoice(voice)
+    : (attribute(speakTag, "xml:lang") ?? "en-US");
   const text = decodeEntities(
     body
       .replace(/<break\b[^>]*\/>/g, " ")

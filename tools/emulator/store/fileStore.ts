@@ -35,6 +35,8 @@ export class FileStore implements EmulatorStore {
       if (!name.endsWith(".json")) continue;
       try {
         const job = JSON.parse(await readFile(join(this.jobsDir, name), "utf8")) as JobRecord;
+        // State written before jobs had instances kept results directly under results/<id>.
+        job.instance ??= "";
         this.jobs.set(job.id, job);
       } catch {
         // A torn write from a crash: ignore that job rather than refuse to start.
