@@ -1,5 +1,4 @@
 import type { OrchestrationContext, Task } from "durable-functions";
-import * as df from "durable-functions";
 import type { CollectInput, JobTally } from "./collect.js";
 import type { CheckResult, SubmitResult, SynthesisOptions } from "./jobs.js";
 import type { ManifestTotals, WriteManifestInput } from "./manifest.js";
@@ -32,12 +31,26 @@ import { audioPaths, type JobSummary, type RunTuning } from "./runState.js";
 
 type Generator_<T> = Generator<Task, T, unknown>;
 
-/** Transient failures of idempotent activities (storage hiccups, throttling beyond the client's retries). */
-function activityRetry(): df.RetryOptions {
-  const retry = new df.RetryOptions(5_000, 4);
-  retry.backoffCoefficient = 2;
-  retry.maxRetryIntervalInMilliseconds = 60_000;
-  return retry;
+/** Attempts of an idempotent activity before its failure counts (storage hiccups, throttling beyond the client's retries). */
+const ACTIVITY_ATTEMPTS = 4;
+const FIRST_RETRY_DELAY_MS = 5_000;
+
+/**
+ * Calls an idempotent activity, retrying failures after durable timers (5 s, 10 s, 20 s). Written out with
+ * plain activity calls and timers rather than `callActivityWithRetry`: the SDK and the extension number
+ * retry timers on their own, which has been seen to disagree when retries interleave with `Task.any`
+ * windows and new tasks (durable-js #629, durable-python #603); plain tasks and timers always agree.
+ */
+function* callWithRetry<T>(context: OrchestrationContext, name: string, input: unknown): Generator_<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (yield context.df.callActivity(name, input)) as T;
+    } catch (error) {
+      if (attempt >= ACTIVITY_ATTEMPTS) throw error;
+      const delay = FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1);
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delay));
+    }
+  }
 }
 
 function message(error: unknown): string {
@@ -113,11 +126,11 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
   let jobError: string | undefined;
   try {
     if (!synthesisId) {
-      const submitted = (yield context.df.callActivityWithRetry(SUBMIT_JOB_ACTIVITY, activityRetry(), {
+      const submitted = yield* callWithRetry<SubmitResult>(context, SUBMIT_JOB_ACTIVITY, {
         ...ref,
         attempt,
         options: state.options,
-      })) as SubmitResult;
+      });
       requests++;
       if (!submitted.submitted) {
         return {
@@ -189,18 +202,14 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
       maxAttempts: tuning.maxChapterAttempts,
       ...(jobError ? { jobError } : {}),
     };
-    tally = (yield context.df.callActivityWithRetry(
-      COLLECT_JOB_ACTIVITY,
-      activityRetry(),
-      collect,
-    )) as JobTally;
+    tally = yield* callWithRetry<JobTally>(context, COLLECT_JOB_ACTIVITY, collect);
   } catch (error) {
     jobError = jobError ?? `The batch job's results could not be collected: ${message(error)}`;
   }
   if (synthesisId) {
     try {
       // Results are safe in storage (or the job is abandoned): the job can go.
-      yield context.df.callActivityWithRetry(DELETE_JOB_ACTIVITY, activityRetry(), { ...ref, synthesisId });
+      yield* callWithRetry<void>(context, DELETE_JOB_ACTIVITY, { ...ref, synthesisId });
       requests++;
     } catch {
       // The job's time-to-live removes it anyway.
@@ -233,28 +242,41 @@ function* nextFinished<T extends Task>(context: OrchestrationContext, tasks: T[]
   return (yield context.df.Task.any(tasks)) as T;
 }
 
-/** A group of chapters synthesized one request-chain each through the realtime endpoint, a few at a time. */
+/**
+ * A group of chapters synthesized one request-chain each through the realtime endpoint, a few at a time.
+ * A chapter whose activity fails (storage, not Speech: Speech failures are recorded as outcomes) goes back
+ * in the queue, up to {@link ACTIVITY_ATTEMPTS} times.
+ */
 export function* realtimeGroupOrchestrator(context: OrchestrationContext): Generator_<JobResult> {
   const input = context.df.getInput() as JobInput;
   const tally = zeroTally();
-  const inFlight: Task[] = [];
-  let position = 0;
-  while (position < input.job.chapters || inFlight.length > 0) {
-    while (inFlight.length < input.tuning.realtimeConcurrency && position < input.job.chapters) {
+  const queue = Array.from({ length: input.job.chapters }, (_, position) => position);
+  const failures = new Map<number, number>();
+  const inFlight = new Map<Task, number>();
+  while (queue.length > 0 || inFlight.size > 0) {
+    while (inFlight.size < input.tuning.realtimeConcurrency && queue.length > 0) {
+      const position = queue.shift() as number;
       const chapter: RealtimeChapterInput = {
         projectId: input.projectId,
         runId: input.runId,
         jobNumber: input.job.jobNumber,
         instanceId: input.instanceId,
-        position: position++,
+        position,
         options: input.options,
       };
-      inFlight.push(context.df.callActivityWithRetry(SYNTHESIZE_REALTIME_ACTIVITY, activityRetry(), chapter));
+      inFlight.set(context.df.callActivity(SYNTHESIZE_REALTIME_ACTIVITY, chapter), position);
     }
-    const done = yield* nextFinished(context, inFlight);
-    inFlight.splice(inFlight.indexOf(done), 1);
-    if (done.isCompleted) addTally(tally, done.result as JobTally);
-    else tally.failed++; // storage kept failing: the manifest marks the chapter failed at the end
+    const done = yield* nextFinished(context, [...inFlight.keys()]);
+    const position = inFlight.get(done) as number;
+    inFlight.delete(done);
+    if (done.isCompleted) {
+      addTally(tally, done.result as JobTally);
+      continue;
+    }
+    const failed = (failures.get(position) ?? 0) + 1;
+    failures.set(position, failed);
+    if (failed < ACTIVITY_ATTEMPTS) queue.push(position);
+    else tally.failed++; // the final manifest write marks the chapter failed
   }
   return { jobNumber: input.job.jobNumber, mode: "realtime", jobFailed: false, tally, requests: 0 };
 }
@@ -284,12 +306,12 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
   };
   publish();
 
-  const plan = (yield context.df.callActivityWithRetry(PLAN_PROJECT_ACTIVITY, activityRetry(), {
+  const plan = yield* callWithRetry<PlanResult>(context, PLAN_PROJECT_ACTIVITY, {
     projectId: input.projectId,
     runId: input.runId,
     instanceId,
     request: input.request,
-  })) as PlanResult;
+  });
   progress.mode = plan.options.mode;
   progress.chapters.total = plan.counts.total;
   progress.chapters.rejected = plan.counts.rejected;
@@ -312,9 +334,9 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       ...counters,
       ...(completedAt ? { completedAt } : {}),
     };
-    return context.df.callActivityWithRetry(WRITE_MANIFEST_ACTIVITY, activityRetry(), write);
+    return callWithRetry<ManifestTotals>(context, WRITE_MANIFEST_ACTIVITY, write);
   };
-  yield manifest([]);
+  yield* manifest([]);
 
   const queue: JobSummary[] = [...plan.jobs];
   let nextJobNumber = plan.jobs.reduce((n, j) => Math.max(n, j.jobNumber), 0) + 1;
@@ -382,21 +404,17 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         maxPayloadBytes: plan.tuning.maxPayloadBytes,
         jobFailed: result.jobFailed,
       };
-      const more = (yield context.df.callActivityWithRetry(
-        PLAN_RETRIES_ACTIVITY,
-        activityRetry(),
-        retryInput,
-      )) as JobSummary[];
+      const more = yield* callWithRetry<JobSummary[]>(context, PLAN_RETRIES_ACTIVITY, retryInput);
       nextJobNumber += more.length;
       queue.push(...more);
     }
-    yield manifest([job.jobNumber]);
+    yield* manifest([job.jobNumber]);
     publish();
   }
 
   progress.phase = "finalizing";
   publish();
-  const totals = (yield manifest([], context.df.currentUtcDateTime.toISOString())) as ManifestTotals;
+  const totals = yield* manifest([], context.df.currentUtcDateTime.toISOString());
   progress.chapters.succeeded = totals.succeeded;
   progress.chapters.failed = totals.failed;
   progress.phase = "completed";

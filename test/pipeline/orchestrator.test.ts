@@ -263,11 +263,21 @@ describe("batch job orchestrator", () => {
     expect(continued).toEqual([expect.objectContaining({ synthesisId: "id-1", polls: 2, attempt: 1 })]);
   });
 
-  it("returns a result instead of throwing when the job cannot be submitted", () => {
-    const { context } = fakeContext(input);
+  it("retries a failing submit after durable timers, then returns a result instead of throwing", () => {
+    const { context, df } = fakeContext(input);
     const generator = batchJobOrchestrator(context);
-    generator.next();
-    let step = generator.throw(new Error("Activity function 'SubmitBatchJob' failed: 400 bad request"));
+    let step = generator.next();
+    const delays: number[] = [];
+    for (let attempt = 1; attempt < 4; attempt++) {
+      expect(step.value).toMatchObject({ kind: "activity", name: "SubmitBatchJob" });
+      step = generator.throw(new Error("Activity function 'SubmitBatchJob' failed: 400 bad request"));
+      const timer = step.value as FakeTask;
+      expect(timer.kind).toBe("timer");
+      delays.push((timer.input as Date).getTime() - df.currentUtcDateTime.getTime());
+      step = generator.next(undefined);
+    }
+    expect(delays).toEqual([5_000, 10_000, 20_000]);
+    step = generator.throw(new Error("Activity function 'SubmitBatchJob' failed: 400 bad request"));
     expect(step.value).toMatchObject({
       name: COLLECT_JOB_ACTIVITY,
       input: { jobError: "The batch job could not be run: 400 bad request" },
