@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../tools/emulator/index.js";
-import { billableCharacters, planSpeech } from "../../tools/emulator/text.js";
+import { billableCharacters, parseSsml, planSpeech, wordBoundaries } from "../../tools/emulator/text.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { API, client, type Job, ssml } from "./helpers.js";
@@ -85,6 +85,10 @@ describe("Speech emulator: job timeline on an injected clock", () => {
   });
 });
 
+function wordBoundariesOf(text: string): string[] {
+  return wordBoundaries(planSpeech(text)).map((w) => w.Text);
+}
+
 describe("Speech emulator: text rules", () => {
   it("counts billable characters like Azure: SSML without <speak>/<voice> tags, CJK twice", () => {
     expect(billableCharacters(ssml("The rainbow has seven colors."), "SSML")).toBe(29);
@@ -93,6 +97,16 @@ describe("Speech emulator: text rules", () => {
     );
     expect(billableCharacters("你好", "PlainText")).toBe(4);
     expect(billableCharacters("こんにちは", "PlainText")).toBe(5);
+  });
+
+  it("turns <break> into a pause of the timing model", () => {
+    const parsed = parseSsml(ssml('One. <break time="1500ms"/> Two. <break strength="weak"/> Three.'));
+    expect(parsed.ok).toBe(true);
+    const text = parsed.ok ? parsed.value.text : "";
+    const withPauses = planSpeech(text).totalMs;
+    const without = planSpeech("One. Two. Three.").totalMs;
+    expect(withPauses - without).toBe(2000);
+    expect(wordBoundariesOf(text)).toEqual(["One", ".", "Two", ".", "Three", "."]);
   });
 
   it("plans speech at about 150 words a minute", () => {

@@ -44,6 +44,15 @@ describe("Speech emulator: realtime endpoint", () => {
     expect(usage.realtimeCharacters).toBe(29);
   });
 
+  it("honours SSML <break> in the audio length", async () => {
+    const plain = await synthesize(emulator, ssml("Wait for it. Here it is."));
+    const paused = await synthesize(emulator, ssml('Wait for it. <break time="2s"/> Here it is.'));
+    const plainMs = decodeWav(Buffer.from(await plain.arrayBuffer())).durationMs;
+    const pausedMs = decodeWav(Buffer.from(await paused.arrayBuffer())).durationMs;
+    expect(pausedMs - plainMs).toBeGreaterThan(1500);
+    expect(pausedMs - plainMs).toBeLessThan(2600);
+  });
+
   it("returns MP3 frames for an MP3 format", async () => {
     const response = await synthesize(emulator, ssml("Hello from the emulator."), {
       "X-Microsoft-OutputFormat": "audio-16khz-32kbitrate-mono-mp3",

@@ -57,7 +57,7 @@ export function parseSsml(content: string): SsmlParse {
     : (attribute(speakTag, "xml:lang") ?? "en-US");
   const text = decodeEntities(
     body
-      .replace(/<break\b[^>]*\/>/g, " ")
+      .replace(/<break\b[^>]*\/>/g, (tag) => ` ${pauseMarker(breakMilliseconds(tag))} `)
       .replace(/<\/?(p|s)\b[^>]*>/g, " ")
       .replace(/<[^>]+>/g, ""),
   );
@@ -126,7 +126,29 @@ export interface SpeechPlan {
   totalMs: number;
 }
 
-const TOKEN = /[\p{L}\p{N}][\p{L}\p{N}'’-]*|[.!?;:,…]/gu;
+const TOKEN = /[\p{L}\p{N}][\p{L}\p{N}'’-]*|[.!?;:,…]|\u2063P(\d+)\u2063/gu;
+
+/** SSML `<break>` survives text extraction as an invisible marker the timing model and espeak-ng honour. */
+export function pauseMarker(ms: number): string {
+  return `\u2063P${Math.round(ms)}\u2063`;
+}
+export const PAUSE_MARKER = /\u2063P(\d+)\u2063/g;
+
+/** Azure's break strengths (medium is the default) and explicit times, capped at 20 s. */
+const BREAK_STRENGTH_MS: Record<string, number> = {
+  none: 0,
+  "x-weak": 250,
+  weak: 500,
+  medium: 750,
+  strong: 1000,
+  "x-strong": 1250,
+};
+function breakMilliseconds(tag: string): number {
+  const time = attribute(tag, "time");
+  const match = time ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$/i.exec(time) : null;
+  if (match) return Math.min(20_000, Number(match[1]) * (match[2]?.toLowerCase() === "s" ? 1000 : 1));
+  return BREAK_STRENGTH_MS[attribute(tag, "strength") ?? "medium"] ?? 750;
+}
 
 /**
  * Timing model of a text spoken at ~150 words a minute: word durations follow their length, pauses follow
@@ -152,6 +174,10 @@ export function planSpeech(text: string): SpeechPlan {
   };
   for (const match of text.matchAll(TOKEN)) {
     const value = match[0];
+    if (match[1] !== undefined) {
+      cursor += Number(match[1]);
+      continue;
+    }
     if (/^[\p{L}\p{N}]/u.test(value)) {
       const letters = [...value].length;
       const durationMs = Math.max(MIN_WORD_MS, letters * MS_PER_LETTER);

@@ -5,7 +5,7 @@ import { readFile, rm, stat, truncate } from "node:fs/promises";
 import { Readable, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { OutputFormatInfo } from "../../../src/speech/formats.js";
-import { planSpeech, type SpeechPlan, scalePlan, shiftPlan } from "../text.js";
+import { PAUSE_MARKER, planSpeech, type SpeechPlan, scalePlan, shiftPlan } from "../text.js";
 import {
   mp3FrameLayout,
   pcm16ToG711,
@@ -154,7 +154,18 @@ async function writeEspeakPcm(
   const raw = `${tempBase}.espeak.raw`;
   try {
     const voice = espeakVoiceFor(segment.language, tools.espeakLanguages);
-    await runToCompletion("espeak-ng", ["-v", voice, "-s", "150", "--stdin", "-w", wav], segment.text);
+    // Pauses from SSML <break> go to espeak-ng as SSML breaks (-m), the rest as escaped text.
+    const hasPauses = PAUSE_MARKER.test(segment.text);
+    PAUSE_MARKER.lastIndex = 0;
+    const input = hasPauses
+      ? segment.text
+          .replace(/&/g, "&amp;")
+          .replace(/</g, "&lt;")
+          .replace(/>/g, "&gt;")
+          .replace(PAUSE_MARKER, (_, ms: string) => `<break time="${ms}ms"/>`)
+      : segment.text;
+    const args = ["-v", voice, "-s", "150", "--stdin", "-w", wav, ...(hasPauses ? ["-m"] : [])];
+    await runToCompletion("espeak-ng", args, input);
     let pcmFile = raw;
     if (tools.sox) {
       await runToCompletion("sox", [
