@@ -139,7 +139,7 @@ async function main(): Promise<number> {
     const estimate = await api.estimate(PROJECT_ID);
     out(
       `Estimate: ${estimate.chapters} chapters, ${estimate.billableCharacters} billable characters, ` +
-        `${estimate.plannedJobs} job(s) planned, about ${estimate.estimatedAudioMinutes.toFixed(1)} min of audio, ` +
+        `${estimate.plannedJobs} job(s) at the default job size (the demo asks for 3 chapters a job), about ${estimate.estimatedAudioMinutes.toFixed(1)} min of audio, ` +
         `${estimate.estimatedCost.amount.toFixed(4)} ${estimate.estimatedCost.currency}`,
     );
     // Small jobs so the progress bar moves job by job even on this short book.
