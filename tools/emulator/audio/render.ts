@@ -107,7 +107,7 @@ async function writeSyntheticPcm(
   return total;
 }
 
-function runToCompletion(command: string, args: string[], input?: string): Promise<void> {
+function runToCompletion(command: string, args: string[], input?: string | Readable): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: [input === undefined ? "ignore" : "pipe", "ignore", "pipe"],
@@ -122,7 +122,8 @@ function runToCompletion(command: string, args: string[], input?: string): Promi
     );
     // A child that exits early closes its stdin (EPIPE): its exit code reports the failure.
     child.stdin?.on("error", () => {});
-    if (input !== undefined) child.stdin?.end(input);
+    if (typeof input === "string") child.stdin?.end(input);
+    else if (input && child.stdin) input.pipe(child.stdin);
   });
 }
 
@@ -206,24 +207,29 @@ async function encodeMp3(pcmPath: string, outPath: string, format: OutputFormatI
   const tools = await detectAudioTools();
   const kbps = format.kbps ?? 48;
   if (tools.lame) {
-    await runToCompletion("lame", [
-      "--quiet",
-      "-r",
-      "-s",
-      String(format.sampleRate / 1000),
-      "--bitwidth",
-      "16",
-      "--signed",
-      "--little-endian",
-      "-m",
-      "m",
-      "--cbr",
-      "-b",
-      String(kbps),
-      "-t",
-      pcmPath,
-      outPath,
-    ]);
+    await runToCompletion(
+      "lame",
+      [
+        "--quiet",
+        "-r",
+        "-s",
+        String(format.sampleRate / 1000),
+        "--bitwidth",
+        "16",
+        "--signed",
+        "--little-endian",
+        "-m",
+        "m",
+        "--cbr",
+        "-b",
+        String(kbps),
+        "-t",
+        "-",
+        outPath,
+      ],
+      // Fed through stdin: lame's libsndfile file input sometimes stopped early under concurrency.
+      createReadStream(pcmPath),
+    );
     return "lame";
   }
   const { Mp3Encoder } = await import("@breezystack/lamejs");
