@@ -64,6 +64,18 @@ describe("Speech emulator: realtime endpoint", () => {
     expect(scan.frames).toBeGreaterThan(10);
   });
 
+  it("renders the same audio for the same text under concurrency", async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        synthesize(emulator, ssml("Same words every time."), {
+          "X-Microsoft-OutputFormat": "audio-16khz-32kbitrate-mono-mp3",
+        }),
+      ),
+    );
+    const sizes = await Promise.all(responses.map(async (r) => (await r.arrayBuffer()).byteLength));
+    expect(new Set(sizes).size).toBe(1);
+  });
+
   it("415 for a wrong content type; 400 for bad SSML, a missing voice, a missing or unknown format; 401 without key", async () => {
     const wrongType = await synthesize(emulator, ssml("Hi."), { "Content-Type": "text/plain" });
     expect(wrongType.status).toBe(415);
