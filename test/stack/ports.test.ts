@@ -65,3 +65,20 @@ describe("state lock", () => {
     }
   });
 });
+
+describe("state lock held by a live stack", () => {
+  it("refuses a second stack on the same folder while the first runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tts-lock-"));
+    try {
+      const release = await acquireStateLock(dir, 1_000);
+      // Another live process (our parent) holds it; without a start time the pid alone decides.
+      await import("node:fs").then((fs) =>
+        fs.writeFileSync(join(dir, "stack.lock.json"), JSON.stringify({ pid: process.ppid })),
+      );
+      await expect(acquireStateLock(dir, 300)).rejects.toThrow(/Another stack \(pid \d+\) is running/);
+      release();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,16 @@ import { waitFor } from "../shared/waitFor.js";
 
 const LOCK_FILE = "stack.lock.json";
 
+/** Start time of a process in clock ticks since boot (Linux), to tell a live stack from a reused pid. */
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -15,8 +25,14 @@ function isAlive(pid: number): boolean {
 
 function readLockPid(stateDir: string): number | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(join(stateDir, LOCK_FILE), "utf8")) as { pid?: unknown };
-    return typeof parsed.pid === "number" ? parsed.pid : undefined;
+    const parsed = JSON.parse(readFileSync(join(stateDir, LOCK_FILE), "utf8")) as {
+      pid?: unknown;
+      started?: unknown;
+    };
+    if (typeof parsed.pid !== "number") return undefined;
+    // Same pid, different process start: the pid was reused after the stack died, so the lock is stale.
+    if (typeof parsed.started === "string" && startTicks(parsed.pid) !== parsed.started) return undefined;
+    return parsed.pid;
   } catch {
     return undefined;
   }
@@ -40,7 +56,14 @@ export async function acquireStateLock(stateDir: string, waitMs = 15_000): Promi
     });
   }
   const file = join(stateDir, LOCK_FILE);
-  writeFileSync(file, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      pid: process.pid,
+      started: startTicks(process.pid),
+      startedAt: new Date().toISOString(),
+    }),
+  );
   return () => {
     if (readLockPid(stateDir) === process.pid) rmSync(file, { force: true });
   };
