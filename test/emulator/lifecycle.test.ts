@@ -146,3 +146,39 @@ describe("Speech emulator: deleting jobs while they are produced", () => {
     }
   });
 });
+
+describe("Speech emulator: inputs of one job are synthesized in parallel lanes", () => {
+  it("finishes when the busiest lane is done, not after the sum of all inputs", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 2));
+    const emulator = await startTestEmulator({
+      clock,
+      timeScale: 1,
+      startLatencyMs: 5_000,
+      charsPerSecond: 100,
+      inputParallelism: 2,
+      audioMode: "synthetic",
+    });
+    try {
+      // Lanes of 2: 1,000 + 500 characters on the first, 1,000 on the second -> 15 s, not 25 s.
+      await client(emulator).put("lanes-job", {
+        inputKind: "PlainText",
+        synthesisConfig: { voice: "en-US-JennyNeural" },
+        inputs: [
+          { content: "a".repeat(1_000) },
+          { content: "b".repeat(1_000) },
+          { content: "c".repeat(500) },
+        ],
+      });
+      clock.advance(5_000 + 14_999);
+      expect((await status(emulator, "lanes-job")).status).toBe("Running");
+      clock.advance(1);
+      const done = await waitFor(async () => {
+        const job = await status(emulator, "lanes-job");
+        return job.status === "Succeeded" ? job : undefined;
+      });
+      expect(done.lastActionDateTime).toBe("2026-01-02T00:00:20.0000000Z");
+    } finally {
+      await emulator.stop();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import {
   DEFAULT_CHARS_PER_SECOND,
   DEFAULT_FAST_AUDIO_THRESHOLD_MS,
   DEFAULT_HOST,
+  DEFAULT_INPUT_PARALLELISM,
   DEFAULT_KEY,
   DEFAULT_MAX_INPUTS,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -29,6 +30,8 @@ export interface EmulatorOptions {
   timeScale?: number;
   /** EMULATOR_CHARS_PER_SECOND: synthesis speed of the simulated service. */
   charsPerSecond?: number;
+  /** EMULATOR_INPUT_PARALLELISM: inputs of one job synthesized at once on the simulated timeline. */
+  inputParallelism?: number;
   /** EMULATOR_MAX_INPUTS (default 10,000). */
   maxInputs?: number;
   /** EMULATOR_MAX_PAYLOAD_BYTES (default 2 MB). */
@@ -70,6 +73,7 @@ export interface ResolvedConfig {
   stateDir: string | undefined;
   timeScale: number;
   charsPerSecond: number;
+  inputParallelism: number;
   maxInputs: number;
   maxPayloadBytes: number;
   audioMode: AudioMode;
@@ -102,6 +106,7 @@ const envSchema = z.object({
   EMULATOR_MISSING_STATUS: z.enum(["404", "204"]).optional(),
   EMULATOR_CONFLICT_STATUS: z.enum(["409", "400"]).optional(),
   EMULATOR_JOB_CONCURRENCY: nonNegativeInt.optional(),
+  EMULATOR_INPUT_PARALLELISM: z.coerce.number().int().min(1).optional(),
   EMULATOR_WORKERS: z.coerce.number().int().min(1).optional(),
   EMULATOR_RATE_LIMIT: z
     .string()
@@ -130,6 +135,7 @@ export function resolveConfig(options: EmulatorOptions = {}): ResolvedConfig {
     stateDir: options.stateDir,
     timeScale: options.timeScale ?? env.EMULATOR_TIME_SCALE ?? 1,
     charsPerSecond: options.charsPerSecond ?? env.EMULATOR_CHARS_PER_SECOND ?? DEFAULT_CHARS_PER_SECOND,
+    inputParallelism: options.inputParallelism ?? env.EMULATOR_INPUT_PARALLELISM ?? DEFAULT_INPUT_PARALLELISM,
     maxInputs: options.maxInputs ?? env.EMULATOR_MAX_INPUTS ?? DEFAULT_MAX_INPUTS,
     maxPayloadBytes: options.maxPayloadBytes ?? env.EMULATOR_MAX_PAYLOAD_BYTES ?? DEFAULT_MAX_PAYLOAD_BYTES,
     audioMode: options.audioMode ?? env.EMULATOR_AUDIO ?? "speech",

@@ -59,10 +59,24 @@ export class SynthesisEngine {
     return ms / this.config.timeScale;
   }
 
-  /** Timeline of a new job, honouring the optional one-by-one queue (jobConcurrency). */
-  plan(createdAt: number, billable: number): { startAt: number; finishAt: number } {
+  /**
+   * Timeline of a new job, honouring the optional one-by-one queue (jobConcurrency). The service synthesizes
+   * a job's inputs `inputParallelism` at a time (each input at `charsPerSecond`, assigned in order to the
+   * least busy lane), so a job of many chapters takes far less than their sum, as batch synthesis does.
+   */
+  plan(createdAt: number, billablePerInput: readonly number[]): { startAt: number; finishAt: number } {
     let startAt = createdAt + this.scaled(this.config.startLatencyMs);
-    const processing = this.scaled(Math.max(MIN_RUNNING_MS, (billable / this.config.charsPerSecond) * 1000));
+    const lanes = new Array<number>(
+      Math.max(1, Math.min(this.config.inputParallelism, billablePerInput.length)),
+    ).fill(0);
+    for (const characters of billablePerInput) {
+      const lane = lanes.indexOf(Math.min(...lanes));
+      lanes[lane] = (lanes[lane] ?? 0) + characters;
+    }
+    const busiestLane = Math.max(...lanes);
+    const processing = this.scaled(
+      Math.max(MIN_RUNNING_MS, (busiestLane / this.config.charsPerSecond) * 1000),
+    );
     const limit = this.config.jobConcurrency;
     if (limit > 0) {
       const busyUntil = this.store

@@ -79,11 +79,9 @@ export async function createSynthesis(ctx: RequestContext, services: EmulatorSer
   if (services.store.findJobByOperation(operationId)) throw ErrorFactory.operationConflict(operationId);
 
   const now = services.config.clock.now();
-  const billable = request.inputs.reduce(
-    (sum, content) => sum + billableCharacters(content, request.inputKind),
-    0,
-  );
-  const { startAt, finishAt } = services.engine.plan(now, billable);
+  const billablePerInput = request.inputs.map((content) => billableCharacters(content, request.inputKind));
+  const billable = billablePerInput.reduce((sum, characters) => sum + characters, 0);
+  const { startAt, finishAt } = services.engine.plan(now, billablePerInput);
   const job: JobRecord = {
     id,
     instance: randomUUID(),
