@@ -142,7 +142,7 @@ describe("Speech emulator: documented errors", () => {
     await expectError(
       await client(emulator).put("reattach-job", different),
       409,
-      "Conflict",
+      "BadRequest",
       /already exists/,
     );
   });

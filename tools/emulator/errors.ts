@@ -3,14 +3,13 @@
  * (S5 `ErrorResponse`). One factory method per service error, like Azurite's StorageErrorFactory.
  */
 
-/** Top-level codes of the S5 `ErrorCode` enum, plus `Conflict` (emulator choice, see docs/emulator.md). */
+/** Top-level codes of the S5 `ErrorCode` enum (only documented codes reach the wire). */
 export type SpeechErrorCode =
   | "BadRequest"
   | "BadArgument"
   | "Unauthorized"
   | "Forbidden"
   | "NotFound"
-  | "Conflict"
   | "UnsupportedMediaType"
   | "TooManyRequests"
   | "InternalServerError"
@@ -130,10 +129,11 @@ export const ErrorFactory = {
       "InvalidOutputFormat",
     );
   },
+  /** Status 409 or 400 (a setting); the code is the documented `BadRequest` either way. */
   idConflict(id: string, status: number): SpeechError {
     return new SpeechError(
       status,
-      status === 409 ? "Conflict" : "BadRequest",
+      "BadRequest",
       `A batch synthesis with id '${id}' already exists and the request is not identical to the prior request.`,
       {},
       "SynthesisIdConflict",
