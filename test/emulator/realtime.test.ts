@@ -139,3 +139,21 @@ describe("Speech emulator: realtime truncates at 10 minutes", () => {
     }
   });
 });
+
+describe("Speech emulator: realtime usage", () => {
+  it("counts every realtime request, failed ones too, and bills only synthesized characters", async () => {
+    const emulator = await startTestEmulator({ audioMode: "fast" });
+    try {
+      expect((await synthesize(emulator, ssml("Billed text."))).status).toBe(200);
+      const failing = ssml("Never spoken. [[emulator:fail-always]]");
+      expect((await synthesize(emulator, failing)).status).toBe(400);
+      expect((await synthesize(emulator, "<speak>no voice</speak>")).status).toBe(400);
+      expect((await synthesize(emulator, ssml("Hi."), { "Content-Type": "text/plain" })).status).toBe(415);
+      const usage = await emulator.usage();
+      expect(usage.requests.realtime).toBe(4);
+      expect(usage.realtimeCharacters).toBe("Billed text.".length);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});

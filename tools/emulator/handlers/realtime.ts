@@ -16,6 +16,10 @@ import { checkOutputFormat } from "./validation.js";
  * 10 minutes like the service. Shares auth, rate limit and faults with the batch API.
  */
 export async function synthesizeRealtime(ctx: RequestContext, services: EmulatorServices): Promise<void> {
+  // Every request that reaches the handler counts, failed ones too; only synthesized characters are billed.
+  services.store.updateUsage((u) => {
+    u.requests.realtime += 1;
+  });
   const contentType = String(ctx.req.headers["content-type"] ?? "");
   if (!/^application\/ssml\+xml\b/i.test(contentType))
     throw ErrorFactory.unsupportedMediaType(contentType || "(none)");
@@ -35,13 +39,14 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
     );
   }
   const characters = billableCharacters(ssml, "SSML");
-  services.store.updateUsage((u) => {
-    u.requests.realtime += 1;
-    u.realtimeCharacters += characters;
-  });
+  const bill = () =>
+    services.store.updateUsage((u) => {
+      u.realtimeCharacters += characters;
+    });
   const estimatedMs = planSpeech(parsed.value.text).totalMs;
   if (services.config.audioMode === "fast" || estimatedMs > services.config.fastAudioThresholdMs) {
     const audio = fastAudio(format, Math.min(estimatedMs, REALTIME_MAX_AUDIO_MS));
+    bill();
     ctx.res.writeHead(200, {
       "content-type": format.contentType,
       "content-length": String(audio.sizeInBytes),
@@ -62,6 +67,7 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
         maxDurationMs: REALTIME_MAX_AUDIO_MS,
       },
     );
+    bill();
     ctx.res.writeHead(200, {
       "content-type": format.contentType,
       "content-length": String(rendered.sizeInBytes),
