@@ -224,10 +224,13 @@ export class SynthesisEngine {
     }
     if (!this.alive(job)) return;
     const current = this.store.getJob(job.id) as JobRecord;
-    await this.store.putJob({ ...current, outcome, producedAt: this.config.clock.now() });
-    this.store.updateUsage((usage) => {
-      usage.billableCharacters += outcome.billedCharacters;
-    });
+    // The outcome and its bill land together (a crash between them would lose or repeat the charge).
+    await Promise.all([
+      this.store.putJob({ ...current, outcome, producedAt: this.config.clock.now() }),
+      this.store.updateUsage((usage) => {
+        usage.billableCharacters += outcome.billedCharacters;
+      }),
+    ]);
   }
 
   private async renderUnits(

@@ -169,18 +169,23 @@ export function createRequestListener(services: EmulatorServices) {
         try {
           services.rateLimiter.check(ctx.caller as string);
         } catch (error) {
-          services.store.updateUsage((u) => {
-            u.requests.throttled += 1;
-          });
+          // A failed bill write must not turn the 429 into a 500.
+          await services.store
+            .updateUsage((u) => {
+              u.requests.throttled += 1;
+            })
+            .catch(() => {});
           throw error;
         }
         // 5. faults
         const fault = services.faults.take(req.method ?? "GET", url.pathname);
         if (fault) {
           if (fault.status === 429) {
-            services.store.updateUsage((u) => {
-              u.requests.throttled += 1;
-            });
+            await services.store
+              .updateUsage((u) => {
+                u.requests.throttled += 1;
+              })
+              .catch(() => {});
           }
           throw fault;
         }

@@ -66,7 +66,7 @@ export async function createSynthesis(ctx: RequestContext, services: EmulatorSer
     if (requestedOperationId !== undefined && requestedOperationId !== existing.operationId) {
       throw ErrorFactory.operationConflict(requestedOperationId);
     }
-    services.store.updateUsage((u) => {
+    await services.store.updateUsage((u) => {
       u.requests.create += 1;
     });
     sendJson(ctx.res, 201, renderJob(services, ctx.baseUrl, existing), {
@@ -95,12 +95,15 @@ export async function createSynthesis(ctx: RequestContext, services: EmulatorSer
     status: "NotStarted",
     lastActionAt: now,
   };
-  await services.store.putJob(job);
-  services.store.updateUsage((u) => {
-    u.requests.create += 1;
-    u.jobs += 1;
-    u.inputs += request.inputs.length;
-  });
+  // The job and its bill are durable together before the 201.
+  await Promise.all([
+    services.store.putJob(job),
+    services.store.updateUsage((u) => {
+      u.requests.create += 1;
+      u.jobs += 1;
+      u.inputs += request.inputs.length;
+    }),
+  ]);
   services.engine.start(job);
   sendJson(ctx.res, 201, renderJob(services, ctx.baseUrl, job), {
     "operation-id": operationId,
@@ -111,7 +114,7 @@ export async function createSynthesis(ctx: RequestContext, services: EmulatorSer
 /** `GET /texttospeech/batchsyntheses/{id}`. */
 export async function getSynthesis(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   const id = ctx.params.id as string;
-  services.store.updateUsage((u) => {
+  await services.store.updateUsage((u) => {
     u.requests.get += 1;
   });
   const job = loadJob(services, id);
@@ -134,7 +137,7 @@ function pagingParameter(query: URLSearchParams, name: string, fallback: number)
 
 /** `GET /texttospeech/batchsyntheses?skip&maxpagesize`: newest first, absolute `nextLink` while more remain. */
 export async function listSyntheses(ctx: RequestContext, services: EmulatorServices): Promise<void> {
-  services.store.updateUsage((u) => {
+  await services.store.updateUsage((u) => {
     u.requests.list += 1;
   });
   const skip = pagingParameter(ctx.url.searchParams, "skip", 0);
@@ -163,7 +166,7 @@ export async function listSyntheses(ctx: RequestContext, services: EmulatorServi
 /** `DELETE /texttospeech/batchsyntheses/{id}`: 204; the job's results go with it (S2). */
 export async function deleteSynthesis(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   const id = ctx.params.id as string;
-  services.store.updateUsage((u) => {
+  await services.store.updateUsage((u) => {
     u.requests.delete += 1;
   });
   const job = loadJob(services, id);
@@ -175,7 +178,7 @@ export async function deleteSynthesis(ctx: RequestContext, services: EmulatorSer
 /** `GET /texttospeech/operations/{operationId}`: `{ id, status }` mirroring the job (S5 get_operation). */
 export async function getOperation(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   const operationId = ctx.params.operationId as string;
-  services.store.updateUsage((u) => {
+  await services.store.updateUsage((u) => {
     u.requests.get += 1;
   });
   const job = services.store.findJobByOperation(operationId);

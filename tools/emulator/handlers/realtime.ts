@@ -17,7 +17,7 @@ import { checkOutputFormat } from "./validation.js";
  */
 export async function synthesizeRealtime(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   // Every request that reaches the handler counts, failed ones too; only synthesized characters are billed.
-  services.store.updateUsage((u) => {
+  await services.store.updateUsage((u) => {
     u.requests.realtime += 1;
   });
   const contentType = String(ctx.req.headers["content-type"] ?? "");
@@ -46,7 +46,7 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
   const estimatedMs = planSpeech(parsed.value.text).totalMs;
   if (services.config.audioMode === "fast" || estimatedMs > services.config.fastAudioThresholdMs) {
     const audio = fastAudio(format, Math.min(estimatedMs, REALTIME_MAX_AUDIO_MS));
-    bill();
+    await bill();
     ctx.res.writeHead(200, {
       "content-type": format.contentType,
       "content-length": String(audio.sizeInBytes),
@@ -67,7 +67,7 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
         maxDurationMs: REALTIME_MAX_AUDIO_MS,
       },
     );
-    bill();
+    await bill();
     ctx.res.writeHead(200, {
       "content-type": format.contentType,
       "content-length": String(rendered.sizeInBytes),

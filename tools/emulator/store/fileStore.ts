@@ -3,8 +3,6 @@ import { join } from "node:path";
 import { emptyUsage, type JobRecord, type Usage, usageSchema } from "../model.js";
 import type { EmulatorStore } from "./store.js";
 
-const USAGE_FLUSH_MS = 100;
-
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, text);
@@ -13,13 +11,15 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 
 /**
  * State under a directory: `jobs/<id>.json`, `usage.json`, `results/<id>/`. Reads are served from memory;
- * every job change is written through, the usage bill shortly after each change and on close.
+ * every job change and every usage change is written through before the caller goes on (a SIGKILL loses
+ * nothing already answered). Usage writes coalesce: changes made while a write runs share the next one.
  */
 export class FileStore implements EmulatorStore {
   private readonly jobs = new Map<string, JobRecord>();
   private bill: Usage = emptyUsage();
-  private usageTimer: NodeJS.Timeout | undefined;
+  /** The last usage write (never rejects), and the queued one that will carry changes made since. */
   private usageWrite: Promise<void> = Promise.resolve();
+  private queuedUsageWrite: Promise<void> | undefined;
   private readonly jobWrites = new Map<string, Promise<void>>();
 
   constructor(private readonly root: string) {}
@@ -87,20 +87,23 @@ export class FileStore implements EmulatorStore {
     return structuredClone(this.bill);
   }
 
-  updateUsage(change: (usage: Usage) => void): void {
+  updateUsage(change: (usage: Usage) => void): Promise<void> {
     change(this.bill);
-    this.usageTimer ??= setTimeout(() => {
-      this.usageTimer = undefined;
-      void this.flushUsage();
-    }, USAGE_FLUSH_MS);
+    return this.persistUsage();
   }
 
-  private flushUsage(): Promise<void> {
-    const text = JSON.stringify(this.bill);
-    this.usageWrite = this.usageWrite
-      .then(() => writeAtomically(join(this.root, "usage.json"), text))
-      .catch(() => {});
-    return this.usageWrite;
+  /** Resolves once usage.json holds every change made before the call. */
+  private persistUsage(): Promise<void> {
+    if (!this.queuedUsageWrite) {
+      const write = this.usageWrite.then(() => {
+        // From here on, changes wait for the next write; this one snapshots the bill now.
+        this.queuedUsageWrite = undefined;
+        return writeAtomically(join(this.root, "usage.json"), JSON.stringify(this.bill));
+      });
+      this.queuedUsageWrite = write;
+      this.usageWrite = write.catch(() => {});
+    }
+    return this.queuedUsageWrite;
   }
 
   resultsDir(id: string): string {
@@ -108,9 +111,7 @@ export class FileStore implements EmulatorStore {
   }
 
   async close(): Promise<void> {
-    if (this.usageTimer) clearTimeout(this.usageTimer);
-    this.usageTimer = undefined;
-    await this.flushUsage();
+    await this.persistUsage().catch(() => {});
     await Promise.all(this.jobWrites.values());
   }
 }

@@ -41,7 +41,7 @@ export class MemoryStore implements EmulatorStore {
     return structuredClone(this.bill);
   }
 
-  updateUsage(change: (usage: Usage) => void): void {
+  async updateUsage(change: (usage: Usage) => void): Promise<void> {
     change(this.bill);
   }
 

@@ -14,8 +14,11 @@ export interface EmulatorStore {
   deleteJob(id: string): Promise<void>;
   findJobByOperation(operationId: string): JobRecord | undefined;
   usage(): Usage;
-  /** Applies a change to the usage bill and persists it (debounced). */
-  updateUsage(change: (usage: Usage) => void): void;
+  /**
+   * Applies a change to the usage bill at once (reads see it) and resolves when it is persisted. Handlers
+   * await it before answering, so the bill is never behind what a client was told.
+   */
+  updateUsage(change: (usage: Usage) => void): Promise<void>;
   /** Directory holding one job's result files (created on demand by the caller). */
   resultsDir(id: string): string;
   /** Flushes pending writes. */
