@@ -47,3 +47,28 @@ describe("Speech emulator: list paging", () => {
     expect((await client(emulator).list("&skip=-1")).status).toBe(400);
   });
 });
+
+describe("Speech emulator: maxpagesize above 100", () => {
+  it("is clamped to 100 (the doc's 'up to 100'), and nextLink carries the clamped size", async () => {
+    const emulator = await startTestEmulator({ rateLimit: false });
+    try {
+      const ids = Array.from({ length: 101 }, (_, i) => `clamp-${String(i).padStart(3, "0")}`);
+      for (const id of ids) expect((await client(emulator).put(id, SSML_EXAMPLE)).status).toBe(201);
+      const response = await client(emulator).list("&maxpagesize=500");
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as Page;
+      expect(page.value).toHaveLength(100);
+      expect(page.nextLink).toBe(
+        `${emulator.url}/texttospeech/batchsyntheses?skip=100&maxpagesize=100&api-version=2024-04-01`,
+      );
+      const rest = (await (
+        await fetch(page.nextLink as string, { headers: { "Ocp-Apim-Subscription-Key": emulator.key } })
+      ).json()) as Page;
+      expect(rest.value.map((j) => j.id)).toEqual(["clamp-000"]);
+      expect(rest.nextLink).toBeUndefined();
+      expect((await client(emulator).list("&maxpagesize=0")).status).toBe(400);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
