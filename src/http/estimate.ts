@@ -61,17 +61,19 @@ export async function estimateProject(deps: PipelineDeps, request: HttpRequest):
   }
   const price = deps.settings.PRICE_PER_MILLION_CHARACTERS;
   const billable = run.counts.billableCharacters;
+  // The estimate is of what this run would do: chapters outside a `chapters` subset are left out.
+  const inRun = run.plan.chapters.filter((c) => !c.carried);
   return {
     status: 200,
     jsonBody: {
       projectId,
-      chapters: run.counts.total,
+      chapters: inRun.length,
       characters: run.counts.characters,
       billableCharacters: billable,
-      rejected: run.plan.chapters
+      rejected: inRun
         .filter((c) => c.status === "rejected")
         .map((c) => ({ chapterId: c.chapterId, reason: c.reason ?? "rejected" })),
-      unchanged: run.counts.unchanged,
+      unchanged: inRun.filter((c) => c.status === "unchanged").length,
       pending: run.counts.pending,
       plannedJobs: run.jobs.length,
       mode: run.plan.options.mode,

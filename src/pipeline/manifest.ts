@@ -78,9 +78,9 @@ function fromPlan(plan: Plan, startedAt: string): Manifest {
       audioBlob: c.audioBlob ?? null,
       durationMs: c.durationMs ?? null,
       sizeBytes: c.sizeBytes ?? null,
-      batchJobId: null,
-      attempts: 0,
-      mode: null,
+      batchJobId: c.batchJobId ?? null,
+      attempts: c.attempts ?? 0,
+      mode: c.mode ?? null,
     })),
     ignored: plan.ignored,
     mergedJobs: [],
@@ -126,8 +126,9 @@ export interface WriteManifestInput {
   runId: string;
   /** Finished jobs to merge (already merged ones are skipped). */
   jobNumbers: number[];
+  /** Orchestration time; the manifest records the plan's wall-clock creation time instead. */
   startedAt: string;
-  /** Set on the final write: anything still pending is marked failed. */
+  /** Set on the final write: anything still pending is marked failed; the manifest records the wall-clock time. */
   completedAt?: string;
   /** Run counters kept by the orchestrator. */
   batchJobs: number;
@@ -149,8 +150,14 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
   } else {
     const plan = await readJson(deps.work, runPaths.plan(input.projectId, input.runId), planSchema);
     if (!plan) throw new Error(`Run ${input.runId} has no plan.`);
-    manifest = fromPlan(plan, input.startedAt);
+    // Wall-clock times come from activities: an orchestrator's clock may run scaled (local host).
+    manifest = fromPlan(plan, plan.createdAt);
   }
+  const startedAt = manifest.totals.startedAt;
+  // A repeated final write keeps the first completion time (same content on retries).
+  const completedAt = input.completedAt
+    ? (manifest.status === "completed" && manifest.totals.completedAt) || deps.now().toISOString()
+    : null;
   const byId = new Map(manifest.chapters.map((c) => [c.chapterId, c]));
   const toMerge = input.jobNumbers.filter((n) => !manifest.mergedJobs.includes(n)).sort((a, b) => a - b);
   const outcomes = await mapLimit(toMerge, 4, (jobNumber) =>
@@ -163,7 +170,7 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
     }
     manifest.mergedJobs.push(toMerge[i] as number);
   }
-  if (input.completedAt) {
+  if (completedAt) {
     for (const c of manifest.chapters) {
       if (c.status === "pending") {
         c.status = "failed";
@@ -172,15 +179,16 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
     }
     manifest.status = "completed";
   }
-  const totals = emptyTotals(manifest.chapters.length, input.startedAt);
+  const totals = emptyTotals(manifest.chapters.length, startedAt);
   for (const c of manifest.chapters) {
     totals[c.status]++;
-    if (c.status === "succeeded") totals.audioDurationMs += c.durationMs ?? 0;
+    // Over the whole book: audio kept from earlier runs counts as well as this run's.
+    if (c.status === "succeeded" || c.status === "unchanged") totals.audioDurationMs += c.durationMs ?? 0;
   }
   totals.billableCharacters = input.billableCharacters;
   totals.batchJobs = input.batchJobs;
   totals.speechRequests = input.speechRequests;
-  totals.completedAt = input.completedAt ?? null;
+  totals.completedAt = completedAt;
   manifest.totals = totals;
   await writeJson(deps.storage.audio, blobName, manifest);
   return totals;

@@ -316,6 +316,8 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
   progress.chapters.total = plan.counts.total;
   progress.chapters.rejected = plan.counts.rejected;
   progress.chapters.unchanged = plan.counts.unchanged;
+  progress.chapters.succeeded = plan.counts.succeeded ?? 0;
+  progress.chapters.failed = plan.counts.failed ?? 0;
   progress.phase = "synthesizing";
   publish();
 

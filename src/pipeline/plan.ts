@@ -1,4 +1,5 @@
 import type { BlobItem } from "@azure/storage-blob";
+import { z } from "zod";
 import type { Settings } from "../config/settings.js";
 import { findOutputFormat } from "../speech/formats.js";
 import { downloadBytes, listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
@@ -117,6 +118,74 @@ function isUnchanged(
   if (options.wordBoundaries && !existing.byName.has(audioPaths.srt(projectId, chapter.chapterId)))
     return undefined;
   return audio;
+}
+
+/** A chapter of the previous manifest, as far as carrying it over needs. */
+const previousChapterSchema = z.object({
+  chapterId: z.string(),
+  textSha256: z.string(),
+  status: z.string(),
+  reason: z.string().nullish(),
+  durationMs: z.number().nullish(),
+  sizeBytes: z.number().nullish(),
+  batchJobId: z.string().nullish(),
+  attempts: z.number().int().nonnegative().nullish(),
+  mode: z.enum(["batch", "realtime"]).nullish(),
+});
+type PreviousChapter = z.infer<typeof previousChapterSchema>;
+
+async function readPreviousChapters(
+  deps: PipelineDeps,
+  projectId: string,
+): Promise<Map<string, PreviousChapter>> {
+  const raw = await readJson<unknown>(deps.storage.audio, audioPaths.manifest(projectId)).catch(
+    () => undefined,
+  );
+  const list = z.object({ chapters: z.array(z.unknown()) }).safeParse(raw);
+  const byId = new Map<string, PreviousChapter>();
+  for (const entry of list.success ? list.data.chapters : []) {
+    const parsed = previousChapterSchema.safeParse(entry);
+    if (parsed.success) byId.set(parsed.data.chapterId, parsed.data);
+  }
+  return byId;
+}
+
+/** Reason of a chapter outside a `chapters` subset that has no current audio (never made, or for other text). */
+export const NOT_SELECTED_REASON = "not-selected";
+
+/**
+ * A chapter outside the run's `chapters` subset, as the manifest lists it: rejected if its input is bad;
+ * with current audio, its previous status (`succeeded`/`unchanged`, else `unchanged`) and details; a
+ * previous failure of the same text stays `failed`; otherwise `failed` with reason `not-selected`.
+ */
+function carryChapter(
+  assessed: PlannedChapter,
+  audio: BlobItem | undefined,
+  previous: PreviousChapter | undefined,
+): PlannedChapter {
+  const carried: PlannedChapter = { ...assessed, carried: true };
+  if (assessed.status === "rejected") return carried;
+  const same = previous && previous.textSha256 === assessed.textSha256 ? previous : undefined;
+  const details = {
+    ...(same?.batchJobId ? { batchJobId: same.batchJobId } : {}),
+    ...(same?.attempts ? { attempts: same.attempts } : {}),
+    ...(same?.mode ? { mode: same.mode } : {}),
+  };
+  if (audio) {
+    const durationMs = Number(audio.metadata?.["durationms"]);
+    return {
+      ...carried,
+      ...details,
+      status: same?.status === "succeeded" ? "succeeded" : "unchanged",
+      audioBlob: audio.name,
+      sizeBytes: audio.properties.contentLength ?? 0,
+      ...(Number.isFinite(durationMs) ? { durationMs } : {}),
+    };
+  }
+  if (same?.status === "failed") {
+    return { ...carried, ...details, status: "failed", reason: same.reason ?? NOT_SELECTED_REASON };
+  }
+  return { ...carried, status: "failed", reason: NOT_SELECTED_REASON };
 }
 
 /** Reads and judges one chapter: rejected with a reason, unchanged, or pending with its sizes. */
@@ -244,10 +313,14 @@ export interface PlanInput {
 }
 
 export interface PlanCounts {
+  /** Every chapter of the project, including those outside a `chapters` subset. */
   total: number;
   pending: number;
   unchanged: number;
   rejected: number;
+  /** Chapters outside a `chapters` subset carried over as succeeded or failed. */
+  succeeded: number;
+  failed: number;
   ignored: number;
   characters: number;
   billableCharacters: number;
@@ -279,11 +352,16 @@ export async function assessProject(deps: PipelineDeps, input: PlanInput): Promi
   const options = resolveOptions(input.request, projectFile, deps.settings);
   const tuning = runTuning(deps.settings);
   const wanted = options.chapters ? new Set(options.chapters) : undefined;
-  const sources = wanted ? listing.chapters.filter((c) => wanted.has(c.chapterId)) : listing.chapters;
+  const previous = wanted ? await readPreviousChapters(deps, projectId) : new Map<string, PreviousChapter>();
   const existing: ExistingAudio = { byName: new Map(audioItems.map((i) => [i.name, i])) };
-  const chapters = await mapLimit(sources, READ_CONCURRENCY, (source) =>
-    assessChapter(deps, projectId, source, options, existing, tuning.maxPayloadBytes),
-  );
+  // Every chapter is assessed, so the manifest of a subset run still lists the whole book (CONTRACT §2).
+  const chapters = await mapLimit(listing.chapters, READ_CONCURRENCY, async (source) => {
+    const assessed = await assessChapter(deps, projectId, source, options, existing, tuning.maxPayloadBytes);
+    if (!wanted || wanted.has(source.chapterId)) return assessed;
+    const audio =
+      assessed.status === "rejected" ? undefined : isUnchanged(assessed, projectId, options, existing);
+    return carryChapter(assessed, audio, previous.get(source.chapterId));
+  });
   const pending = chapters.filter((c) => c.status === "pending");
   const jobs = buildJobs(
     pending.map((c) => toJobChapter(c)),
@@ -303,16 +381,7 @@ export async function assessProject(deps: PipelineDeps, input: PlanInput): Promi
     ignored: listing.ignored,
     initialJobs: jobs.length,
   };
-  const counts: PlanCounts = {
-    total: chapters.length,
-    pending: pending.length,
-    unchanged: chapters.filter((c) => c.status === "unchanged").length,
-    rejected: chapters.filter((c) => c.status === "rejected").length,
-    ignored: listing.ignored.length,
-    characters: pending.reduce((n, c) => n + c.characters, 0),
-    billableCharacters: pending.reduce((n, c) => n + c.billableCharacters, 0),
-  };
-  return { plan, jobs, counts };
+  return { plan, jobs, counts: countsOf(plan) };
 }
 
 /** Planning activity: assesses the project and saves the plan and job lists as blobs (idempotent). */
@@ -327,7 +396,7 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
       const job = await readJson<JobSpec>(deps.work, runPaths.job(input.projectId, input.runId, n));
       if (job) jobs.push(job);
     }
-    run = { plan: saved, jobs, counts: countsOf(saved, jobs) };
+    run = { plan: saved, jobs, counts: countsOf(saved) };
   } else {
     await Promise.all([
       deps.work.createIfNotExists(),
@@ -349,13 +418,16 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
   };
 }
 
-function countsOf(plan: Plan, _jobs: JobSpec[]): PlanCounts {
+function countsOf(plan: Plan): PlanCounts {
   const pending = plan.chapters.filter((c) => c.status === "pending");
+  const count = (status: PlannedChapter["status"]) => plan.chapters.filter((c) => c.status === status).length;
   return {
     total: plan.chapters.length,
     pending: pending.length,
-    unchanged: plan.chapters.filter((c) => c.status === "unchanged").length,
-    rejected: plan.chapters.filter((c) => c.status === "rejected").length,
+    unchanged: count("unchanged"),
+    rejected: count("rejected"),
+    succeeded: count("succeeded"),
+    failed: count("failed"),
     ignored: plan.ignored.length,
     characters: pending.reduce((n, c) => n + c.characters, 0),
     billableCharacters: pending.reduce((n, c) => n + c.billableCharacters, 0),

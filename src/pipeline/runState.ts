@@ -21,12 +21,19 @@ export const plannedChapterSchema = z.object({
   billableCharacters: z.number().int().nonnegative(),
   textSha256: z.string(),
   inputBytes: z.number().int().nonnegative(),
-  status: z.enum(["pending", "unchanged", "rejected"]),
+  /** `succeeded` and `failed` only for chapters outside a `chapters` subset, carried over (see `carried`). */
+  status: z.enum(["pending", "unchanged", "rejected", "succeeded", "failed"]),
   reason: z.string().optional(),
-  /** Existing audio of an unchanged chapter. */
+  /** Existing audio of an unchanged (or carried) chapter. */
   audioBlob: z.string().optional(),
   durationMs: z.number().optional(),
   sizeBytes: z.number().optional(),
+  /** Not among the run's requested `chapters`: listed in the manifest as it was, never synthesized. */
+  carried: z.boolean().optional(),
+  /** From the previous manifest, for carried chapters. */
+  batchJobId: z.string().optional(),
+  attempts: z.number().int().nonnegative().optional(),
+  mode: z.enum(["batch", "realtime"]).optional(),
 });
 export type PlannedChapter = z.infer<typeof plannedChapterSchema>;
 

@@ -164,7 +164,7 @@ describe("batch mode end to end", () => {
 
     expect((await startProject(stack, projectId, { force: true, chapters: ["ch2"] })).status).toBe(202);
     const forced = await waitForRun(stack, projectId);
-    expect(forced.chapters).toMatchObject({ total: 1, succeeded: 1, unchanged: 0 });
+    expect(forced.chapters).toMatchObject({ total: 3, succeeded: 3, unchanged: 0, pending: 0 });
     expect((await stack.emulator.usage()).inputs - before.inputs).toBe(1);
 
     const wav = { outputFormat: "riff-24khz-16bit-mono-pcm", wordBoundaries: false };
@@ -182,5 +182,81 @@ describe("batch mode end to end", () => {
       expect(m.audio.blobName.endsWith(".wav")).toBe(true);
     }
     expect(messages.filter((m) => m.chapterId === "ch2" && m.outputFormat.endsWith("mp3"))).toHaveLength(2);
+  });
+
+  it("a run of a chapters subset keeps the whole book in the manifest", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
+    const projectId = uniqueName("subset");
+    await uploadChapters(stack, projectId, { ...book(8), "ch9.txt": "  \n", "notes.md": "not a chapter" });
+    expect((await startProject(stack, projectId)).status).toBe(202);
+    await waitForRun(stack, projectId);
+    const first = await readJsonBlob(stack.audio, `${projectId}/manifest.json`);
+    // ch8 changes after its audio was made; ch10 is new and never synthesized.
+    await uploadChapters(stack, projectId, {
+      "ch8.txt": "The eighth chapter, rewritten.",
+      "ch10.txt": chapterText(10),
+    });
+    const before = await stack.emulator.usage();
+
+    const subset = { force: true, chapters: ["ch2", "ch7"] };
+    expect((await startProject(stack, projectId, subset)).status).toBe(202);
+    const status = await waitForRun(stack, projectId);
+    expect((await stack.emulator.usage()).inputs - before.inputs).toBe(2);
+    expect(status.chapters).toEqual({
+      total: 10,
+      succeeded: 7,
+      failed: 2,
+      rejected: 1,
+      unchanged: 0,
+      pending: 0,
+    });
+
+    const manifest = await readJsonBlob(stack.audio, `${projectId}/manifest.json`);
+    const ids = Array.from({ length: 10 }, (_, i) => `ch${i + 1}`);
+    expect(manifest.chapters.map((c: { chapterId: string }) => c.chapterId)).toEqual(ids);
+    expect(manifest.ignored).toEqual(["notes.md"]);
+    // biome-ignore lint/suspicious/noExplicitAny: manifest JSON
+    const byId = (list: any[], id: string) => list.find((c) => c.chapterId === id);
+    for (const id of ["ch1", "ch3", "ch4", "ch5", "ch6"]) {
+      const { status: was, batchJobId, durationMs, audioBlob, attempts, mode } = byId(first.chapters, id);
+      expect(byId(manifest.chapters, id)).toMatchObject({
+        status: was,
+        batchJobId,
+        durationMs,
+        audioBlob,
+        attempts,
+        mode,
+      });
+      expect(was).toBe("succeeded");
+    }
+    for (const id of ["ch2", "ch7"]) {
+      const now = byId(manifest.chapters, id);
+      expect(now.status).toBe("succeeded");
+      expect(now.batchJobId).not.toBe(byId(first.chapters, id).batchJobId);
+    }
+    expect(byId(manifest.chapters, "ch8")).toMatchObject({ status: "failed", reason: "not-selected" });
+    expect(byId(manifest.chapters, "ch9")).toMatchObject({ status: "rejected", reason: "empty" });
+    expect(byId(manifest.chapters, "ch10")).toMatchObject({
+      status: "failed",
+      reason: "not-selected",
+      audioBlob: null,
+    });
+    expect(manifest.totals).toMatchObject({
+      chapters: 10,
+      succeeded: 7,
+      failed: 2,
+      rejected: 1,
+      unchanged: 0,
+    });
+    const durations = manifest.chapters
+      .filter((c: { status: string }) => c.status === "succeeded")
+      .reduce((n: number, c: { durationMs: number }) => n + c.durationMs, 0);
+    expect(manifest.totals.audioDurationMs).toBe(durations);
+    const { startedAt, completedAt } = manifest.totals;
+    for (const at of [startedAt, completedAt]) expect(new Date(at).toISOString()).toBe(at);
+    expect(Date.parse(startedAt)).toBeLessThanOrEqual(Date.parse(completedAt));
+    expect(Date.parse(startedAt)).toBeGreaterThanOrEqual(Date.parse(first.totals.completedAt));
+    expect(Math.abs(Date.parse(completedAt) - Date.now())).toBeLessThan(10 * 60_000);
   });
 });

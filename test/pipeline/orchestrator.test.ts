@@ -112,6 +112,8 @@ describe("project orchestrator", () => {
         pending: 6,
         unchanged: 1,
         rejected: 0,
+        succeeded: 0,
+        failed: 0,
         ignored: 0,
         characters: 600,
         billableCharacters: 600,
