@@ -1,7 +1,7 @@
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { getOutputFormat } from "../speech/formats.js";
-import { writeJson, writeText } from "../storage/blobs.js";
+import { deleteIfExists, writeText } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import type { SynthesisOptions } from "./jobs.js";
 import { buildVideoMessage, encodeQueueMessage } from "./messages.js";
@@ -71,11 +71,18 @@ export async function storeChapterOutputs(
     durationMs = last.offsetMs + last.durationMs;
   }
   let subtitlesBlob: string | null = null;
+  const wordsBlob = audioPaths.words(ctx.projectId, chapter.chapterId);
+  const srtBlob = audioPaths.srt(ctx.projectId, chapter.chapterId);
   if (ctx.options.wordBoundaries) {
     const list = words ?? [];
-    await writeJson(container, audioPaths.words(ctx.projectId, chapter.chapterId), list);
-    subtitlesBlob = audioPaths.srt(ctx.projectId, chapter.chapterId);
-    await writeText(container, subtitlesBlob, buildSrt(list), "application/x-subrip; charset=utf-8");
+    // Stamped with the text's hash, so a later run can tell these subtitles belong to this text.
+    const metadata = { textsha256: chapter.textSha256 };
+    await writeText(container, wordsBlob, JSON.stringify(list), "application/json; charset=utf-8", metadata);
+    subtitlesBlob = srtBlob;
+    await writeText(container, srtBlob, buildSrt(list), "application/x-subrip; charset=utf-8", metadata);
+  } else {
+    // Subtitles of an earlier text would no longer match this audio.
+    await Promise.all([deleteIfExists(container, wordsBlob), deleteIfExists(container, srtBlob)]);
   }
 
   const message = buildVideoMessage({

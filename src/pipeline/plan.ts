@@ -115,8 +115,16 @@ function isUnchanged(
   if (meta["textsha256"] !== chapter.textSha256) return undefined;
   if (meta["voice"] !== options.voice) return undefined;
   if ((meta["outputformat"] ?? "").toLowerCase() !== options.outputFormat.toLowerCase()) return undefined;
-  if (options.wordBoundaries && !existing.byName.has(audioPaths.srt(projectId, chapter.chapterId)))
-    return undefined;
+  if (options.wordBoundaries) {
+    // The subtitles must be those of this text: a run without word boundaries may have replaced the audio
+    // while older subtitles stayed behind (outputs.ts now deletes them, and stamps new ones with the hash).
+    for (const name of [
+      audioPaths.srt(projectId, chapter.chapterId),
+      audioPaths.words(projectId, chapter.chapterId),
+    ]) {
+      if (existing.byName.get(name)?.metadata?.["textsha256"] !== chapter.textSha256) return undefined;
+    }
+  }
   return audio;
 }
 

@@ -259,4 +259,35 @@ describe("batch mode end to end", () => {
     expect(Date.parse(startedAt)).toBeGreaterThanOrEqual(Date.parse(first.totals.completedAt));
     expect(Math.abs(Date.parse(completedAt) - Date.now())).toBeLessThan(10 * 60_000);
   });
+
+  it("a run without word boundaries drops old subtitles; the next run with them re-synthesizes", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
+    const projectId = uniqueName("stale");
+    const srtOf = (id: string) => stack.audio.getBlobClient(`${projectId}/${id}.srt`);
+    const wordsOf = (id: string) => stack.audio.getBlobClient(`${projectId}/${id}.words.json`);
+    await uploadChapters(stack, projectId, {
+      "s1.txt": "Apples are red and sweet.",
+      "s2.txt": "Second chapter here.",
+    });
+    expect((await startProject(stack, projectId)).status).toBe(202);
+    await waitForRun(stack, projectId);
+
+    await uploadChapters(stack, projectId, { "s1.txt": "Bananas are yellow and long." });
+    expect((await startProject(stack, projectId, { wordBoundaries: false })).status).toBe(202);
+    expect((await waitForRun(stack, projectId)).chapters).toMatchObject({ succeeded: 1, unchanged: 1 });
+    expect(await srtOf("s1").exists()).toBe(false);
+    expect(await wordsOf("s1").exists()).toBe(false);
+
+    const before = await stack.emulator.usage();
+    expect((await startProject(stack, projectId)).status).toBe(202);
+    expect((await waitForRun(stack, projectId)).chapters).toMatchObject({ succeeded: 1, unchanged: 1 });
+    expect((await stack.emulator.usage()).inputs - before.inputs).toBe(1);
+    const manifest = await readJsonBlob(stack.audio, `${projectId}/manifest.json`);
+    const s1 = manifest.chapters.find((c: { chapterId: string }) => c.chapterId === "s1");
+    expect(s1.status).toBe("succeeded");
+    expect((await srtOf("s1").downloadToBuffer()).toString("utf8")).toContain("Bananas");
+    expect((await srtOf("s1").getProperties()).metadata?.["textsha256"]).toBe(s1.textSha256);
+    expect((await wordsOf("s1").getProperties()).metadata?.["textsha256"]).toBe(s1.textSha256);
+  });
 });
