@@ -114,21 +114,42 @@ export async function startSynthesis(
   const instanceId = projectInstanceId(projectId);
   const existing = await findStatus(client, instanceId);
   if (existing && ACTIVE_STATUSES.has(existing.runtimeStatus)) {
-    return {
-      status: 409,
-      jsonBody: {
-        ...client.createHttpManagementPayload(instanceId),
-        error: {
-          code: "already-running",
-          message: `Project ${projectId} is already running (${existing.runtimeStatus}).`,
-        },
-      },
-    };
+    return alreadyRunning(client, projectId, instanceId, existing.runtimeStatus);
   }
   const input: ProjectInput = { projectId, runId: newRunId(deps.now()), request: body.body };
-  await client.startNew(PROJECT_ORCHESTRATOR, { instanceId, input });
+  try {
+    await client.startNew(PROJECT_ORCHESTRATOR, { instanceId, input });
+  } catch (error) {
+    // A simultaneous start won between our status read and startNew: the host refuses a second instance
+    // with the same id ("An Orchestration instance with the status Running already exists.").
+    const current = await findStatus(client, instanceId).catch(() => undefined);
+    const active = current && ACTIVE_STATUSES.has(String(current.runtimeStatus));
+    if (active || (error instanceof Error && /already exists/i.test(error.message))) {
+      return alreadyRunning(client, projectId, instanceId, String(current?.runtimeStatus ?? "Running"));
+    }
+    throw error;
+  }
   const response = client.createCheckStatusResponse(request, instanceId);
   return { status: 202, headers: response.headers, jsonBody: await response.json() };
+}
+
+/** 409 with the running instance's check-status payload (CONTRACT §3). */
+function alreadyRunning(
+  client: DurableClient,
+  projectId: string,
+  instanceId: string,
+  runtimeStatus: string,
+): HttpResponseInit {
+  return {
+    status: 409,
+    jsonBody: {
+      ...client.createHttpManagementPayload(instanceId),
+      error: {
+        code: "already-running",
+        message: `Project ${projectId} is already running (${runtimeStatus}).`,
+      },
+    },
+  };
 }
 
 /** `GET /api/projects/{projectId}/synthesis`: CONTRACT §3's shape, from the durable status. */

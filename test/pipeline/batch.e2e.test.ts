@@ -290,4 +290,19 @@ describe("batch mode end to end", () => {
     expect((await srtOf("s1").getProperties()).metadata?.["textsha256"]).toBe(s1.textSha256);
     expect((await wordsOf("s1").getProperties()).metadata?.["textsha256"]).toBe(s1.textSha256);
   });
+
+  it("simultaneous starts: one 202, the others 409 with the running instance's payload", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
+    const projectId = uniqueName("race");
+    await uploadChapters(stack, projectId, book(2));
+    const starts = await Promise.all(Array.from({ length: 4 }, () => startProject(stack, projectId)));
+    const statuses = starts.map((s) => s.status).sort();
+    expect(statuses).toEqual([202, 409, 409, 409]);
+    for (const conflict of starts.filter((s) => s.status === 409)) {
+      expect(conflict.body).toMatchObject({ id: `tts-${projectId}`, error: { code: "already-running" } });
+      expect(conflict.body["statusQueryGetUri"]).toContain(`tts-${projectId}`);
+    }
+    expect((await waitForRun(stack, projectId)).runtimeStatus).toBe("Completed");
+  });
 });
