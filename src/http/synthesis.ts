@@ -12,6 +12,7 @@ import { listBlobs, mapLimit, writeJson } from "../storage/blobs.js";
 import { errorResponse, issueDetails } from "./errors.js";
 
 const ACTIVE_STATUSES = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
+const FINAL_STATUSES = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
 
 /** Validates the route's project id; a response when it is bad. */
 export function parseProjectId(request: HttpRequest): { projectId: string } | { response: HttpResponseInit } {
@@ -178,14 +179,22 @@ export function statusBody(projectId: string, status: DurableOrchestrationStatus
           ? "pending"
           : (progress?.phase ?? "planning");
   const iso = (d: Date | string | undefined) => (d ? new Date(d).toISOString() : null);
+  // A terminated (cancelled) or failed run never published its last counters: nothing runs any more.
+  const ended = FINAL_STATUSES.has(runtimeStatus);
+  const jobs = { ...emptyJobCounters(), ...(progress?.jobs ?? {}) };
+  const realtime = { running: 0, completed: 0, ...(progress?.realtime ?? {}) };
+  if (ended) {
+    jobs.running = 0;
+    realtime.running = 0;
+  }
   return {
     projectId,
     instanceId: status.instanceId,
     runtimeStatus,
     phase,
     chapters: { ...emptyChapterCounters(), ...(progress?.chapters ?? {}) },
-    jobs: { ...emptyJobCounters(), ...(progress?.jobs ?? {}) },
-    realtime: progress?.realtime ?? { running: 0, completed: 0 },
+    jobs,
+    realtime,
     runId: progress?.runId ?? null,
     createdTime: iso(status.createdTime),
     lastUpdatedTime: iso(status.lastUpdatedTime),

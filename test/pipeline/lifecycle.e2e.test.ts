@@ -160,6 +160,9 @@ describe("runs", () => {
     const final = await waitForEnd(projectId);
     expect(final["runtimeStatus"]).toBe("Terminated");
     expect(final["phase"]).toBe("cancelled");
+    // Nothing runs after a cancel, whatever the last published counters said.
+    expect(final["jobs"]).toMatchObject({ running: 0 });
+    expect(final["realtime"]).toMatchObject({ running: 0 });
     // Every job the run created is gone from the service (deleted, not left to run and bill).
     const listed = await fetch(`${emulator.url}/texttospeech/batchsyntheses?api-version=2024-04-01`, {
       headers: { "Ocp-Apim-Subscription-Key": emulator.key },
