@@ -224,13 +224,10 @@ export class SynthesisEngine {
     }
     if (!this.alive(job)) return;
     const current = this.store.getJob(job.id) as JobRecord;
-    // The outcome and its bill land together (a crash between them would lose or repeat the charge).
-    await Promise.all([
-      this.store.putJob({ ...current, outcome, producedAt: this.config.clock.now() }),
-      this.store.updateUsage((usage) => {
-        usage.billableCharacters += outcome.billedCharacters;
-      }),
-    ]);
+    // Bill first, once per instance: a crash before the outcome is saved produces the job again after the
+    // restart, and billJob then adds nothing (neither lost nor paid twice).
+    await this.store.billJob(job.instance, outcome.billedCharacters);
+    await this.store.putJob({ ...current, outcome, producedAt: this.config.clock.now() });
   }
 
   private async renderUnits(

@@ -20,6 +20,8 @@ export class FileStore implements EmulatorStore {
   /** The last usage write (never rejects), and the queued one that will carry changes made since. */
   private usageWrite: Promise<void> = Promise.resolve();
   private queuedUsageWrite: Promise<void> | undefined;
+  /** Job instances already billed, kept in usage.json so a job produced again is not billed twice. */
+  private readonly billedInstances = new Set<string>();
   private readonly jobWrites = new Map<string, Promise<void>>();
 
   constructor(private readonly root: string) {}
@@ -43,7 +45,12 @@ export class FileStore implements EmulatorStore {
       }
     }
     try {
-      this.bill = usageSchema.parse(JSON.parse(await readFile(join(this.root, "usage.json"), "utf8")));
+      const saved = JSON.parse(await readFile(join(this.root, "usage.json"), "utf8")) as {
+        billedInstances?: unknown;
+      };
+      this.bill = usageSchema.parse(saved);
+      if (Array.isArray(saved.billedInstances))
+        for (const instance of saved.billedInstances) this.billedInstances.add(String(instance));
     } catch {
       this.bill = emptyUsage();
     }
@@ -73,6 +80,9 @@ export class FileStore implements EmulatorStore {
   }
 
   async deleteJob(id: string): Promise<void> {
+    // A deleted instance never comes back (a new PUT gets a new one): forget it.
+    const instance = this.jobs.get(id)?.instance;
+    if (instance) this.billedInstances.delete(instance);
     this.jobs.delete(id);
     await this.chain(id, () => rm(join(this.jobsDir, `${id}.json`), { force: true }));
     await rm(this.resultsDir(id), { recursive: true, force: true });
@@ -98,12 +108,21 @@ export class FileStore implements EmulatorStore {
       const write = this.usageWrite.then(() => {
         // From here on, changes wait for the next write; this one snapshots the bill now.
         this.queuedUsageWrite = undefined;
-        return writeAtomically(join(this.root, "usage.json"), JSON.stringify(this.bill));
+        const saved = { ...this.bill, billedInstances: [...this.billedInstances] };
+        return writeAtomically(join(this.root, "usage.json"), JSON.stringify(saved));
       });
       this.queuedUsageWrite = write;
       this.usageWrite = write.catch(() => {});
     }
     return this.queuedUsageWrite;
+  }
+
+  billJob(instance: string, characters: number): Promise<void> {
+    if (this.billedInstances.has(instance)) return this.persistUsage();
+    this.billedInstances.add(instance);
+    return this.updateUsage((usage) => {
+      usage.billableCharacters += characters;
+    });
   }
 
   resultsDir(id: string): string {

@@ -28,6 +28,8 @@ export class MemoryStore implements EmulatorStore {
   }
 
   async deleteJob(id: string): Promise<void> {
+    const instance = this.jobs.get(id)?.instance;
+    if (instance) this.billedInstances.delete(instance);
     this.jobs.delete(id);
     await rm(this.resultsDir(id), { recursive: true, force: true });
   }
@@ -43,6 +45,14 @@ export class MemoryStore implements EmulatorStore {
 
   async updateUsage(change: (usage: Usage) => void): Promise<void> {
     change(this.bill);
+  }
+
+  private readonly billedInstances = new Set<string>();
+
+  async billJob(instance: string, characters: number): Promise<void> {
+    if (this.billedInstances.has(instance)) return;
+    this.billedInstances.add(instance);
+    this.bill.billableCharacters += characters;
   }
 
   resultsDir(id: string): string {

@@ -19,6 +19,11 @@ export interface EmulatorStore {
    * await it before answering, so the bill is never behind what a client was told.
    */
   updateUsage(change: (usage: Usage) => void): Promise<void>;
+  /**
+   * Adds a finished job instance's billed characters once: a repeat for the same instance (its outcome
+   * was lost in a crash and produced again) adds nothing. Resolves when persisted.
+   */
+  billJob(instance: string, characters: number): Promise<void>;
   /** Directory holding one job's result files (created on demand by the caller). */
   resultsDir(id: string): string;
   /** Flushes pending writes. */
