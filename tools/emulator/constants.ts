@@ -53,10 +53,13 @@ export const DEFAULT_RESULT_URL_TTL_SECONDS = 12 * 3600;
 export const REALTIME_MAX_AUDIO_MS = 10 * 60 * 1000;
 
 /**
- * Speech model: ~150 words a minute. A word of n letters lasts n × 70 ms plus a 60 ms gap;
- * sentence ends pause 300 ms, commas 150 ms. Average English prose lands at 140–155 words a minute.
+ * Speech model: ~150 words a minute whatever the word lengths. A word of n letters lasts 200 ms + n × 25 ms
+ * plus a 60 ms gap; sentence ends pause 300 ms, commas 150 ms. English prose (4.7 letters a word) lands at
+ * ~145, runs of short words ("the the the") at ~165 words a minute: a 15,000-character chapter (~2,500
+ * words) lasts ~16–17 minutes. (Length-proportional words made short-word text run at ~200.)
  */
-export const MS_PER_LETTER = 70;
+export const MS_PER_WORD = 200;
+export const MS_PER_LETTER = 25;
 export const MIN_WORD_MS = 120;
 export const WORD_GAP_MS = 60;
 export const SENTENCE_PAUSE_MS = 300;

@@ -2,7 +2,14 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storage-blob";
 import { findOutputFormat, type OutputFormatInfo } from "../../src/speech/formats.js";
-import { estimateDurationMs, fastAudio, renderToFile, type SpeechSegment } from "./audio/render.js";
+import { AudioTooLongError } from "./audio/codecs.js";
+import {
+  checkRiffLength,
+  estimateDurationMs,
+  fastAudio,
+  renderToFile,
+  type SpeechSegment,
+} from "./audio/render.js";
 import type { ResolvedConfig } from "./config.js";
 import { FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
@@ -269,10 +276,23 @@ export class SynthesisEngine {
         text: s.text,
         language: s.language,
       }));
+      const spokenTexts = segments.map((segment) => segment.text);
+      const plans = planSegments(spokenTexts);
+      const plannedMs = plans.reduce((sum, plan) => sum + plan.totalMs, 0);
+      try {
+        checkRiffLength(format, plannedMs);
+      } catch (error) {
+        if (!(error instanceof AudioTooLongError)) throw error;
+        // Only this input fails (cleanly, in summary.json); the rest of the job goes on.
+        units.push({
+          ...base,
+          status: "Failed",
+          error: { code: "BadArgument", message: error.message },
+          engine: "none",
+        });
+        continue;
+      }
       if (mode === "fast") {
-        const spokenTexts = segments.map((segment) => segment.text);
-        const plans = planSegments(spokenTexts);
-        const plannedMs = plans.reduce((sum, plan) => sum + plan.totalMs, 0);
         const audio = fastAudio(format, plannedMs);
         units.push({
           ...base,

@@ -7,6 +7,7 @@ import {
   MARKER_FAIL_JOB,
   MIN_WORD_MS,
   MS_PER_LETTER,
+  MS_PER_WORD,
   PUNCTUATION_MARK_MS,
   SENTENCE_PAUSE_MS,
   TRAILING_SILENCE_MS,
@@ -180,7 +181,7 @@ export function planSpeech(text: string): SpeechPlan {
     }
     if (/^[\p{L}\p{N}]/u.test(value)) {
       const letters = [...value].length;
-      const durationMs = Math.max(MIN_WORD_MS, letters * MS_PER_LETTER);
+      const durationMs = Math.max(MIN_WORD_MS, MS_PER_WORD + letters * MS_PER_LETTER);
       if (sentenceStart < 0) sentenceStart = cursor;
       tokens.push({ text: value, kind: "word", offsetMs: cursor, durationMs });
       sentenceWords.push(value);

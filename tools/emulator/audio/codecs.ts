@@ -4,7 +4,22 @@ export const WAVE_FORMAT_PCM = 1;
 export const WAVE_FORMAT_ALAW = 6;
 export const WAVE_FORMAT_MULAW = 7;
 
-/** A canonical 44-byte RIFF/WAVE header for mono audio. */
+/** RIFF sizes are 32-bit: the data chunk may hold at most this many bytes (the RIFF size is data + 36). */
+export const RIFF_MAX_DATA_BYTES = 0xffff_ffff - 36;
+
+/** Audio that cannot be stored in the requested container (a RIFF/WAVE file over 4 GB). */
+export class AudioTooLongError extends Error {
+  constructor(dataBytes: number, sampleRate: number, bytesPerSample: number) {
+    const hours = dataBytes / bytesPerSample / sampleRate / 3600;
+    super(
+      `The audio would last ${hours.toFixed(1)} hours (${dataBytes} bytes), more than a RIFF/WAVE file can hold ` +
+        `(4 GB) at ${sampleRate} Hz; split the input or choose a raw or MP3 output format.`,
+    );
+    this.name = "AudioTooLongError";
+  }
+}
+
+/** A canonical 44-byte RIFF/WAVE header for mono audio; throws {@link AudioTooLongError} past 4 GB. */
 export function waveHeader(options: {
   sampleRate: number;
   bitsPerSample: number;
@@ -13,6 +28,7 @@ export function waveHeader(options: {
 }): Buffer {
   const { sampleRate, bitsPerSample, formatTag, dataBytes } = options;
   const blockAlign = bitsPerSample / 8;
+  if (dataBytes > RIFF_MAX_DATA_BYTES) throw new AudioTooLongError(dataBytes, sampleRate, blockAlign);
   const header = Buffer.alloc(44);
   header.write("RIFF", 0, "ascii");
   header.writeUInt32LE(36 + dataBytes, 4);

@@ -1,14 +1,16 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { readFile, rm, stat, truncate } from "node:fs/promises";
+import { open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { Readable, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { OutputFormatInfo } from "../../../src/speech/formats.js";
 import { PAUSE_MARKER, planSpeech, type SpeechPlan, scalePlan, shiftPlan } from "../text.js";
 import {
+  AudioTooLongError,
   mp3FrameLayout,
   pcm16ToG711,
+  RIFF_MAX_DATA_BYTES,
   scanMp3,
   silentMp3Frame,
   WAVE_FORMAT_ALAW,
@@ -143,9 +145,44 @@ function resampleLinear(pcm: Buffer, from: number, to: number): Buffer {
   return out;
 }
 
-/** Real speech: espeak-ng (~150 words a minute) resampled to the target rate with sox. */
+/** Duration of a canonical WAV file espeak-ng wrote (44-byte header, 16-bit mono). */
+async function wavDurationMs(path: string): Promise<{ ms: number; rate: number }> {
+  const handle = await open(path, "r");
+  try {
+    const header = Buffer.alloc(44);
+    await handle.read(header, 0, 44, 0);
+    const rate = header.readUInt32LE(24) || 22_050;
+    const bytes = Math.max(0, (await handle.stat()).size - 44);
+    return { ms: (bytes / 2 / rate) * 1000, rate };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Runs espeak-ng on a segment; SSML `<break>` pauses are multiplied by `pauseScale`, or left out. */
+async function espeakToWav(text: string, voice: string, wav: string, pauseScale: number | undefined) {
+  const hasPauses = pauseScale !== undefined && PAUSE_MARKER.test(text);
+  PAUSE_MARKER.lastIndex = 0;
+  const input = hasPauses
+    ? text
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(PAUSE_MARKER, (_, ms: string) => `<break time="${Math.round(Number(ms) * pauseScale)}ms"/>`)
+    : text.replace(PAUSE_MARKER, " ");
+  const args = ["-v", voice, "-s", "150", "--stdin", "-w", wav, ...(hasPauses ? ["-m"] : [])];
+  await runToCompletion("espeak-ng", args, input);
+}
+
+/**
+ * Real speech: espeak-ng, time-stretched (sox `tempo`, pitch kept) to the timing model's length, so it runs
+ * at ~150 words a minute whatever espeak-ng's own pace (which is 200–400 on some texts), then resampled.
+ * Pauses from SSML `<break>` keep their length: espeak-ng's pace is measured without them first, and the
+ * pauses it gets are pre-scaled by the stretch. Without sox, a linear resample stretches (pitch moves).
+ */
 async function writeEspeakPcm(
   segment: SpeechSegment,
+  plan: SpeechPlan,
   sampleRate: number,
   tempBase: string,
   out: NodeJS.WritableStream,
@@ -155,20 +192,16 @@ async function writeEspeakPcm(
   const raw = `${tempBase}.espeak.raw`;
   try {
     const voice = espeakVoiceFor(segment.language, tools.espeakLanguages);
-    // Pauses from SSML <break> go to espeak-ng as SSML breaks (-m), the rest as escaped text.
-    const hasPauses = PAUSE_MARKER.test(segment.text);
-    PAUSE_MARKER.lastIndex = 0;
-    const input = hasPauses
-      ? segment.text
-          .replace(/&/g, "&amp;")
-          .replace(/</g, "&lt;")
-          .replace(/>/g, "&gt;")
-          .replace(PAUSE_MARKER, (_, ms: string) => `<break time="${ms}ms"/>`)
-      : segment.text;
-    const args = ["-v", voice, "-s", "150", "--stdin", "-w", wav, ...(hasPauses ? ["-m"] : [])];
-    await runToCompletion("espeak-ng", args, input);
-    let pcmFile = raw;
+    let pausesMs = 0;
+    for (const match of segment.text.matchAll(PAUSE_MARKER)) pausesMs += Number(match[1]);
+    await espeakToWav(segment.text, voice, wav, undefined);
+    const spokenMs = (await wavDurationMs(wav)).ms;
+    const plannedSpeechMs = Math.max(1, plan.totalMs - pausesMs);
+    // tempo > 1 speeds up; bounded so a degenerate espeak-ng run cannot explode the length.
+    const tempo = Math.min(4, Math.max(0.25, spokenMs / plannedSpeechMs));
+    if (pausesMs > 0) await espeakToWav(segment.text, voice, wav, tempo);
     if (tools.sox) {
+      const stretch = Math.abs(tempo - 1) > 0.01 ? ["tempo", "-s", tempo.toFixed(4)] : [];
       await runToCompletion("sox", [
         "-q",
         wav,
@@ -183,17 +216,16 @@ async function writeEspeakPcm(
         "-c",
         "1",
         raw,
+        ...stretch,
       ]);
     } else {
       const data = await readFile(wav);
       const rate = data.readUInt32LE(24);
-      const pcm = resampleLinear(data.subarray(44), rate, sampleRate);
-      const { writeFile } = await import("node:fs/promises");
+      const pcm = resampleLinear(data.subarray(44), rate * tempo, sampleRate);
       await writeFile(raw, pcm);
-      pcmFile = raw;
     }
-    const bytes = (await stat(pcmFile)).size;
-    for await (const chunk of createReadStream(pcmFile)) {
+    const bytes = (await stat(raw)).size;
+    for await (const chunk of createReadStream(raw)) {
       await writeTo(out, chunk);
     }
     return bytes >> 1;
@@ -300,7 +332,7 @@ export async function renderToFile(
       const plan = planSpeech(segment.text);
       let written: number;
       if (useEspeak && plan.tokens.length > 0) {
-        written = await writeEspeakPcm(segment, format.sampleRate, `${outPath}.${i}`, pcmOut);
+        written = await writeEspeakPcm(segment, plan, format.sampleRate, `${outPath}.${i}`, pcmOut);
         plans.push(shiftPlan(scalePlan(plan, (written * 1000) / format.sampleRate), offsetMs));
       } else {
         written = await writeSyntheticPcm(plan, format.sampleRate, pcmOut);
@@ -507,6 +539,15 @@ async function* repeatBytes(block: () => Promise<Buffer>, total: number): AsyncG
     yield n === batch.length ? batch : batch.subarray(0, n);
     remaining -= n;
   }
+}
+
+/** Fails early (before any rendering) when a RIFF output of this length would pass the 4 GB limit. */
+export function checkRiffLength(format: OutputFormatInfo, plannedMs: number): void {
+  if (format.container !== "riff") return;
+  const bytesPerSample = format.codec === "alaw" || format.codec === "mulaw" ? 1 : 2;
+  const dataBytes = Math.round((plannedMs * format.sampleRate) / 1000) * bytesPerSample;
+  if (dataBytes > RIFF_MAX_DATA_BYTES)
+    throw new AudioTooLongError(dataBytes, format.sampleRate, bytesPerSample);
 }
 
 /** Estimated audio length of a text (for choosing the fast path and planning). */
