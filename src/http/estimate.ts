@@ -4,7 +4,7 @@ import type { PipelineDeps } from "../pipeline/deps.js";
 import { projectInstanceId } from "../pipeline/names.js";
 import { startRequestSchema } from "../pipeline/options.js";
 import { assessProject, PlanError } from "../pipeline/plan.js";
-import { estimateAudioMs } from "../pipeline/planning.js";
+import { estimateAudioMsFromWords } from "../pipeline/planning.js";
 import { errorResponse, issueDetails } from "./errors.js";
 import { parseProjectId } from "./synthesis.js";
 
@@ -84,7 +84,8 @@ export async function estimateProject(deps: PipelineDeps, request: HttpRequest):
         currency: "USD",
         pricePerMillionCharacters: price,
       },
-      estimatedAudioMinutes: Math.round((estimateAudioMs(run.counts.characters) / 60_000) * 10) / 10,
+      // ~150 spoken words a minute (CONTRACT §6), counted in words: characters overrate long words.
+      estimatedAudioMinutes: Math.round((estimateAudioMsFromWords(run.counts.words) / 60_000) * 10) / 10,
       ignored: run.plan.ignored,
     },
   };

@@ -18,6 +18,7 @@ import {
   chunk,
   classifyProjectBlobs,
   countCharacters,
+  countWords,
   decodeChapterText,
   inputBytes,
   PROJECT_FILE_NAME,
@@ -239,6 +240,7 @@ async function assessChapter(
   const planned: PlannedChapter = {
     ...base,
     characters,
+    words: countWords(text, source.kind),
     billableCharacters: billableCharacters(text, kind),
     textSha256,
     inputBytes: size,
@@ -331,6 +333,8 @@ export interface PlanCounts {
   failed: number;
   ignored: number;
   characters: number;
+  /** Spoken words of the pending chapters. */
+  words: number;
   billableCharacters: number;
 }
 
@@ -438,6 +442,7 @@ function countsOf(plan: Plan): PlanCounts {
     failed: count("failed"),
     ignored: plan.ignored.length,
     characters: pending.reduce((n, c) => n + c.characters, 0),
+    words: pending.reduce((n, c) => n + (c.words ?? 0), 0),
     billableCharacters: pending.reduce((n, c) => n + c.billableCharacters, 0),
   };
 }

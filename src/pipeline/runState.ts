@@ -18,6 +18,8 @@ export const plannedChapterSchema = z.object({
   sourceBlob: z.string(),
   kind: chapterKindSchema,
   characters: z.number().int().nonnegative(),
+  /** Spoken words, for the audio length estimate. */
+  words: z.number().int().nonnegative().optional(),
   billableCharacters: z.number().int().nonnegative(),
   textSha256: z.string(),
   inputBytes: z.number().int().nonnegative(),

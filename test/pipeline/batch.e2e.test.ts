@@ -305,4 +305,20 @@ describe("batch mode end to end", () => {
     }
     expect((await waitForRun(stack, projectId)).runtimeStatus).toBe("Completed");
   });
+
+  it("estimates audio at about 150 words a minute, whatever the word lengths", {
+    timeout: E2E_TIMEOUT_MS,
+  }, async () => {
+    const projectId = uniqueName("est");
+    const words = (phrase: string, count: number) =>
+      Array.from({ length: count }, (_, i) => phrase.split(" ")[i % phrase.split(" ").length]).join(" ");
+    // 300 short words and 150 long ones: three minutes of speech.
+    await uploadChapters(stack, projectId, {
+      "a.txt": `${words("I am so glad we met", 300)}.`,
+      "b.txt": `${words("extraordinarily comprehensive documentation", 150)}.`,
+    });
+    const estimate = await api(stack, "GET", `/api/projects/${projectId}/estimate`);
+    expect(estimate.status).toBe(200);
+    expect(estimate.body["estimatedAudioMinutes"]).toBe(3);
+  });
 });

@@ -116,6 +116,7 @@ describe("project orchestrator", () => {
         failed: 0,
         ignored: 0,
         characters: 600,
+        words: 100,
         billableCharacters: 600,
       },
       jobs: [1, 2, 3].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200 })),

@@ -6,6 +6,7 @@ import { buildJobs } from "../../src/pipeline/plan.js";
 import {
   classifyProjectBlobs,
   countCharacters,
+  countWords,
   decodeChapterText,
   inputBytes,
   naturalCompare,
@@ -186,5 +187,14 @@ describe("options", () => {
       force: false,
       title: "A Book",
     });
+  });
+});
+
+describe("spoken words", () => {
+  it("counts tokens with a letter or digit, leaving out SSML tags and lone punctuation", () => {
+    expect(countWords("Café & “quoted” <tag> 42 — done.", "text")).toBe(5);
+    const ssml =
+      '<speak version="1.0" xml:lang="en-US"><voice name="v">Hello <break time="1s"/> world</voice></speak>';
+    expect(countWords(ssml, "ssml")).toBe(2);
   });
 });
