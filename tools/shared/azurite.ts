@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { getFreePort } from "./ports.js";
 import { waitFor } from "./waitFor.js";
@@ -16,6 +17,11 @@ export interface AzuriteOptions {
   blobPort?: number;
   queuePort?: number;
   tablePort?: number;
+  /**
+   * Run under child-guard.mjs so Azurite dies with this process even when it is killed with SIGKILL
+   * (the long-running stack, on fixed ports, needs this; test runs stop Azurite themselves).
+   */
+  guarded?: boolean;
 }
 
 export interface RunningAzurite {
@@ -67,25 +73,37 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   } else {
     args.push("--inMemoryPersistence");
   }
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  if (options.guarded)
+    args.unshift(fileURLToPath(new URL("./child-guard.mjs", import.meta.url)), process.execPath);
+  // The guard watches its stdin: we hold it open, and its end means we are gone.
+  const stdin = options.guarded ? "pipe" : "ignore";
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: [stdin, "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
+    stderr = (stderr + d.toString()).slice(-4000);
   });
   let exited = false;
-  child.on("exit", () => {
-    exited = true;
-  });
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const connectionString = azuriteConnectionString(blobPort, queuePort, tablePort);
   const blobs = BlobServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 1 } });
-  await waitFor(
-    async () => {
-      if (exited) throw new Error(`Azurite exited: ${stderr.trim()}`);
-      await blobs.getProperties();
-      return true;
-    },
-    { timeoutMs: 60_000, description: "Azurite to answer" },
-  );
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`Azurite exited: ${stderr.trim() || "no output"}`);
+        await blobs.getProperties();
+        return true;
+      },
+      { timeoutMs: 60_000, description: "Azurite to answer" },
+    );
+  } catch (error) {
+    child.kill("SIGTERM");
+    throw error;
+  }
   return {
     connectionString,
     blobPort,
@@ -93,10 +111,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     tablePort,
     async stop() {
       if (exited) return;
-      const done = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await done;
+      await exitedPromise;
       clearTimeout(timer);
     },
   };

@@ -5,8 +5,8 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { settingsSchema } from "../../src/config/settings.js";
 import { startEmulator } from "../emulator/index.js";
 import { startLocalHost } from "../local-host/index.js";
+import { startAzurite } from "../shared/azurite.js";
 import { waitFor } from "../shared/waitFor.js";
-import { startGuardedAzurite } from "./azurite.js";
 import { acquireStateLock } from "./lock.js";
 import { choosePorts, type PortPolicy, type StackPorts } from "./ports.js";
 
@@ -99,7 +99,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       options.hostTimeScale ?? numberSetting(env["LOCAL_HOST_TIME_SCALE"], "LOCAL_HOST_TIME_SCALE") ?? 1;
 
     log(`Azurite on 127.0.0.1:${ports.blob}-${ports.table} (data in ${join(stateDir, "azurite")})`);
-    const azurite = await startGuardedAzurite({
+    const azurite = await startAzurite({
+      guarded: true,
       location: join(stateDir, "azurite"),
       blobPort: ports.blob,
       queuePort: ports.queue,
