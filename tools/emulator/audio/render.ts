@@ -235,30 +235,36 @@ async function writeEspeakPcm(
   }
 }
 
+/** lame arguments to encode raw 16-bit little-endian mono PCM of `format` from stdin at a constant bit rate. */
+function lameRawPcmArgs(format: OutputFormatInfo, output: string, extra: string[] = []): string[] {
+  return [
+    "--quiet",
+    "-r",
+    "-s",
+    String(format.sampleRate / 1000),
+    "--bitwidth",
+    "16",
+    "--signed",
+    "--little-endian",
+    "-m",
+    "m",
+    "--cbr",
+    "-b",
+    String(format.kbps ?? 48),
+    ...extra,
+    "-t",
+    "-",
+    output,
+  ];
+}
+
 async function encodeMp3(pcmPath: string, outPath: string, format: OutputFormatInfo): Promise<string> {
   const tools = await detectAudioTools();
   const kbps = format.kbps ?? 48;
   if (tools.lame) {
     await runToCompletion(
       "lame",
-      [
-        "--quiet",
-        "-r",
-        "-s",
-        String(format.sampleRate / 1000),
-        "--bitwidth",
-        "16",
-        "--signed",
-        "--little-endian",
-        "-m",
-        "m",
-        "--cbr",
-        "-b",
-        String(kbps),
-        "-t",
-        "-",
-        outPath,
-      ],
+      lameRawPcmArgs(format, outPath),
       // Fed through stdin: lame's libsndfile file input sometimes stopped early under concurrency.
       createReadStream(pcmPath),
     );
@@ -448,29 +454,9 @@ async function encodeToneFrames(
   }
   const encoded = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const child = spawn(
-      "lame",
-      [
-        "--quiet",
-        "-r",
-        "-s",
-        String(format.sampleRate / 1000),
-        "--bitwidth",
-        "16",
-        "--signed",
-        "--little-endian",
-        "-m",
-        "m",
-        "--cbr",
-        "-b",
-        String(format.kbps ?? 48),
-        "--nores",
-        "-t",
-        "-",
-        "-",
-      ],
-      { stdio: ["pipe", "pipe", "ignore"] },
-    );
+    const child = spawn("lame", lameRawPcmArgs(format, "-", ["--nores"]), {
+      stdio: ["pipe", "pipe", "ignore"],
+    });
     child.stdout.on("data", (d: Buffer) => chunks.push(d));
     child.on("error", reject);
     child.on("close", (code) =>
