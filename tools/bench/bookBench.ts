@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { PipelineApiClient, type ProjectStatus, TERMINAL_STATUSES } from "../../src/cli/api.js";
 import { DEFAULT_CHARS_PER_SECOND } from "../emulator/constants.js";
+import { usageSchema } from "../emulator/model.js";
 import { type RunningStack, startStack } from "../stack/stack.js";
 import { SEED_BOOK_CHAPTERS, uploadSeedBook } from "./seedBook.js";
 
@@ -21,22 +22,6 @@ export interface BookBenchConfig {
   wordBoundaries: boolean;
   timeoutSeconds: number;
 }
-
-const usageSchemaShape = (u: unknown) =>
-  u as {
-    requests: {
-      create: number;
-      get: number;
-      list: number;
-      delete: number;
-      realtime: number;
-      throttled: number;
-    };
-    jobs: number;
-    inputs: number;
-    billableCharacters: number;
-    realtimeCharacters: number;
-  };
 
 /** `--chapters 100 --time-scale 200 --format … --mode realtime --max-concurrent-jobs 1 …` over the defaults. */
 export function parseBookArgs(args: string[], defaults: BookBenchConfig): BookBenchConfig {
@@ -242,7 +227,7 @@ export async function runBookBench(
     const usageRes = await fetch(`${stack.emulatorUrl}/emulator/usage`, {
       headers: { "Ocp-Apim-Subscription-Key": stack.emulatorKey },
     });
-    const usage = usageSchemaShape(await usageRes.json());
+    const usage = usageSchema.parse(await usageRes.json());
     const r = usage.requests;
 
     // serviceSeconds: the emulator's own processing time, in service (unscaled) seconds. Batch jobs: the union

@@ -59,21 +59,6 @@ export interface JobRecord {
   producedAt?: number;
 }
 
-export interface Usage {
-  requests: {
-    create: number;
-    get: number;
-    list: number;
-    delete: number;
-    realtime: number;
-    throttled: number;
-  };
-  jobs: number;
-  inputs: number;
-  billableCharacters: number;
-  realtimeCharacters: number;
-}
-
 export function emptyUsage(): Usage {
   return {
     requests: { create: 0, get: 0, list: 0, delete: 0, realtime: 0, throttled: 0 },
@@ -98,6 +83,7 @@ export const usageSchema = z.object({
   billableCharacters: z.number(),
   realtimeCharacters: z.number(),
 });
+export type Usage = z.infer<typeof usageSchema>;
 
 /** One line of word.json / sentence.json (milliseconds, S1). */
 export interface Boundary {
