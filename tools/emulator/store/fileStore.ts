@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { emptyUsage, type JobRecord, type Usage, usageSchema } from "../model.js";
+import { InMemoryState } from "./inMemoryState.js";
 import type { EmulatorStore } from "./store.js";
 
 async function writeAtomically(path: string, text: string): Promise<void> {
@@ -13,18 +14,17 @@ async function writeAtomically(path: string, text: string): Promise<void> {
  * State under a directory: `jobs/<id>.json`, `usage.json`, `results/<id>/`. Reads are served from memory;
  * every job change and every usage change is written through before the caller goes on (a SIGKILL loses
  * nothing already answered). Usage writes coalesce: changes made while a write runs share the next one.
+ * The job instances already billed are kept in usage.json with the bill.
  */
-export class FileStore implements EmulatorStore {
-  private readonly jobs = new Map<string, JobRecord>();
-  private bill: Usage = emptyUsage();
+export class FileStore extends InMemoryState implements EmulatorStore {
   /** The last usage write (never rejects), and the queued one that will carry changes made since. */
   private usageWrite: Promise<void> = Promise.resolve();
   private queuedUsageWrite: Promise<void> | undefined;
-  /** Job instances already billed, kept in usage.json so a job produced again is not billed twice. */
-  private readonly billedInstances = new Set<string>();
   private readonly jobWrites = new Map<string, Promise<void>>();
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string) {
+    super();
+  }
 
   private get jobsDir(): string {
     return join(this.root, "jobs");
@@ -56,16 +56,6 @@ export class FileStore implements EmulatorStore {
     }
   }
 
-  getJob(id: string): JobRecord | undefined {
-    return this.jobs.get(id);
-  }
-
-  listJobs(): JobRecord[] {
-    return [...this.jobs.values()].sort(
-      (a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-    );
-  }
-
   /** Writes of one job are serialised so an older snapshot never lands after a newer one. */
   private chain(id: string, write: () => Promise<void>): Promise<void> {
     const next = (this.jobWrites.get(id) ?? Promise.resolve()).then(write, write);
@@ -80,21 +70,9 @@ export class FileStore implements EmulatorStore {
   }
 
   async deleteJob(id: string): Promise<void> {
-    // A deleted instance never comes back (a new PUT gets a new one): forget it.
-    const instance = this.jobs.get(id)?.instance;
-    if (instance) this.billedInstances.delete(instance);
-    this.jobs.delete(id);
+    this.forgetJob(id);
     await this.chain(id, () => rm(join(this.jobsDir, `${id}.json`), { force: true }));
     await rm(this.resultsDir(id), { recursive: true, force: true });
-  }
-
-  findJobByOperation(operationId: string): JobRecord | undefined {
-    for (const job of this.jobs.values()) if (job.operationId === operationId) return job;
-    return undefined;
-  }
-
-  usage(): Usage {
-    return structuredClone(this.bill);
   }
 
   updateUsage(change: (usage: Usage) => void): Promise<void> {
