@@ -1,7 +1,3 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   joinAudio,
@@ -11,27 +7,12 @@ import {
   readMp3FrameHeader,
 } from "../../src/audio/index.js";
 import { getOutputFormat } from "../../src/speech/formats.js";
+import { decodeMp3WithLame } from "../support/lame.js";
 import { sineMp3, sineWav } from "./fixtures.js";
 
 const MP3 = getOutputFormat("audio-24khz-96kbitrate-mono-mp3");
 const WAV = getOutputFormat("riff-24khz-16bit-mono-pcm");
 const RAW = getOutputFormat("raw-16khz-16bit-mono-pcm");
-
-/** Decodes with Debian `lame` when it is installed (CI installs it); undefined otherwise. */
-function decodeWithLame(mp3: Buffer): Buffer | undefined {
-  const dir = mkdtempSync(join(tmpdir(), "tts-audio-test-"));
-  try {
-    writeFileSync(join(dir, "in.mp3"), mp3);
-    execFileSync("lame", ["--quiet", "--decode", join(dir, "in.mp3"), join(dir, "out.wav")], {
-      stdio: "ignore",
-    });
-    return readFileSync(join(dir, "out.wav"));
-  } catch {
-    return undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe("WAV", () => {
   it("measures duration from the header and data length", () => {
@@ -96,7 +77,7 @@ describe("MP3", () => {
     const tag = frames[0]?.offset ?? 0;
     expect(frames.reduce((n, f) => n + f.header.length, tag)).toBe(joined.length);
 
-    const decoded = decodeWithLame(joined);
+    const decoded = decodeMp3WithLame(joined);
     if (decoded) {
       const pcm = parseWav(decoded);
       const decodedMs = (pcm.dataLength / pcm.byteRate) * 1000;

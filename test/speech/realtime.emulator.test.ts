@@ -1,13 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { AzureKeyCredential } from "@azure/core-auth";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { measureDurationMs, parseWav } from "../../src/audio/index.js";
 import { getOutputFormat, RealtimeSynthesisClient, SpeechServiceError } from "../../src/speech/index.js";
 import { textToSsml } from "../../src/text/index.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { decodeMp3WithLame } from "../support/lame.js";
 
 const VOICE = "en-US-AvaMultilingualNeural";
 const MAX = 300;
@@ -19,22 +16,6 @@ const TEXT = Array.from(
     `Paragraph ${p + 1}. Tom & Jerry said "hello" to the <cat>. ` +
     "The rainbow has seven colors, and the river runs to the sea. ".repeat(3),
 ).join("\n\n");
-
-/** Decodes MP3 with Debian `lame` when installed; undefined otherwise. */
-function decodeMp3(mp3: Buffer): Buffer | undefined {
-  const dir = mkdtempSync(join(tmpdir(), "tts-rt-test-"));
-  try {
-    writeFileSync(join(dir, "in.mp3"), mp3);
-    execFileSync("lame", ["--quiet", "--decode", join(dir, "in.mp3"), join(dir, "out.wav")], {
-      stdio: "ignore",
-    });
-    return readFileSync(join(dir, "out.wav"));
-  } catch {
-    return undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 let emulator: TestEmulator;
 let client: RealtimeSynthesisClient;
@@ -87,7 +68,7 @@ describe("RealtimeSynthesisClient against the emulator", () => {
         expect(long.audio.readUInt32LE(4)).toBe(long.audio.length - 8);
         expect(wav.dataOffset + wav.dataLength).toBe(long.audio.length);
       } else {
-        const decoded = decodeMp3(long.audio);
+        const decoded = decodeMp3WithLame(long.audio);
         if (decoded) {
           const pcm = parseWav(decoded);
           const decodedMs = (pcm.dataLength / pcm.byteRate) * 1000;
