@@ -72,15 +72,9 @@ export async function handleDurableApi(
       if (mediaType !== "application/json") {
         return errorResponse(400, "Only application/json request content is supported");
       }
-      const text = request.body.toString("utf8");
-      if (text !== "") {
-        try {
-          JSON.parse(text);
-        } catch (error) {
-          return errorResponse(400, "Invalid JSON content", (error as Error).message);
-        }
-      }
-      return commandResponse(await engine.raiseEvent(id, actionArg, text === "" ? undefined : text));
+      const body = readJsonBody(request);
+      if (!body.ok) return body.response;
+      return commandResponse(await engine.raiseEvent(id, actionArg, body.text));
     }
     case "rewind":
     case "restart":
@@ -88,6 +82,20 @@ export async function handleDurableApi(
     default:
       return notFound();
   }
+}
+
+/** The request body as JSON text (undefined when empty), or the extension's 400 when it is not JSON. */
+function readJsonBody(
+  request: ApiRequest,
+): { ok: true; text: string | undefined } | { ok: false; response: ApiResponse } {
+  const text = request.body.toString("utf8");
+  if (text === "") return { ok: true, text: undefined };
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return { ok: false, response: errorResponse(400, "Invalid JSON content", (error as Error).message) };
+  }
+  return { ok: true, text };
 }
 
 function notFound(): ApiResponse {
@@ -156,15 +164,9 @@ async function startInstance(
   const instanceId = explicitId ?? crypto.randomUUID().replaceAll("-", "");
   const invalid = invalidInstanceId(instanceId);
   if (invalid) return errorResponse(400, badArguments, invalid, "System.ArgumentException");
-  const text = request.body.toString("utf8");
-  if (text !== "") {
-    try {
-      JSON.parse(text);
-    } catch (error) {
-      return errorResponse(400, "Invalid JSON content", (error as Error).message);
-    }
-  }
-  const result = await engine.start(name, instanceId, text === "" ? undefined : text);
+  const body = readJsonBody(request);
+  if (!body.ok) return body.response;
+  const result = await engine.start(name, instanceId, body.text);
   if (result === "conflict") {
     const current = await engine.read(instanceId);
     return errorResponse(
