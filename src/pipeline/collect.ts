@@ -10,35 +10,12 @@ import {
   runPaths,
 } from "./runState.js";
 import type { ResultEntry } from "./speechPorts.js";
+import { emptyTally, type JobTally } from "./tally.js";
+
+export { emptyTally, type JobTally };
 
 /** Chapters of one job stored at the same time (each streams its audio from the results zip). */
 const COLLECT_CONCURRENCY = 4;
-
-/** Counts a job's collection reports to the orchestrator. */
-export interface JobTally {
-  succeeded: number;
-  /** Given up for good (after the realtime fallback). */
-  failed: number;
-  /** Going to a later batch job. */
-  retry: number;
-  /** Going to the realtime fallback. */
-  realtime: number;
-  audioDurationMs: number;
-  billableCharacters: number;
-  speechRequests: number;
-}
-
-export function emptyTally(): JobTally {
-  return {
-    succeeded: 0,
-    failed: 0,
-    retry: 0,
-    realtime: 0,
-    audioDurationMs: 0,
-    billableCharacters: 0,
-    speechRequests: 0,
-  };
-}
 
 export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
   if (outcome.status === "succeeded") {

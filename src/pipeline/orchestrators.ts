@@ -1,5 +1,5 @@
 import type { OrchestrationContext, Task } from "durable-functions";
-import type { CollectInput, JobTally } from "./collect.js";
+import type { CollectInput } from "./collect.js";
 import type { CheckResult, SubmitResult, SynthesisOptions } from "./jobs.js";
 import type { ManifestTotals, WriteManifestInput } from "./manifest.js";
 import {
@@ -22,6 +22,7 @@ import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } fr
 import type { RealtimeChapterInput } from "./realtime.js";
 import type { PlanRetriesInput } from "./retries.js";
 import { audioPaths, type JobSummary, type RunTuning } from "./runState.js";
+import { emptyTally, type JobTally } from "./tally.js";
 
 /*
  * Orchestrators only sequence work: every decision with data behind it is made in an activity or a pure
@@ -98,18 +99,6 @@ export interface JobResult {
   cancelled?: boolean;
 }
 
-function zeroTally(): JobTally {
-  return {
-    succeeded: 0,
-    failed: 0,
-    retry: 0,
-    realtime: 0,
-    audioDurationMs: 0,
-    billableCharacters: 0,
-    speechRequests: 0,
-  };
-}
-
 /** Polls per execution before the monitor continues as new, which keeps its history short. */
 const DEFAULT_POLLS_PER_EXECUTION = 40;
 /** Consecutive failed status checks after which the job is treated as lost. */
@@ -138,7 +127,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
           mode: "batch",
           jobFailed: false,
           cancelled: true,
-          tally: zeroTally(),
+          tally: emptyTally(),
           requests,
         };
       }
@@ -192,7 +181,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
   } catch (error) {
     jobError = `The batch job could not be run: ${message(error)}`;
   }
-  let tally = zeroTally();
+  let tally = emptyTally();
   try {
     const collect: CollectInput = {
       ...ref,
@@ -249,7 +238,7 @@ function* nextFinished<T extends Task>(context: OrchestrationContext, tasks: T[]
  */
 export function* realtimeGroupOrchestrator(context: OrchestrationContext): Generator_<JobResult> {
   const input = context.df.getInput() as JobInput;
-  const tally = zeroTally();
+  const tally = emptyTally();
   const queue = Array.from({ length: input.job.chapters }, (_, position) => position);
   const failures = new Map<number, number>();
   const inFlight = new Map<Task, number>();
@@ -380,7 +369,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
           mode: job.mode,
           jobFailed: true,
           error: "sub-orchestration failed",
-          tally: zeroTally(),
+          tally: emptyTally(),
           requests: 0,
         };
     if (job.mode === "batch") {
