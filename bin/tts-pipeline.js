@@ -13,7 +13,9 @@ if (!existsSync(entry)) {
     register();
     entry = join(root, "src", "cli", "main.ts");
   } catch {
-    process.stderr.write(`tts-pipeline: ${entry} is missing. Build it first: (cd ${root} && npm run build)\n`);
+    process.stderr.write(
+      `tts-pipeline: ${entry} is missing. Build it first: (cd ${root} && npm run build)\n`,
+    );
     process.exit(2);
   }
 }
