@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { PipelineDeps } from "../pipeline/deps.js";
-import { jobInstanceId, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
+import { CANCEL_EVENT, jobInstanceId, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema, type StartRequest, startRequestSchema } from "../pipeline/options.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
 import { listProject, PlanError, readProjectFile } from "../pipeline/plan.js";
@@ -227,7 +227,11 @@ export async function cancelSynthesis(
       cancelledAt: deps.now().toISOString(),
     });
   }
-  if (wasActive) await client.terminate(instanceId, "Cancelled by request.").catch(() => undefined);
+  if (wasActive) {
+    // A suspended run cannot take the event; it is terminated as it stands.
+    if (String(status.runtimeStatus) !== "Suspended") await publishCancelled(client, instanceId);
+    await client.terminate(instanceId, "Cancelled by request.").catch(() => undefined);
+  }
   if (runId) {
     const jobs = await listBlobs(deps.work, `${projectId}/${runId}/jobs/`);
     await mapLimit(jobs, 8, async (blob) => {
@@ -251,6 +255,29 @@ export async function cancelSynthesis(
       deletedJobs,
     },
   };
+}
+
+/** How long a cancel waits for the run to publish its cancelled status before terminating it anyway. */
+const CANCEL_PUBLISH_TIMEOUT_MS = 10_000;
+const CANCEL_POLL_MS = 100;
+
+/**
+ * Raises the cancel event and waits (bounded) until the run has published phase `cancelled` or stopped:
+ * a terminated run keeps its last customStatus, which must not say jobs are still running.
+ */
+async function publishCancelled(client: DurableClient, instanceId: string): Promise<void> {
+  try {
+    await client.raiseEvent(instanceId, CANCEL_EVENT, null);
+  } catch {
+    return; // it just ended, or cannot take events: terminate as before
+  }
+  const deadline = Date.now() + CANCEL_PUBLISH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const status = await findStatus(client, instanceId).catch(() => undefined);
+    if (!status || !ACTIVE_STATUSES.has(String(status.runtimeStatus))) return;
+    if ((status.customStatus as Partial<Progress> | null | undefined)?.phase === "cancelled") return;
+    await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
+  }
 }
 
 /** Deletes at the service every batch job the run recorded as possibly created; returns how many. */

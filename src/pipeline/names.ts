@@ -16,6 +16,9 @@ export const PLAN_RETRIES_ACTIVITY = "PlanRetries";
 export const SYNTHESIZE_REALTIME_ACTIVITY = "SynthesizeChapterRealtime";
 export const WRITE_MANIFEST_ACTIVITY = "WriteManifest";
 
+/** External event the cancel endpoint raises to a project run before terminating it. */
+export const CANCEL_EVENT = "cancel";
+
 /** Instance id of a project's orchestration (CONTRACT §3). */
 export function projectInstanceId(projectId: string): string {
   return `tts-${projectId}`;

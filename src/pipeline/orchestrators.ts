@@ -4,6 +4,7 @@ import type { CheckResult, SubmitResult, SynthesisOptions } from "./jobs.js";
 import type { ManifestTotals, WriteManifestInput } from "./manifest.js";
 import {
   BATCH_JOB_ORCHESTRATOR,
+  CANCEL_EVENT,
   CHECK_JOB_ACTIVITY,
   COLLECT_JOB_ACTIVITY,
   DELETE_JOB_ACTIVITY,
@@ -271,10 +272,16 @@ export function* realtimeGroupOrchestrator(context: OrchestrationContext): Gener
 }
 
 /**
+ * How long a cancelled run waits for the cancel endpoint to terminate it; only a run whose terminate never
+ * came (the endpoint failed midway) ends on its own, as Completed with phase `cancelled`.
+ */
+const CANCELLED_RUN_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/**
  * A project run: plan, run jobs with at most `maxConcurrentJobs` in flight (retries and realtime
  * fallbacks join the queue as jobs finish), keep the manifest and progress current, return the totals.
  */
-export function* projectOrchestrator(context: OrchestrationContext): Generator_<ManifestTotals> {
+export function* projectOrchestrator(context: OrchestrationContext): Generator_<ManifestTotals | undefined> {
   const input = context.df.getInput() as ProjectInput;
   const instanceId = context.df.instanceId;
   const startedAt = context.df.currentUtcDateTime.toISOString();
@@ -294,6 +301,21 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     context.df.setCustomStatus(progress);
   };
   publish();
+  // One waiter for the whole run, created at the same point on every replay and offered to every job
+  // window (an event raised earlier is held by the SDK until the waiter is first yielded).
+  const cancelRequested = context.df.waitForExternalEvent(CANCEL_EVENT);
+  /**
+   * A terminated run never publishes again, so the cancel endpoint raises the event first: the last
+   * customStatus then says what the GET status says (nothing runs), and the endpoint terminates the run.
+   */
+  function* stopCancelled(): Generator_<undefined> {
+    progress.phase = "cancelled";
+    progress.jobs.running = 0;
+    progress.realtime.running = 0;
+    publish();
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + CANCELLED_RUN_GRACE_MS));
+    return undefined;
+  }
 
   const plan = yield* callWithRetry<PlanResult>(context, PLAN_PROJECT_ACTIVITY, {
     projectId: input.projectId,
@@ -333,6 +355,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
   let nextJobNumber = plan.jobs.reduce((n, j) => Math.max(n, j.jobNumber), 0) + 1;
   const inFlight = new Map<Task, JobSummary>();
   while (queue.length > 0 || inFlight.size > 0) {
+    if (cancelRequested.isCompleted) return yield* stopCancelled();
     while (inFlight.size < plan.options.maxConcurrentJobs && queue.length > 0) {
       const job = queue.shift() as JobSummary;
       const jobInput: JobInput = {
@@ -356,7 +379,8 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       }
     }
     publish();
-    const done = yield* nextFinished(context, [...inFlight.keys()]);
+    const done = yield* nextFinished(context, [...inFlight.keys(), cancelRequested]);
+    if (done === cancelRequested) return yield* stopCancelled();
     const job = inFlight.get(done) as JobSummary;
     inFlight.delete(done);
     const completed = done.isCompleted ? (done.result as JobResult | undefined) : undefined;
@@ -403,6 +427,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     publish();
   }
 
+  if (cancelRequested.isCompleted) return yield* stopCancelled();
   progress.phase = "finalizing";
   publish();
   const totals = yield* manifest([], context.df.currentUtcDateTime.toISOString());

@@ -163,6 +163,13 @@ describe("runs", () => {
     // Nothing runs after a cancel, whatever the last published counters said.
     expect(final["jobs"]).toMatchObject({ running: 0 });
     expect(final["realtime"]).toMatchObject({ running: 0 });
+    // The Durable status endpoint's customStatus agrees (CONTRACT §3): the run published it before it ended.
+    const durable = await call("GET", `/runtime/webhooks/durabletask/instances/tts-${projectId}`);
+    expect(durable.status).toBe(200);
+    expect(durable.body).toMatchObject({
+      runtimeStatus: "Terminated",
+      customStatus: { phase: "cancelled", jobs: { running: 0 }, realtime: { running: 0 } },
+    });
     // Every job the run created is gone from the service (deleted, not left to run and bill).
     const listed = await fetch(`${emulator.url}/texttospeech/batchsyntheses?api-version=2024-04-01`, {
       headers: { "Ocp-Apim-Subscription-Key": emulator.key },

@@ -2,6 +2,7 @@ import type { OrchestrationContext } from "durable-functions";
 import { describe, expect, it } from "vitest";
 import {
   BATCH_JOB_ORCHESTRATOR,
+  CANCEL_EVENT,
   CHECK_JOB_ACTIVITY,
   COLLECT_JOB_ACTIVITY,
   DELETE_JOB_ACTIVITY,
@@ -21,7 +22,7 @@ import type { PlanResult } from "../../src/pipeline/plan.js";
  * in the end-to-end tests): the job window, retries joining the queue, counters and the final manifest.
  */
 interface FakeTask {
-  kind: "activity" | "sub" | "any" | "timer";
+  kind: "activity" | "sub" | "any" | "timer" | "event";
   name?: string;
   input?: unknown;
   instanceId?: string;
@@ -29,6 +30,8 @@ interface FakeTask {
   isFaulted: boolean;
   result?: unknown;
   tasks?: FakeTask[];
+  /** A Task.any's external-event waiters, kept apart from its jobs. */
+  events?: FakeTask[];
 }
 
 function fakeContext(input: unknown) {
@@ -68,8 +71,20 @@ function fakeContext(input: unknown) {
       isCompleted: false,
       isFaulted: false,
     }),
+    waitForExternalEvent: (name: string): FakeTask => ({
+      kind: "event",
+      name,
+      isCompleted: false,
+      isFaulted: false,
+    }),
     Task: {
-      any: (tasks: FakeTask[]): FakeTask => ({ kind: "any", tasks, isCompleted: false, isFaulted: false }),
+      any: (tasks: FakeTask[]): FakeTask => ({
+        kind: "any",
+        tasks: tasks.filter((t) => t.kind !== "event"),
+        events: tasks.filter((t) => t.kind === "event"),
+        isCompleted: false,
+        isFaulted: false,
+      }),
     },
   };
   return { context: { df } as unknown as OrchestrationContext, statuses, continued, df };
@@ -85,42 +100,47 @@ const tally = (succeeded: number, retry = 0) => ({
   speechRequests: 1,
 });
 
+/** Three batch jobs of two chapters, two at a time. */
+function samplePlan(): PlanResult {
+  return {
+    planBlob: "book/r1/plan.json",
+    options: {
+      voice: "v",
+      outputFormat: "audio-24khz-96kbitrate-mono-mp3",
+      mode: "batch",
+      maxChaptersPerJob: 2,
+      maxConcurrentJobs: 2,
+      wordBoundaries: true,
+      force: false,
+    },
+    tuning: {
+      maxChapterAttempts: 3,
+      maxPayloadBytes: 1_900_000,
+      realtimeConcurrency: 4,
+      expectedCharsPerSecond: 500,
+      pollMinMs: 5000,
+      pollMaxMs: 60000,
+      jobTimeoutMs: 1000,
+    },
+    counts: {
+      total: 7,
+      pending: 6,
+      unchanged: 1,
+      rejected: 0,
+      succeeded: 0,
+      failed: 0,
+      ignored: 0,
+      characters: 600,
+      words: 100,
+      billableCharacters: 600,
+    },
+    jobs: [1, 2, 3].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200 })),
+  };
+}
+
 describe("project orchestrator", () => {
   it("keeps at most maxConcurrentJobs jobs in flight and queues retries as jobs finish", () => {
-    const plan: PlanResult = {
-      planBlob: "book/r1/plan.json",
-      options: {
-        voice: "v",
-        outputFormat: "audio-24khz-96kbitrate-mono-mp3",
-        mode: "batch",
-        maxChaptersPerJob: 2,
-        maxConcurrentJobs: 2,
-        wordBoundaries: true,
-        force: false,
-      },
-      tuning: {
-        maxChapterAttempts: 3,
-        maxPayloadBytes: 1_900_000,
-        realtimeConcurrency: 4,
-        expectedCharsPerSecond: 500,
-        pollMinMs: 5000,
-        pollMaxMs: 60000,
-        jobTimeoutMs: 1000,
-      },
-      counts: {
-        total: 7,
-        pending: 6,
-        unchanged: 1,
-        rejected: 0,
-        succeeded: 0,
-        failed: 0,
-        ignored: 0,
-        characters: 600,
-        words: 100,
-        billableCharacters: 600,
-      },
-      jobs: [1, 2, 3].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200 })),
-    };
+    const plan = samplePlan();
     const { context, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
     const generator = projectOrchestrator(context);
     let step = generator.next();
@@ -223,6 +243,26 @@ describe("batch job orchestrator", () => {
     tuning,
   };
 
+  it("on the cancel event publishes phase cancelled with nothing running, then waits to be terminated", () => {
+    const { context, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    generator.next();
+    generator.next(samplePlan());
+    const any = generator.next({}).value as FakeTask;
+    expect(any.tasks).toHaveLength(2);
+    // The one waiter created for the run is offered to the window.
+    expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
+    const cancel = any.events?.[0] as FakeTask;
+    cancel.isCompleted = true;
+    const wait = generator.next(cancel);
+    expect(wait.value).toMatchObject({ kind: "timer" });
+    expect(statuses.at(-1)).toMatchObject({
+      phase: "cancelled",
+      jobs: { submitted: 2, running: 0 },
+      realtime: { running: 0 },
+    });
+    expect(generator.next()).toEqual({ done: true, value: undefined });
+  });
   it("polls on durable timers, and past the deadline abandons the job: chapters retried, job deleted", () => {
     const { context, df } = fakeContext(input);
     const generator = batchJobOrchestrator(context);
