@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DefaultAzureCredential } from "@azure/identity";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { createBlobServiceClient, identityServiceUris } from "../storage/clients.js";
 
 /** Where the chapter files go: the app's own storage account (CONTRACT §2, §5). */
 export interface StorageTarget {
@@ -42,21 +42,10 @@ export function resolveStorage(
   const values = { ...localSettingsValues(options.cwd ?? process.cwd()), ...definedOnly(env) };
   const connectionString = values["AzureWebJobsStorage"];
   if (connectionString) {
-    return {
-      blobService: BlobServiceClient.fromConnectionString(connectionString),
-      description: accountNameOf(connectionString),
-    };
+    return { blobService: createBlobServiceClient(values), description: accountNameOf(connectionString) };
   }
-  const blobUri =
-    values["AzureWebJobsStorage__blobServiceUri"] ??
-    (values["AzureWebJobsStorage__accountName"]
-      ? `https://${values["AzureWebJobsStorage__accountName"]}.blob.core.windows.net`
-      : undefined);
-  if (blobUri) {
-    const clientId = values["AzureWebJobsStorage__clientId"];
-    const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
-    return { blobService: new BlobServiceClient(blobUri, credential), description: `${blobUri} (Entra ID)` };
-  }
+  const { blob } = identityServiceUris(values);
+  if (blob) return { blobService: createBlobServiceClient(values), description: `${blob} (Entra ID)` };
   if (options.allowDevelopmentStorage) {
     return {
       blobService: BlobServiceClient.fromConnectionString("UseDevelopmentStorage=true"),

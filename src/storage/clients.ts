@@ -28,35 +28,63 @@ type StorageSettings = Pick<
   | "VIDEO_QUEUE"
 >;
 
+type AccountSettings = Pick<
+  Settings,
+  | "AzureWebJobsStorage"
+  | "AzureWebJobsStorage__accountName"
+  | "AzureWebJobsStorage__blobServiceUri"
+  | "AzureWebJobsStorage__queueServiceUri"
+  | "AzureWebJobsStorage__clientId"
+>;
+
+const NOT_CONFIGURED = "Set AzureWebJobsStorage or AzureWebJobsStorage__accountName / __blobServiceUri.";
+
+/** Identity-based service URIs, as the Functions host derives them; undefined when not configured. */
+export function identityServiceUris(settings: AccountSettings): { blob?: string; queue?: string } {
+  const account = settings.AzureWebJobsStorage__accountName;
+  const blob =
+    settings.AzureWebJobsStorage__blobServiceUri ?? (account && `https://${account}.blob.core.windows.net`);
+  const queue =
+    settings.AzureWebJobsStorage__queueServiceUri ??
+    (account ? `https://${account}.queue.core.windows.net` : blob?.replace(".blob.", ".queue."));
+  return { blob: blob || undefined, queue: queue || undefined };
+}
+
+/** `DefaultAzureCredential`, with the user-assigned identity of `AzureWebJobsStorage__clientId` when set. */
+function identityOf(settings: AccountSettings): TokenCredential {
+  return new DefaultAzureCredential(
+    settings.AzureWebJobsStorage__clientId
+      ? { managedIdentityClientId: settings.AzureWebJobsStorage__clientId }
+      : {},
+  );
+}
+
+/** The Blob service of the app's storage account (connection string first, then identity-based). */
+export function createBlobServiceClient(
+  settings: AccountSettings,
+  credential?: TokenCredential,
+): BlobServiceClient {
+  if (settings.AzureWebJobsStorage)
+    return BlobServiceClient.fromConnectionString(settings.AzureWebJobsStorage);
+  const { blob } = identityServiceUris(settings);
+  if (!blob) throw new Error(NOT_CONFIGURED);
+  return new BlobServiceClient(blob, credential ?? identityOf(settings));
+}
+
 export function createStorageClients(
   settings: StorageSettings,
   credential?: TokenCredential,
 ): StorageClients {
-  let blobs: BlobServiceClient;
   let queues: QueueServiceClient;
   if (settings.AzureWebJobsStorage) {
-    blobs = BlobServiceClient.fromConnectionString(settings.AzureWebJobsStorage);
     queues = QueueServiceClient.fromConnectionString(settings.AzureWebJobsStorage);
   } else {
-    const account = settings.AzureWebJobsStorage__accountName;
-    const blobUri =
-      settings.AzureWebJobsStorage__blobServiceUri ?? (account && `https://${account}.blob.core.windows.net`);
-    const queueUri =
-      settings.AzureWebJobsStorage__queueServiceUri ??
-      (account ? `https://${account}.queue.core.windows.net` : blobUri?.replace(".blob.", ".queue."));
-    if (!blobUri || !queueUri) {
-      throw new Error("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName / __blobServiceUri.");
-    }
-    const identity =
-      credential ??
-      new DefaultAzureCredential(
-        settings.AzureWebJobsStorage__clientId
-          ? { managedIdentityClientId: settings.AzureWebJobsStorage__clientId }
-          : {},
-      );
-    blobs = new BlobServiceClient(blobUri, identity);
-    queues = new QueueServiceClient(queueUri, identity);
+    const { queue } = identityServiceUris(settings);
+    if (!queue) throw new Error(NOT_CONFIGURED);
+    credential ??= identityOf(settings);
+    queues = new QueueServiceClient(queue, credential);
   }
+  const blobs = createBlobServiceClient(settings, credential);
   return {
     blobs,
     queues,
