@@ -223,7 +223,7 @@ export async function readProjectPronunciations(
   projectId: string,
 ): Promise<ProjectPronunciations | undefined> {
   try {
-    return await loadProjectPronunciations(deps, projectId);
+    return await loadProjectPronunciations(deps.storage.chapters, projectId);
   } catch (error) {
     if (error instanceof PronunciationsError) throw new PlanError(error.code, error.message, error.issues);
     throw error;

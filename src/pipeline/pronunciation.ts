@@ -1,4 +1,4 @@
-import { RestError } from "@azure/storage-blob";
+import { type ContainerClient, RestError } from "@azure/storage-blob";
 import { downloadBytes, readJson } from "../storage/blobs.js";
 import { readOnlySasUrl, type SasWindow } from "../storage/sas.js";
 import {
@@ -74,8 +74,8 @@ export interface ProjectPronunciations {
   lexiconMatcher: PronunciationMatcher;
 }
 
-async function readText(deps: PipelineDeps, blobName: string, file: PronunciationIssue["file"]) {
-  const bytes = await downloadBytes(deps.storage.chapters, blobName);
+async function readText(chapters: ContainerClient, blobName: string, file: PronunciationIssue["file"]) {
+  const bytes = await downloadBytes(chapters, blobName);
   if (!bytes) return undefined;
   const text = decodeChapterText(bytes);
   if (text === undefined) throw new PronunciationsError([{ file, message: "is not valid UTF-8" }]);
@@ -101,12 +101,12 @@ export function compilePronunciations(
  * (every problem, each naming its entry) when either file is invalid.
  */
 export async function loadProjectPronunciations(
-  deps: PipelineDeps,
+  chapters: ContainerClient,
   projectId: string,
 ): Promise<ProjectPronunciations | undefined> {
   const [listText, lexiconText] = await Promise.all([
-    readText(deps, `${projectId}/${PRONUNCIATIONS_FILE}`, "pronunciations.json"),
-    readText(deps, `${projectId}/${LEXICON_FILE}`, "lexicon.pls"),
+    readText(chapters, `${projectId}/${PRONUNCIATIONS_FILE}`, "pronunciations.json"),
+    readText(chapters, `${projectId}/${LEXICON_FILE}`, "lexicon.pls"),
   ]);
   if (listText === undefined && lexiconText === undefined) return undefined;
   const issues: PronunciationIssue[] = [];
