@@ -265,16 +265,31 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** Compiled rules: one regular expression per rule, tried over the text; overlaps resolved leftmost-longest. */
+/** Lower case for a quick substring test (final sigma folded, as the regular expressions' `i` flag does). */
+function fold(text: string): string {
+  return text.toLowerCase().replace(/ς/g, "σ");
+}
+
+/**
+ * Compiled rules: one regular expression per rule, run only when a quick substring test finds the term's
+ * first word in the text (a list of hundreds of names costs microseconds per name on a chapter that
+ * lacks it). Overlaps resolve leftmost, then longest, then the earlier rule (list entries before lexemes).
+ */
 export class PronunciationMatcher {
-  private readonly compiled: { rule: PronunciationRule; pattern: RegExp }[];
+  private readonly compiled: { rule: PronunciationRule; pattern: RegExp; needle: string }[];
 
   constructor(readonly rules: readonly PronunciationRule[]) {
     this.compiled = rules.map((rule) => {
       // Inner white space of a multi-word term matches any run of white space (line breaks in a paragraph).
-      const body = rule.text.split(/\s+/u).map(escapeRegExp).join("\\s+");
+      const words = rule.text.split(/\s+/u);
+      const body = words.map(escapeRegExp).join("\\s+");
       const source = rule.wholeWord ? `(?<!${WORD_CHAR})${body}(?!${WORD_CHAR})` : body;
-      return { rule, pattern: new RegExp(source, rule.caseSensitive ? "gu" : "giu") };
+      const first = words[0] ?? rule.text;
+      return {
+        rule,
+        pattern: new RegExp(source, rule.caseSensitive ? "gu" : "giu"),
+        needle: rule.caseSensitive ? first : fold(first),
+      };
     });
   }
 
@@ -284,17 +299,19 @@ export class PronunciationMatcher {
 
   /** Non-overlapping matches in text order; at one position the longest wins, then the earlier rule. */
   find(text: string): Match[] {
-    const all: Match[] = [];
-    for (const { rule, pattern } of this.compiled) {
+    const all: (Match & { order: number })[] = [];
+    const folded = this.compiled.some((c) => !c.rule.caseSensitive) ? fold(text) : text;
+    for (const [order, { rule, pattern, needle }] of this.compiled.entries()) {
+      if (!(rule.caseSensitive ? text : folded).includes(needle)) continue;
       pattern.lastIndex = 0;
       for (const m of text.matchAll(pattern)) {
-        if (m[0].length > 0) all.push({ start: m.index, end: m.index + m[0].length, rule });
+        if (m[0].length > 0) all.push({ start: m.index, end: m.index + m[0].length, rule, order });
       }
     }
-    all.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start));
+    all.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start) || a.order - b.order);
     const out: Match[] = [];
     let cursor = 0;
-    for (const m of all) {
+    for (const { order: _order, ...m } of all) {
       if (m.start < cursor) continue;
       out.push(m);
       cursor = m.end;
