@@ -9,6 +9,7 @@ import {
   UsageError,
 } from "./api.js";
 import { createProgressView, describeStatus } from "./progress.js";
+import { registerPronounceCommands } from "./pronounceCommands.js";
 import { chaptersContainerName, resolveStorage } from "./storage.js";
 import { uploadProject } from "./upload.js";
 
@@ -268,6 +269,12 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
         writeLine(io.stdout, `Cancel requested for ${id}.`),
       );
     });
+
+  // Pronunciations (issue 14): `pronounce suggest` and `pronounce try`.
+  registerPronounceCommands(program, io, {
+    json: () => Boolean(program.opts<GlobalOptions>().json),
+    localApi: () => /^https?:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(program.opts<GlobalOptions>().api),
+  });
 
   const printStatus = (status: ProjectStatus) => {
     writeLine(io.stdout, `${status.instanceId}: ${describeStatus(status)}`);

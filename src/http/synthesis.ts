@@ -5,7 +5,7 @@ import type { PipelineDeps } from "../pipeline/deps.js";
 import { CANCEL_EVENT, jobInstanceId, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema, type StartRequest, startRequestSchema } from "../pipeline/options.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
-import { listProject, PlanError, readProjectFile } from "../pipeline/plan.js";
+import { listProject, PlanError, readProjectFile, readProjectPronunciations } from "../pipeline/plan.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/progress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { listBlobs, mapLimit, writeJson } from "../storage/blobs.js";
@@ -91,6 +91,8 @@ export async function startSynthesis(
   if ("response" in body) return body.response;
   try {
     await readProjectFile(deps, projectId);
+    // Pronunciations (issue 14): an invalid list is refused here, before anything runs or is billed.
+    await readProjectPronunciations(deps, projectId);
   } catch (error) {
     if (error instanceof PlanError) return errorResponse(400, error.code, error.message, error.details);
     throw error;

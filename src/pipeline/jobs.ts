@@ -2,6 +2,7 @@ import { downloadBytes, mapLimit, readJson, writeJson } from "../storage/blobs.j
 import { buildBatchRequest } from "./batchRequest.js";
 import type { PipelineDeps } from "./deps.js";
 import { decodeChapterText } from "./planning.js";
+import { readSynthesisInput } from "./pronunciation.js";
 import { type JobSpec, jobSpecSchema, runPaths } from "./runState.js";
 import type { SynthesisStatus } from "./speechPorts.js";
 
@@ -50,7 +51,11 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     return { submitted: false, reason: "cancelled" };
   }
   const job = await readJobSpec(deps, input);
-  const contents = await mapLimit(job.chapters, 16, (c) => readChapterText(deps, c.sourceBlob));
+  // Pronunciations (issue 14): planned SSML inputs, with the lexicon's read SAS signed now.
+  const submission = `job${input.jobNumber}-attempt${input.attempt}`;
+  const contents = await mapLimit(job.chapters, 16, (c) =>
+    readSynthesisInput(deps, { projectId: input.projectId, runId: input.runId, submission }, c, "batch"),
+  );
   const request = buildBatchRequest(
     job.inputKind ?? "PlainText",
     input.options.voice,

@@ -1,5 +1,19 @@
 export { billableCharacters } from "./billing.js";
 export {
+  foldPronunciationHash,
+  type Lexicon,
+  type PronunciationEntry,
+  PronunciationMatcher,
+  type PronunciationRule,
+  pronounceSsml,
+  pronounceText,
+  rulesFromEntries,
+  rulesFromLexicon,
+  rulesHash,
+  validateLexicon,
+  validatePronunciationList,
+} from "./pronunciations.js";
+export {
   REALTIME_MAX_CHARACTERS,
   type SplitOptions,
   speechWeight,

@@ -8,6 +8,7 @@ import { fastAudio, renderToFile } from "../audio/render.js";
 import { REALTIME_MAX_AUDIO_MS } from "../constants.js";
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
+import { resolveLexicons } from "../lexicon.js";
 import { billableCharacters, markers, parseSsml, planSpeech } from "../text.js";
 import { checkOutputFormat } from "./validation.js";
 
@@ -30,7 +31,10 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
   const format = findOutputFormat(checkOutputFormat(formatHeader));
   if (!format) throw ErrorFactory.unsupportedOutputFormat(formatHeader);
   const ssml = (ctx.body ?? Buffer.alloc(0)).toString("utf8");
-  const parsed = parseSsml(ssml);
+  // Custom lexicons are fetched and applied before parsing; one that cannot be read refuses the request.
+  const resolved = await resolveLexicons(ssml);
+  if (!resolved.ok) throw ErrorFactory.badRequest(resolved.reason, "InvalidLexicon");
+  const parsed = parseSsml(resolved.ssml);
   if (!parsed.ok) throw ErrorFactory.badRequest(parsed.reason, "InvalidSsml");
   if (markers.failsInRealtime(ssml)) {
     throw ErrorFactory.badRequest(
