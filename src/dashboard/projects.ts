@@ -5,7 +5,7 @@ import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema } from "../pipeline/options.js";
 import { type ChapterCounters, emptyChapterCounters } from "../pipeline/progress.js";
-import { audioPaths } from "../pipeline/runState.js";
+import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";
 
 /**
@@ -69,12 +69,29 @@ export async function readManifest(deps: PipelineDeps, projectId: string): Promi
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * When a cancelled run stopped: the cancel endpoint's marker (wall clock). Durable's lastUpdatedTime is
+ * the fallback only: under the local host it runs on the scaled orchestration clock.
+ */
+export async function cancelledAt(
+  deps: PipelineDeps,
+  projectId: string,
+  runId: string,
+): Promise<string | undefined> {
+  const marker = await readJson<{ cancelledAt?: string }>(
+    deps.work,
+    runPaths.cancelled(projectId, runId),
+  ).catch(() => undefined);
+  return typeof marker?.cancelledAt === "string" ? marker.cancelledAt : undefined;
+}
+
 /** One project's summary from its status (may be absent) and manifest (may be absent or of an older run). */
 export function summarize(
   deps: PipelineDeps,
   projectId: string,
   status: DurableOrchestrationStatus | undefined,
   manifest: Manifest | undefined,
+  stoppedAt?: string,
 ): ProjectSummary {
   const live = status ? statusBody(projectId, status) : undefined;
   const runId = live?.runId ?? manifest?.runId ?? null;
@@ -101,7 +118,7 @@ export function summarize(
     runId,
     chapters,
     startedAt: current?.totals.startedAt ?? live?.createdTime ?? null,
-    completedAt: ended ? (current?.totals.completedAt ?? (live ? live.lastUpdatedTime : null)) : null,
+    completedAt: ended ? (current?.totals.completedAt ?? stoppedAt ?? live?.lastUpdatedTime ?? null) : null,
     billableCharacters,
     cost: costOf(deps, billableCharacters),
   };
@@ -114,6 +131,11 @@ export async function listProjects(deps: PipelineDeps, client: DurableClient): P
       findStatus(client, projectInstanceId(projectId)),
       readManifest(deps, projectId),
     ]);
-    return summarize(deps, projectId, status, manifest);
+    const runId = (status?.customStatus as { runId?: string } | null | undefined)?.runId;
+    const stoppedAt =
+      status && String(status.runtimeStatus) === "Terminated" && runId
+        ? await cancelledAt(deps, projectId, runId)
+        : undefined;
+    return summarize(deps, projectId, status, manifest, stoppedAt);
   });
 }

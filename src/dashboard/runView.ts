@@ -14,7 +14,7 @@ import {
   runPaths,
 } from "../pipeline/runState.js";
 import { listBlobs, mapLimit, readJson } from "../storage/blobs.js";
-import { ACTIVE_RUNTIME_STATUSES, type Cost, costOf, readManifest } from "./projects.js";
+import { ACTIVE_RUNTIME_STATUSES, type Cost, cancelledAt, costOf, readManifest } from "./projects.js";
 
 /**
  * Read model of one project's current run for the dashboard (`GET /api/projects/{projectId}/progress`):
@@ -39,23 +39,24 @@ export interface ChapterCell {
   hasAudio?: boolean;
 }
 
+/**
+ * One job on the timeline. Times are storage timestamps (wall clock), never Durable ones: the local host's
+ * orchestration clock may run scaled, and the pipeline's own manifest times are wall-clock too.
+ */
 export interface JobView {
   jobNumber: number;
   mode: "batch" | "realtime";
   chapters: number;
   characters: number;
-  /** `planned` (waiting for a slot), `running`, `completed`, `failed`, `terminated`. */
+  /** `planned` (waiting for a slot), `running`, `completed`, `failed`, `terminated`, `not-run`. */
   state: string;
   /** Job list written (planning or retry planning). */
   plannedAt: string | null;
-  /** Job's sub-orchestration started. */
-  startedAt: string | null;
-  /** Batch job created at the service (while its submitted marker exists, or as remembered). */
+  /** Batch job created at the service (seen while its submitted marker exists; null when not seen). */
   submittedAt: string | null;
-  /** First and last chapter outcome stored. */
+  /** First and (once the job ended) last chapter outcome stored. */
   collectingAt: string | null;
   collectedAt: string | null;
-  endedAt: string | null;
 }
 
 export interface RunView {
@@ -158,7 +159,13 @@ export async function buildRunView(
     unmergedOutcomes.reduce((n, o) => n + (o.status === "succeeded" ? (o.billableCharacters ?? 0) : 0), 0);
   const now = deps.now();
   const startedAt = current?.totals.startedAt ?? plan?.createdAt ?? live?.createdTime ?? null;
-  const completedAt = runEnded ? (current?.totals.completedAt ?? live?.lastUpdatedTime ?? null) : null;
+  const stoppedAt =
+    runEnded && live?.runtimeStatus === "Terminated" && runId
+      ? await cancelledAt(deps, projectId, runId)
+      : undefined;
+  const completedAt = runEnded
+    ? (current?.totals.completedAt ?? stoppedAt ?? live?.lastUpdatedTime ?? null)
+    : null;
   return {
     projectId,
     runId: runId ?? null,
@@ -252,14 +259,12 @@ function buildJobs(
         characters: spec.chapters.reduce((n, c) => n + c.characters, 0),
         state,
         plannedAt,
-        startedAt: iso(status?.createdTime),
         submittedAt:
           spec.mode === "batch"
             ? (seenSubmissions.get(`${projectId}/${runId}/${spec.jobNumber}`) ?? null)
             : null,
         collectingAt: range ? new Date(range.first).toISOString() : null,
         collectedAt: range && final ? new Date(range.last).toISOString() : null,
-        endedAt: final ? iso(status?.lastUpdatedTime) : null,
       };
     })
     .sort((a, b) => a.jobNumber - b.jobNumber);

@@ -110,8 +110,12 @@ describe("project read endpoints", () => {
     expect(jobs.length).toBeGreaterThanOrEqual(3); // first job, a retry, the realtime fallback
     for (const job of jobs) {
       expect(job).toMatchObject({ state: "completed" });
-      expect(Date.parse(String(job["startedAt"]))).not.toBeNaN();
-      expect(Date.parse(String(job["endedAt"]))).toBeGreaterThanOrEqual(Date.parse(String(job["startedAt"])));
+      const planned = Date.parse(String(job["plannedAt"]));
+      expect(planned).not.toBeNaN();
+      expect(Date.parse(String(job["collectingAt"]))).toBeGreaterThanOrEqual(planned);
+      expect(Date.parse(String(job["collectedAt"]))).toBeGreaterThanOrEqual(
+        Date.parse(String(job["collectingAt"])),
+      );
     }
     expect(jobs.map((j) => j["mode"])).toContain("realtime");
     expect(view["billableCharacters"]).toBe(
