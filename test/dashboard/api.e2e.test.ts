@@ -1,4 +1,9 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { downloadProject } from "../../src/cli/download.js";
 import {
   api,
   chapterText,
@@ -152,5 +157,35 @@ describe("project read endpoints", () => {
     const text = await vtt.text();
     expect(text.startsWith("WEBVTT\n\n1\n00:00:00.")).toBe(true);
     expect(text).not.toMatch(/\d{2}:\d{2}:\d{2},\d{3}/);
+  });
+
+  it("downloads what the pipeline stored, then skips it all on a second download", async () => {
+    const out = await mkdtemp(join(tmpdir(), "tts-dl-e2e-"));
+    try {
+      const options = {
+        projectId,
+        outDir: out,
+        blobService: BlobServiceClient.fromConnectionString(inject("azuriteConnectionString")),
+        containerName: stack.audio.containerName,
+      };
+      const first = await downloadProject(options);
+      expect(first.downloaded).toEqual([
+        "ch1.mp3",
+        "ch1.srt",
+        "ch1.words.json",
+        "ch2.mp3",
+        "ch2.srt",
+        "ch2.words.json",
+        "manifest.json",
+      ]);
+      expect(first.withoutAudio).toEqual(["ch3", "ch4"]);
+      const stored = await stack.audio.getBlobClient(`${projectId}/ch2.mp3`).downloadToBuffer();
+      expect((await readFile(join(out, "ch2.mp3"))).equals(stored)).toBe(true);
+      const second = await downloadProject(options);
+      expect(second.downloaded).toEqual([]);
+      expect(second.skipped).toHaveLength(7);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
