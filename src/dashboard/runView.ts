@@ -284,7 +284,7 @@ async function readUnmergedOutcomes(
   return outcomes.filter((o): o is ChapterOutcome => o !== undefined);
 }
 
-function buildCells(
+export function buildCells(
   plan: Plan | undefined,
   manifest: Manifest | undefined,
   specs: { spec: JobSpec }[],
