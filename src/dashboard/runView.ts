@@ -130,13 +130,22 @@ export async function buildRunView(
   const plan = runId ? await readJson(deps.work, runPaths.plan(projectId, runId), planSchema) : undefined;
   const current = manifest && manifest.runId === runId ? manifest : undefined;
   const specs =
-    runId && plan ? (await readJobSpecs(deps, projectId, runId)).filter((s) => s !== undefined) : [];
+    runId && plan
+      ? (await readJobSpecs(deps, projectId, runId))
+          .filter((s) => s !== undefined)
+          .sort((a, b) => a.spec.jobNumber - b.spec.jobNumber)
+      : [];
   const outcomeBlobs =
     runId && plan ? await listBlobs(deps.work, `${runPaths.root(projectId, runId)}outcomes/`) : [];
   const submitted =
     runId && plan ? await listBlobs(deps.work, runPaths.submittedPrefix(projectId, runId)) : [];
-  const jobStatuses = await mapLimit(specs, 8, (s) =>
-    findStatus(client, jobInstanceId(instanceId, runId as string, s.spec.jobNumber)).catch(() => undefined),
+  const jobStatuses = await jobRuntimeStatuses(
+    client,
+    instanceId,
+    runId ?? "",
+    specs.map((s) => s.spec.jobNumber),
+    new Set(current?.mergedJobs ?? []),
+    plan?.options.maxConcurrentJobs ?? 3,
   );
 
   const runEnded = live ? !ACTIVE_RUNTIME_STATUSES.has(live.runtimeStatus) : true;
@@ -206,9 +215,50 @@ export function throughputOf(
   };
 }
 
+/** Final runtime statuses of job sub-orchestrations never change: kept per worker. */
+const finalJobStatuses = new Map<string, string>();
+const FINAL_RUNTIME = new Set(["Completed", "Failed", "Terminated"]);
+
+/**
+ * Runtime status of each job's sub-orchestration (undefined: not started). Merged jobs are completed without
+ * asking; the rest are asked in job order, stopping after `concurrency` + 2 in a row that never started (jobs
+ * start in order, at most `concurrency` at once), so a book of many small jobs costs a handful of calls.
+ */
+async function jobRuntimeStatuses(
+  client: DurableClient,
+  instanceId: string,
+  runId: string,
+  jobNumbers: number[],
+  merged: Set<number>,
+  concurrency: number,
+): Promise<(string | undefined)[]> {
+  const result: (string | undefined)[] = [];
+  let notStartedInARow = 0;
+  for (const jobNumber of jobNumbers) {
+    if (merged.has(jobNumber)) {
+      result.push("Completed");
+      continue;
+    }
+    if (notStartedInARow >= concurrency + 2) {
+      result.push(undefined);
+      continue;
+    }
+    const id = jobInstanceId(instanceId, runId, jobNumber);
+    let runtime = finalJobStatuses.get(id);
+    if (!runtime) {
+      const status = await findStatus(client, id).catch(() => undefined);
+      runtime = status ? String(status.runtimeStatus) : undefined;
+      if (runtime && FINAL_RUNTIME.has(runtime)) remember(finalJobStatuses, id, runtime);
+    }
+    notStartedInARow = runtime ? 0 : notStartedInARow + 1;
+    result.push(runtime);
+  }
+  return result;
+}
+
 function buildJobs(
   specs: { spec: JobSpec; plannedAt: string | null }[],
-  statuses: (DurableOrchestrationStatus | undefined)[],
+  statuses: (string | undefined)[],
   outcomeBlobs: Awaited<ReturnType<typeof listBlobs>>,
   submitted: Awaited<ReturnType<typeof listBlobs>>,
   runId: string,
@@ -237,11 +287,10 @@ function buildJobs(
   }
   return specs
     .map(({ spec, plannedAt }, i) => {
-      const status = statuses[i];
-      const runtime = status ? String(status.runtimeStatus) : undefined;
+      const runtime = statuses[i];
       const range = collected.get(spec.jobNumber);
       const final = runtime === "Completed" || runtime === "Failed" || runtime === "Terminated";
-      const state = !status
+      const state = !runtime
         ? runEnded
           ? "not-run"
           : "planned"

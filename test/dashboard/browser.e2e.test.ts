@@ -236,6 +236,10 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
     await clickNow(`tr[data-project="${long}"] a`, true);
     await page.waitForSelector("#cancel:not([hidden])", WAIT);
     await page.waitForFunction(() => document.querySelectorAll("#timeline rect").length > 0, WAIT);
+    // One job at a time: until the cancel, there is always a chapter shown running in its job.
+    await page.waitForSelector("#grid .cell.s-running", WAIT);
+    const running = await page.$eval("#grid .cell.s-running", (c) => c.getAttribute("aria-label") ?? "");
+    expect(running).toMatch(/^part-\d+: Running in job \d+$/);
     await shot("6-second-run");
     page.once("dialog", (dialog) => void dialog.accept());
     await page.click("#cancel");
