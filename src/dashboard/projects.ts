@@ -4,6 +4,7 @@ import type { PipelineDeps } from "../pipeline/deps.js";
 import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema } from "../pipeline/options.js";
+import { listProject } from "../pipeline/plan.js";
 import { type ChapterCounters, emptyChapterCounters } from "../pipeline/progress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";
@@ -136,6 +137,12 @@ export async function listProjects(deps: PipelineDeps, client: DurableClient): P
       status && String(status.runtimeStatus) === "Terminated" && runId
         ? await cancelledAt(deps, projectId, runId)
         : undefined;
-    return summarize(deps, projectId, status, manifest, stoppedAt);
+    const summary = summarize(deps, projectId, status, manifest, stoppedAt);
+    // Never run: the chapters waiting in the container, all pending.
+    if (!status && !manifest) {
+      const total = (await listProject(deps, projectId)).chapters.length;
+      summary.chapters = { ...emptyChapterCounters(), total, pending: total };
+    }
+    return summary;
   });
 }

@@ -51,7 +51,13 @@ describe("project read endpoints", () => {
     expect(before.status).toBe(200);
     expect(before.body).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ projectId: idle, runtimeStatus: null, phase: null, billableCharacters: 0 }),
+        expect.objectContaining({
+          projectId: idle,
+          runtimeStatus: null,
+          phase: null,
+          chapters: { total: 1, succeeded: 0, failed: 0, rejected: 0, unchanged: 0, pending: 1 },
+          billableCharacters: 0,
+        }),
       ]),
     );
     const usageBefore = await stack.emulator.usage();
