@@ -40,6 +40,9 @@ const player = document.getElementById("player");
 const audio = document.getElementById("audio");
 const cue = document.getElementById("cue");
 
+// The way back keeps the function key, like every link the pages make.
+document.getElementById("back").href = apiUrl("/dashboard");
+
 let view;
 /** Indices (into view.chapters) of the cells on the grid, in order. */
 let visible = [];

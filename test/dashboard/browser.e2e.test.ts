@@ -34,6 +34,9 @@ vi.setConfig({ testTimeout: E2E_TIMEOUT_MS });
 const book = uniqueName("salt");
 const long = uniqueName("long");
 const FAILING = "chapter-11-the-missing-page";
+const FUNCTION_KEY = "page-key-123";
+/** API calls the pages made without the function key (must stay empty). */
+const keyless: string[] = [];
 
 async function shot(name: string) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
@@ -76,6 +79,13 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
       if (message.type() === "error") problems.push(message.text());
     });
     page.on("pageerror", (error) => problems.push(String(error)));
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (!url.pathname.startsWith("/api/") || url.pathname.startsWith("/api/dashboard/assets/")) return;
+      const header = request.headers()["x-functions-key"];
+      if (header !== FUNCTION_KEY && url.searchParams.get("code") !== FUNCTION_KEY)
+        keyless.push(request.url());
+    });
     page.on("response", (response) => {
       if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
     });
@@ -87,7 +97,8 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
   });
 
   it("serves the pages under a strict Content-Security-Policy", async () => {
-    const response = await page.goto(`${stack.api}/api/dashboard`);
+    // Opened as on Azure, with the function key in the URL: every API call must carry it.
+    const response = await page.goto(`${stack.api}/api/dashboard?code=${FUNCTION_KEY}`);
     expect(response?.status()).toBe(200);
     const csp = response?.headers()["content-security-policy"] ?? "";
     expect(csp).toContain("script-src 'self'");
@@ -96,6 +107,9 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
     await page.waitForSelector(`tr[data-project="${book}"]`, WAIT);
     await page.waitForSelector(`tr[data-project="${long}"]`, WAIT);
     expect(await page.$eval(`tr[data-project="${book}"] td`, (td) => td.textContent)).toBe("never run");
+    expect(await page.$eval(`tr[data-project="${book}"] a`, (a) => a.getAttribute("href"))).toBe(
+      `/api/dashboard/${book}?code=${FUNCTION_KEY}`,
+    );
   });
 
   it("starts the demo book from the projects page after showing its estimate, and the grid fills", async () => {
@@ -116,6 +130,9 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
     await clickNow(`tr[data-project="${book}"] a`, true);
     await page.waitForSelector("#grid .cell", WAIT);
     expect(await page.$$eval("#grid .cell", (cells) => cells.length)).toBe(11);
+    expect(await page.$eval("#back", (a) => a.getAttribute("href"))).toBe(
+      `/api/dashboard?code=${FUNCTION_KEY}`,
+    );
     await shot("2-project-running");
     // Filled: every chapter finished (letters S or F), the run completed.
     await page.waitForFunction(() => document.getElementById("run")?.dataset["phase"] === "completed", WAIT);
@@ -226,7 +243,7 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
 
   it("cancels a second run from its page", async () => {
     const usageBefore = await stack.emulator.usage();
-    await page.goto(`${stack.api}/api/dashboard`);
+    await page.goto(`${stack.api}/api/dashboard?code=${FUNCTION_KEY}`);
     await page.waitForSelector(`tr[data-project="${book}"]`, WAIT);
     expect(await phaseOf(book)).toBe("completed");
     await clickNow(`button[data-action="start"][data-project="${long}"]`);
@@ -261,7 +278,8 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
     expect(usage.inputs - usageBefore.inputs).toBeLessThanOrEqual(done.length + 1);
   });
 
-  it("logged no script errors or CSP violations", () => {
+  it("logged no script errors or CSP violations, and sent the function key on every call", () => {
     expect(problems).toEqual([]);
+    expect(keyless).toEqual([]);
   });
 });
