@@ -102,6 +102,8 @@ interface BatchJobState extends JobInput {
   requests?: number;
   /** Elapsed since submission at the last poll that saw the job unfinished. */
   unfinishedMs?: number;
+  /** The run's first-wave probe already saw this job succeed: collect it and go on. */
+  serviceDone?: boolean;
 }
 
 export interface JobResult {
@@ -185,6 +187,75 @@ function nextInLane(context: OrchestrationContext, input: JobInput, rate: Servic
   };
 }
 
+/** Polling state of a submitted batch job, carried across continueAsNew and from the run's first-wave probe. */
+interface Watch {
+  synthesisId: string;
+  submittedAt: string;
+  polls: number;
+  unfinishedMs: number;
+  requests: number;
+  rate?: ServiceRate | undefined;
+}
+
+type WatchEnd = { end: "succeeded" } | { end: "error"; error: string } | { end: "continue" } | { end: "cancelled" };
+
+/**
+ * Polls a submitted job on durable timers until the service is done with it, at the times `nextPollDelayMs`
+ * predicts; learns the rate from its duration. Ends with "continue" after `pollsPerExecution` polls (the
+ * caller continues as new). With `cancel`, each timer races the run's cancel waiter (an external event:
+ * the only kind of task that may be offered again).
+ */
+function* watchJob(
+  context: OrchestrationContext,
+  job: JobSummary,
+  tuning: RunTuning,
+  watch: Watch,
+  cancel?: Task,
+): Generator_<WatchEnd> {
+  const submittedAt = new Date(watch.submittedAt).getTime();
+  const deadline = submittedAt + jobDeadlineMs(expectedJobMs(job.characters, tuning), tuning);
+  let checkFailures = 0;
+  for (let i = 0; ; i++) {
+    const now = context.df.currentUtcDateTime.getTime();
+    if (now >= deadline) return { end: "error", error: "The batch job did not finish before its deadline." };
+    const delay = nextPollDelayMs({
+      characters: job.characters,
+      elapsedMs: now - submittedAt,
+      unfinishedMs: watch.unfinishedMs,
+      rate: watch.rate,
+      tuning,
+    });
+    const timer = context.df.createTimer(new Date(now + Math.min(delay, deadline - now)));
+    if (cancel) {
+      if ((yield context.df.Task.any([timer, cancel])) === cancel) return { end: "cancelled" };
+    } else {
+      yield timer;
+    }
+    const polledMs = context.df.currentUtcDateTime.getTime() - submittedAt;
+    watch.polls++;
+    watch.requests++;
+    let check: CheckResult | undefined;
+    try {
+      check = (yield context.df.callActivity(CHECK_JOB_ACTIVITY, {
+        synthesisId: watch.synthesisId,
+      })) as CheckResult;
+      checkFailures = 0;
+    } catch {
+      if (++checkFailures >= MAX_CHECK_FAILURES) {
+        return { end: "error", error: "The batch job's status could not be read." };
+      }
+    }
+    if (check?.status === "Succeeded") {
+      watch.rate = learnRate(watch.rate, job.characters, watch.unfinishedMs, polledMs);
+      return { end: "succeeded" };
+    }
+    if (check?.status === "Failed") return { end: "error", error: check.error ?? "The batch job failed." };
+    if (check?.status === "Missing") return { end: "error", error: "The batch job disappeared from the service." };
+    if (check) watch.unfinishedMs = polledMs;
+    if (i + 1 >= (tuning.pollsPerExecution ?? DEFAULT_POLLS_PER_EXECUTION)) return { end: "continue" };
+  }
+}
+
 /**
  * One batch job of a lane: submit under a deterministic id, poll on durable timers at the end the lane's
  * measured throughput predicts, then, with the service done, collect this job *beside* the lane's next
@@ -222,61 +293,21 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
       }
       synthesisId = submitted.synthesisId;
     }
-    const submittedAt = state.submittedAt ? new Date(state.submittedAt) : context.df.currentUtcDateTime;
-    const deadline = submittedAt.getTime() + jobDeadlineMs(expectedJobMs(job.characters, tuning), tuning);
-    let polls = state.polls ?? 0;
-    let unfinishedMs = state.unfinishedMs ?? 0;
-    let checkFailures = 0;
-    for (let i = 0; ; i++) {
-      const now = context.df.currentUtcDateTime.getTime();
-      if (now >= deadline) {
-        jobError = "The batch job did not finish before its deadline.";
-        break;
-      }
-      const delay = nextPollDelayMs({
-        characters: job.characters,
-        elapsedMs: now - submittedAt.getTime(),
-        unfinishedMs,
-        rate,
-        tuning,
-      });
-      yield context.df.createTimer(new Date(now + Math.min(delay, deadline - now)));
-      const polledMs = context.df.currentUtcDateTime.getTime() - submittedAt.getTime();
-      polls++;
-      requests++;
-      let check: CheckResult | undefined;
-      try {
-        check = (yield context.df.callActivity(CHECK_JOB_ACTIVITY, { synthesisId })) as CheckResult;
-        checkFailures = 0;
-      } catch {
-        if (++checkFailures >= MAX_CHECK_FAILURES) {
-          jobError = "The batch job's status could not be read.";
-          break;
-        }
-      }
-      if (check?.status === "Succeeded") {
-        rate = learnRate(rate, job.characters, unfinishedMs, polledMs);
-        break;
-      }
-      if (check?.status === "Failed") {
-        jobError = check.error ?? "The batch job failed.";
-        break;
-      }
-      if (check?.status === "Missing") {
-        jobError = "The batch job disappeared from the service.";
-        break;
-      }
-      if (check) unfinishedMs = polledMs;
-      if (i + 1 >= (tuning.pollsPerExecution ?? DEFAULT_POLLS_PER_EXECUTION)) {
-        context.df.continueAsNew({
-          ...state,
-          synthesisId,
-          submittedAt: submittedAt.toISOString(),
-          polls,
-          attempt,
-          requests,
-          unfinishedMs,
-        } satisfies BatchJobState);
+    if (!state.serviceDone) {
+      const watch: Watch = {
+        synthesisId,
+        submittedAt: state.submittedAt ?? context.df.currentUtcDateTime.toISOString(),
+        polls: state.polls ?? 0,
+        unfinishedMs: state.unfinishedMs ?? 0,
+        requests,
+        ...(rate ? { rate } : {}),
+      };
+      const end = yield* watchJob(context, job, tuning, watch);
+      requests = watch.requests;
+      rate = watch.rate;
+      if (end.end === "error") jobError = end.error;
+      if (end.end === "continue") {
+        context.df.continueAsNew({ ...state, ...watch, attempt } satisfies BatchJobState);
         return undefined;
       }
     }
@@ -525,6 +556,57 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
   };
   yield* manifest([]);
 
+  /**
+   * The run's first wave: nothing is known of the service's speed yet. Every lane's first job is submitted
+   * at once and one of them is watched here (doubling polls), then the lanes start with the rate measured:
+   * the other first jobs are checked near their predicted end instead of each running its own ladder.
+   * Returns each head's polling state, or undefined when a submit failed (the lanes submit as usual: the
+   * synthesis ids are deterministic, so a job already created is re-attached, not paid again).
+   */
+  function* probeFirstWave(
+    heads: JobSummary[],
+  ): Generator_<Map<number, Partial<BatchJobState>> | "cancelled" | undefined> {
+    const submits = heads.map((job) =>
+      context.df.callActivity(SUBMIT_JOB_ACTIVITY, {
+        projectId: input.projectId,
+        runId: input.runId,
+        jobNumber: job.jobNumber,
+        attempt: 1,
+        options,
+      }),
+    );
+    let submitted: SubmitResult[];
+    try {
+      submitted = (yield context.df.Task.all(submits)) as SubmitResult[];
+    } catch {
+      return undefined;
+    }
+    const submittedAt = context.df.currentUtcDateTime.toISOString();
+    const states = new Map<number, Partial<BatchJobState>>();
+    for (const [k, result] of submitted.entries()) {
+      if (!result.submitted) return undefined;
+      states.set((heads[k] as JobSummary).jobNumber, { synthesisId: result.synthesisId, submittedAt, requests: 1 });
+    }
+    const first = heads[0] as JobSummary;
+    const watch: Watch = {
+      synthesisId: states.get(first.jobNumber)?.synthesisId as string,
+      submittedAt,
+      polls: 0,
+      unfinishedMs: 0,
+      requests: 1,
+    };
+    const end = yield* watchJob(context, first, plan.tuning, watch, cancelRequested);
+    if (end.end === "cancelled") return "cancelled";
+    states.set(first.jobNumber, {
+      ...watch,
+      // Seen done: its lane collects it at once. Otherwise (failed, still running) the lane polls it again.
+      ...(end.end === "succeeded" ? { serviceDone: true } : {}),
+    });
+    if (watch.rate) for (const state of states.values()) state.rate = watch.rate;
+    return states;
+  }
+
+  let firstWave = true;
   let wave: JobSummary[] = [...plan.jobs];
   let nextJobNumber = plan.jobs.reduce((n, j) => Math.max(n, j.jobNumber), 0) + 1;
   while (wave.length > 0) {
@@ -534,9 +616,17 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     const lanes = Array.from({ length: laneCount }, (_, lane) =>
       wave.filter((_, k) => k % laneCount === lane),
     );
+    const batchHeads = lanes.map(([job]) => job as JobSummary).filter((job) => job.mode === "batch");
+    progress.jobs.submitted += wave.filter((j) => j.mode === "batch").length;
+    progress.jobs.running = batchHeads.length;
+    progress.realtime.running = wave.length - wave.filter((j) => j.mode === "batch").length;
+    publish();
+    const probe = firstWave && batchHeads.length >= 2 ? yield* probeFirstWave(batchHeads) : undefined;
+    if (probe === "cancelled") return yield* stopCancelled();
+    firstWave = false;
     const heads = lanes.map(([job, ...next]) => {
       const head = job as JobSummary;
-      const jobInput: JobInput = {
+      const jobInput: JobInput & Partial<BatchJobState> = {
         projectId: input.projectId,
         runId: input.runId,
         instanceId,
@@ -544,6 +634,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         options,
         tuning: plan.tuning,
         next,
+        ...probe?.get(head.jobNumber),
       };
       return context.df.callSubOrchestrator(
         orchestratorFor(head),
@@ -551,11 +642,6 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         jobInstanceId(instanceId, input.runId, head.jobNumber),
       );
     });
-    const batchJobs = wave.filter((j) => j.mode === "batch").length;
-    progress.jobs.submitted += batchJobs;
-    progress.jobs.running = Math.min(batchJobs, laneCount);
-    progress.realtime.running = wave.length - batchJobs;
-    publish();
     // Fresh tasks only: the lanes' Task.all is new, the cancel waiter is an external event (takes no id).
     const all = context.df.Task.all(heads);
     const done = yield context.df.Task.any([all, cancelRequested]);

@@ -7,7 +7,7 @@ import type { RunTuning } from "./runState.js";
  */
 
 /** The first poll of a job nothing is known about comes after a quarter of the prior's expectation, at most this. */
-export const FIRST_POLL_CAP_MS = 30_000;
+export const FIRST_POLL_CAP_MS = 60_000;
 
 /** A job waits about this long in the service's queue before it starts. */
 export const EXPECTED_START_LATENCY_MS = 5_000;
@@ -76,7 +76,7 @@ export interface PollPlanInput {
  * [characters / high, characters / low]: a narrow prediction is polled at its late end (done at the first
  * poll), a wide one at its middle; past the prediction, polls back off by a quarter of the elapsed time,
  * within [pollMinMs, pollMaxMs]. With nothing measured yet, polls double the elapsed time from a first
- * poll at a quarter of the prior's expectation (at most 30 s), so a first job of any size costs a few polls.
+ * poll at a quarter of the prior's expectation (at most 60 s), so a first job of any size costs a few polls.
  */
 export function nextPollDelayMs(input: PollPlanInput): number {
   const { characters, elapsedMs, unfinishedMs, rate, tuning } = input;

@@ -110,6 +110,12 @@ describe("no task is scheduled twice (what the Durable extension requires)", () 
     const run = await replay(projectOrchestrator as never, {
       input: { projectId: "book", runId: "r1", request: {} },
       next: latestFirst((action) => {
+        if (action.actionType === ActionType.CreateTimer) return { result: undefined };
+        if (action.functionName === SUBMIT_JOB_ACTIVITY) {
+          const { jobNumber } = action.input as { jobNumber: number };
+          return { result: { submitted: true, synthesisId: `s${jobNumber}`, status: "NotStarted" } };
+        }
+        if (action.functionName === CHECK_JOB_ACTIVITY) return { result: { status: "Succeeded" } };
         if (action.functionName === PLAN_PROJECT_ACTIVITY) return { result: plan };
         if (action.functionName === WRITE_MANIFEST_ACTIVITY)
           return { result: { chapters: 10, succeeded: 10 } };
@@ -127,6 +133,10 @@ describe("no task is scheduled twice (what the Durable extension requires)", () 
       a.instanceId,
       (a.input as JobInput).next?.map((j) => j.jobNumber),
     ]);
+    // The first wave's heads were submitted and job 1 watched by the run; job 1 is handed over done.
+    const heads = subCalls(run.episodes.at(-1)?.actions ?? []).map((a) => a.input as Record<string, unknown>);
+    expect(heads[0]).toMatchObject({ synthesisId: "s1", serviceDone: true });
+    expect(heads[1]).toMatchObject({ synthesisId: "s2", rate: { low: expect.any(Number) } });
     // Two lanes (jobs 1,3,5 and 2,4), then the retry job alone.
     expect(started).toEqual([
       ["tts-book:r1:job-1", [3, 5]],

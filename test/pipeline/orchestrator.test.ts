@@ -9,6 +9,7 @@ import {
   DELETE_JOB_ACTIVITY,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
+  SUBMIT_JOB_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "../../src/pipeline/names.js";
 import {
@@ -145,7 +146,7 @@ function samplePlan(): PlanResult {
 describe("project orchestrator", () => {
   it("runs maxConcurrentJobs lanes, then a wave of the retries, keeping counters and the manifest", () => {
     const plan = samplePlan();
-    const { context, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const { context, statuses, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
     const generator = projectOrchestrator(context);
     let step = generator.next();
     const expectActivity = (name: string) => {
@@ -158,6 +159,28 @@ describe("project orchestrator", () => {
     expectActivity(WRITE_MANIFEST_ACTIVITY);
     step = generator.next({});
 
+    // First wave, nothing known of the service: both lanes' first jobs submitted at once, job 1 watched.
+    const submits = step.value as FakeTask;
+    expect(submits.kind).toBe("all");
+    expect(submits.tasks?.map((t) => [t.name, (t.input as { jobNumber: number }).jobNumber])).toEqual([
+      [SUBMIT_JOB_ACTIVITY, 1],
+      [SUBMIT_JOB_ACTIVITY, 2],
+    ]);
+    step = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s2", status: "NotStarted" },
+    ]);
+    const firstPoll = step.value as FakeTask;
+    expect(firstPoll.kind).toBe("any");
+    expect(firstPoll.tasks?.map((t) => t.kind)).toEqual(["timer"]);
+    expect(firstPoll.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
+    // 200 characters, 5.4 s by the prior: first poll after the 5 s minimum.
+    df.currentUtcDateTime = firstPoll.tasks?.[0]?.input as Date;
+    expect(df.currentUtcDateTime.toISOString()).toBe("2026-01-01T00:00:05.000Z");
+    step = generator.next(firstPoll.tasks?.[0]);
+    expect(expectActivity(CHECK_JOB_ACTIVITY).input).toEqual({ synthesisId: "s1" });
+    step = generator.next({ status: "Succeeded" });
+
     // Two lanes: jobs 1 and 3 in one, job 2 in the other; the cancel waiter beside them.
     let any = step.value as FakeTask;
     expect(any.kind).toBe("any");
@@ -167,6 +190,13 @@ describe("project orchestrator", () => {
       [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-1", 1],
       [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-2", 0],
     ]);
+    // Job 1 is done (its lane collects it at once); job 2 is polled with the rate job 1 measured.
+    expect(lanes.tasks?.[0]?.input).toMatchObject({ synthesisId: "s1", serviceDone: true, requests: 2 });
+    expect(lanes.tasks?.[1]?.input).toMatchObject({
+      synthesisId: "s2",
+      requests: 1,
+      rate: { low: 40 },
+    });
     expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
     expect(statuses.at(-1)).toMatchObject({ phase: "synthesizing", jobs: { submitted: 3, running: 2 } });
 
@@ -221,9 +251,13 @@ describe("project orchestrator", () => {
     const generator = projectOrchestrator(context);
     generator.next();
     generator.next(samplePlan());
-    const any = generator.next({}).value as FakeTask;
-    expect(any.tasks?.[0]?.tasks).toHaveLength(2);
-    // The one waiter created for the run is offered beside the lanes.
+    generator.next({});
+    // Cancelled while the first wave's probe waits for its first poll.
+    const any = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s2", status: "NotStarted" },
+    ]).value as FakeTask;
+    // The one waiter created for the run is offered beside the poll timer.
     expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
     const cancel = any.events?.[0] as FakeTask;
     cancel.isCompleted = true;

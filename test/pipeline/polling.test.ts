@@ -23,18 +23,18 @@ function simulate(characters: number, actualMs: number, rate?: ServiceRate) {
 }
 
 describe("poll plan", () => {
-  it("with nothing measured, starts at a quarter of the prior (at most 30 s), then doubles", () => {
+  it("with nothing measured, starts at a quarter of the prior (at most 60 s), then doubles", () => {
     expect(nextPollDelayMs({ characters: 10_000, elapsedMs: 0, unfinishedMs: 0, tuning })).toBe(6_250);
-    expect(nextPollDelayMs({ characters: 1_500_000, elapsedMs: 0, unfinishedMs: 0, tuning })).toBe(30_000);
-    expect(nextPollDelayMs({ characters: 1_500_000, elapsedMs: 30_000, unfinishedMs: 30_000, tuning })).toBe(
-      30_000,
+    expect(nextPollDelayMs({ characters: 1_500_000, elapsedMs: 0, unfinishedMs: 0, tuning })).toBe(60_000);
+    expect(nextPollDelayMs({ characters: 1_500_000, elapsedMs: 60_000, unfinishedMs: 60_000, tuning })).toBe(
+      60_000,
     );
     expect(nextPollDelayMs({ characters: 100, elapsedMs: 0, unfinishedMs: 0, tuning })).toBe(5_000);
   });
 
   it("learns a bracket from the first job, then finds same-sized jobs in one or two polls", () => {
     const first = simulate(1_500_000, 380_000);
-    expect(first.polls).toBe(5); // 30, 60, 120, 240, 480 s
+    expect(first.polls).toBe(4); // 60, 120, 240, 480 s
     expect(first.rate).toEqual({ low: 1_500_000 / 480, high: 1_500_000 / 240 });
     let rate = first.rate;
     const later = [390_000, 370_000, 385_000, 380_000].map((actual) => {

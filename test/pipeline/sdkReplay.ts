@@ -135,13 +135,19 @@ export async function replay(
     const step = scenario.next(open, episode);
     if (!step) return { episodes, output: undefined, done: false };
     history.push({ EventType: EventType.OrchestratorCompleted, Timestamp: now });
+    // A new episode starts (its OrchestratorStarted first, as DTFx writes it), then the event that woke it.
+    const fired =
+      "task" in step && step.task.action.actionType === ActionType.CreateTimer
+        ? new Date(step.task.action.fireAt as Date).getTime()
+        : 0;
+    now = new Date(Math.max(now.getTime() + 1, fired));
+    history.push({ EventType: EventType.OrchestratorStarted, Timestamp: now });
     if ("event" in step) {
       history.push({ EventType: EventType.EventRaised, Name: step.event, Input: "null", Timestamp: now });
     } else {
       const { task, outcome } = step;
       const kind = task.action.actionType;
       if (kind === ActionType.CreateTimer) {
-        now = new Date(Math.max(now.getTime(), new Date(task.action.fireAt as Date).getTime()));
         history.push({ EventType: EventType.TimerFired, TimerId: task.id, FireAt: now, Timestamp: now });
       } else if ("error" in outcome) {
         history.push({
@@ -163,8 +169,6 @@ export async function replay(
         });
       }
     }
-    now = new Date(now.getTime() + 1);
-    history.push({ EventType: EventType.OrchestratorStarted, Timestamp: now });
   }
   throw new Error("The orchestration did not finish within the episode limit.");
 }
