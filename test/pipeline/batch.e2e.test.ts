@@ -212,6 +212,12 @@ describe("batch mode end to end", () => {
     expect((await startProject(stack, projectId, subset)).status).toBe(202);
     const status = await waitForRun(stack, projectId);
     await expectBilled(stack.emulator, before, { inputs: 2, jobs: 1 });
+    // The chapter list never travels in the orchestration: the run's input names the stored list.
+    const durable = await api(stack, "GET", `/runtime/webhooks/durabletask/instances/tts-${projectId}`);
+    const runInput = durable.body["input"];
+    expect(runInput.request).toEqual({ force: true });
+    expect(runInput.chaptersBlob).toBe(`${projectId}/${runInput.runId}/chapters.json`);
+    expect(await readJsonBlob(stack.work, runInput.chaptersBlob)).toEqual({ chapters: ["ch2", "ch7"] });
     expect(status.chapters).toEqual({
       total: 10,
       succeeded: 7,

@@ -213,6 +213,13 @@ describe("project orchestrator", () => {
     step = generator.next(lanes);
     const retries = expectActivity(PLAN_RETRIES_ACTIVITY);
     expect(retries.input).toMatchObject({ jobNumber: 2, nextJobNumber: 4 });
+    // Options only: no chapter list in an activity input.
+    expect(Object.keys((retries.input as { options: object }).options).sort()).toEqual([
+      "maxChaptersPerJob",
+      "outputFormat",
+      "voice",
+      "wordBoundaries",
+    ]);
     step = generator.next([{ jobNumber: 4, mode: "batch", chapters: 1, characters: 100 }]);
     expect(expectActivity(WRITE_MANIFEST_ACTIVITY).input).toMatchObject({ jobNumbers: [1, 2, 3] });
     step = generator.next({});
