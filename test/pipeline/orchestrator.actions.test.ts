@@ -72,60 +72,66 @@ function subCalls(actions: SdkAction[]): SdkAction[] {
   return found;
 }
 
+/** Five 2-chapter batch jobs, two lanes; job 2 leaves one chapter for a retry job (job 6). */
+function projectScenario() {
+  const jobs: JobSummary[] = [1, 2, 3, 4, 5].map((n) => ({
+    jobNumber: n,
+    mode: "batch",
+    chapters: 2,
+    characters: 200,
+  }));
+  const plan: PlanResult = {
+    planBlob: "book/r1/plan.json",
+    options: { ...options, mode: "batch", maxChaptersPerJob: 2, maxConcurrentJobs: 2, force: false },
+    tuning,
+    counts: {
+      total: 10,
+      pending: 10,
+      unchanged: 0,
+      rejected: 0,
+      succeeded: 0,
+      failed: 0,
+      ignored: 0,
+      characters: 1000,
+      words: 100,
+      billableCharacters: 1000,
+    },
+    jobs,
+  };
+  const laneResult = (input: JobInput): JobResult[] =>
+    [input.job, ...(input.next ?? [])].map((job) => ({
+      jobNumber: job.jobNumber,
+      mode: "batch",
+      jobFailed: false,
+      // Job 2 leaves one chapter for a later job.
+      tally: job.jobNumber === 2 ? { ...succeeded(1), retry: 1 } : succeeded(job.chapters),
+      requests: 3,
+    }));
+  const respond = (action: SdkAction): Outcome => {
+    if (action.actionType === ActionType.CreateTimer) return { result: undefined };
+    if (action.functionName === SUBMIT_JOB_ACTIVITY) {
+      const { jobNumber } = action.input as { jobNumber: number };
+      return { result: { submitted: true, synthesisId: `s${jobNumber}`, status: "NotStarted" } };
+    }
+    if (action.functionName === CHECK_JOB_ACTIVITY) return { result: { status: "Succeeded" } };
+    if (action.functionName === PLAN_PROJECT_ACTIVITY) return { result: plan };
+    if (action.functionName === WRITE_MANIFEST_ACTIVITY) return { result: { chapters: 10, succeeded: 10 } };
+    if (action.functionName === PLAN_RETRIES_ACTIVITY) {
+      return { result: [{ jobNumber: 6, mode: "batch", chapters: 1, characters: 100 }] };
+    }
+    if (action.functionName === BATCH_JOB_ORCHESTRATOR)
+      return { result: laneResult(action.input as JobInput) };
+    throw new Error(`unexpected ${action.functionName}`);
+  };
+  return { respond };
+}
+
 describe("no task is scheduled twice (what the Durable extension requires)", () => {
   it("project run: lanes of jobs, a retry wave, no running job offered again", async () => {
-    const jobs: JobSummary[] = [1, 2, 3, 4, 5].map((n) => ({
-      jobNumber: n,
-      mode: "batch",
-      chapters: 2,
-      characters: 200,
-    }));
-    const plan: PlanResult = {
-      planBlob: "book/r1/plan.json",
-      options: { ...options, mode: "batch", maxChaptersPerJob: 2, maxConcurrentJobs: 2, force: false },
-      tuning,
-      counts: {
-        total: 10,
-        pending: 10,
-        unchanged: 0,
-        rejected: 0,
-        succeeded: 0,
-        failed: 0,
-        ignored: 0,
-        characters: 1000,
-        words: 100,
-        billableCharacters: 1000,
-      },
-      jobs,
-    };
-    const laneResult = (input: JobInput): JobResult[] =>
-      [input.job, ...(input.next ?? [])].map((job) => ({
-        jobNumber: job.jobNumber,
-        mode: "batch",
-        jobFailed: false,
-        // Job 2 leaves one chapter for a later job.
-        tally: job.jobNumber === 2 ? { ...succeeded(1), retry: 1 } : succeeded(job.chapters),
-        requests: 3,
-      }));
+    const { respond } = projectScenario();
     const run = await replay(projectOrchestrator as never, {
       input: { projectId: "book", runId: "r1", request: {} },
-      next: latestFirst((action) => {
-        if (action.actionType === ActionType.CreateTimer) return { result: undefined };
-        if (action.functionName === SUBMIT_JOB_ACTIVITY) {
-          const { jobNumber } = action.input as { jobNumber: number };
-          return { result: { submitted: true, synthesisId: `s${jobNumber}`, status: "NotStarted" } };
-        }
-        if (action.functionName === CHECK_JOB_ACTIVITY) return { result: { status: "Succeeded" } };
-        if (action.functionName === PLAN_PROJECT_ACTIVITY) return { result: plan };
-        if (action.functionName === WRITE_MANIFEST_ACTIVITY)
-          return { result: { chapters: 10, succeeded: 10 } };
-        if (action.functionName === PLAN_RETRIES_ACTIVITY) {
-          return { result: [{ jobNumber: 6, mode: "batch", chapters: 1, characters: 100 }] };
-        }
-        if (action.functionName === BATCH_JOB_ORCHESTRATOR)
-          return { result: laneResult(action.input as JobInput) };
-        throw new Error(`unexpected ${action.functionName}`);
-      }),
+      next: latestFirst(respond),
     });
     expect(run.done).toBe(true);
     expectNoTaskScheduledTwice(run.episodes);
@@ -143,6 +149,32 @@ describe("no task is scheduled twice (what the Durable extension requires)", () 
       ["tts-book:r1:job-2", [4]],
       ["tts-book:r1:job-6", []],
     ]);
+  });
+
+  it("project run cancelled in its retry wave: the cancel waiter is the only task offered again", async () => {
+    const { respond } = projectScenario();
+    const pick = latestFirst(respond);
+    let cancelled = false;
+    const run = await replay(projectOrchestrator as never, {
+      input: { projectId: "book", runId: "r1", request: {} },
+      next: (open) => {
+        const retryJob = open.find((t) => t.action.instanceId === "tts-book:r1:job-6");
+        if (retryJob && !cancelled) {
+          cancelled = true;
+          return { event: "cancel" };
+        }
+        return pick(open);
+      },
+    });
+    expect(cancelled).toBe(true);
+    expect(run.done).toBe(true);
+    expectNoTaskScheduledTwice(run.episodes);
+    // Stopped: it waited (a day) to be terminated instead of writing the final manifest.
+    const last = run.episodes.at(-1)?.actions ?? [];
+    const timers = last.filter((a) => a.actionType === ActionType.CreateTimer);
+    expect(timers.length).toBeGreaterThan(0);
+    const manifests = last.filter((a) => a.functionName === WRITE_MANIFEST_ACTIVITY);
+    expect(manifests.some((a) => (a.input as { completedAt?: string }).completedAt)).toBe(false);
   });
 
   it("batch job: polls, then collects beside the lane's next job, both new", async () => {
