@@ -371,6 +371,8 @@ export interface PlanInput {
   runId: string;
   instanceId: string;
   request: StartRequest;
+  /** The start body's `chapters` subset, stored by the start handler (work container). */
+  chaptersBlob?: string;
 }
 
 export interface PlanCounts {
@@ -389,10 +391,10 @@ export interface PlanCounts {
   billableCharacters: number;
 }
 
-/** What the orchestrator gets back from planning: counts and job summaries, never chapter text. */
+/** What the orchestrator gets back from planning: counts and job summaries, never chapter text or lists. */
 export interface PlanResult {
   planBlob: string;
-  options: EffectiveOptions;
+  options: Omit<EffectiveOptions, "chapters">;
   tuning: RunTuning;
   counts: PlanCounts;
   jobs: JobSummary[];
@@ -466,6 +468,16 @@ export async function assessProject(deps: PipelineDeps, input: PlanInput): Promi
   };
 }
 
+const requestedChaptersSchema = z.object({ chapters: z.array(z.string().min(1)).min(1) });
+
+/** The start body with its `chapters` subset read back from the work container. */
+async function withRequestedChapters(deps: PipelineDeps, input: PlanInput): Promise<PlanInput> {
+  if (!input.chaptersBlob) return input;
+  const stored = await readJson(deps.work, input.chaptersBlob, requestedChaptersSchema);
+  if (!stored) throw new Error(`The run's chapter list ${input.chaptersBlob} is missing.`);
+  return { ...input, request: { ...input.request, chapters: stored.chapters } };
+}
+
 /** Planning activity: assesses the project and saves the plan and job lists as blobs (idempotent). */
 export async function planProject(deps: PipelineDeps, input: PlanInput): Promise<PlanResult> {
   const planBlob = runPaths.plan(input.projectId, input.runId);
@@ -485,16 +497,18 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
       deps.storage.audio.createIfNotExists(),
       deps.storage.videoQueue.createIfNotExists(),
     ]);
-    run = await assessProject(deps, input);
+    run = await assessProject(deps, await withRequestedChapters(deps, input));
     await savePronunciationInputs(deps, input, run);
     await mapLimit(run.jobs, READ_CONCURRENCY, (job) =>
       writeJson(deps.work, runPaths.job(input.projectId, input.runId, job.jobNumber), job),
     );
     await writeJson(deps.work, planBlob, run.plan);
   }
+  // The subset stays in plan.json; the orchestration gets counts.
+  const { chapters: _subset, ...options } = run.plan.options;
   return {
     planBlob,
-    options: run.plan.options,
+    options,
     tuning: run.plan.tuning,
     counts: run.counts,
     jobs: run.jobs.map(summarizeJob),

@@ -156,6 +156,8 @@ export const runPaths = {
   submitted: (projectId: string, runId: string, synthesisId: string) =>
     `${projectId}/${runId}/submitted/${synthesisId}.json`,
   cancelled: (projectId: string, runId: string) => `${projectId}/${runId}/cancelled.json`,
+  /** A start body's `chapters` subset, kept out of the orchestration input (planning reads it). */
+  requestedChapters: (projectId: string, runId: string) => `${projectId}/${runId}/chapters.json`,
 };
 
 /** Output blobs of a chapter in the audio container (CONTRACT §2). */
