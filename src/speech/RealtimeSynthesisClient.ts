@@ -13,9 +13,20 @@ import { textToSsml, validateSsml } from "../text/ssml.js";
 import type { OperationOptions } from "./BatchSynthesisClient.js";
 import { createSpeechError, toTransportError } from "./errors.js";
 import { getOutputFormat } from "./formats.js";
-import { allowsInsecureConnection, createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
+import {
+  allowsInsecureConnection,
+  createSpeechPipeline,
+  realtimeEntraTokenPolicy,
+  type SpeechClientOptions,
+} from "./pipeline.js";
 
-export type RealtimeSynthesisClientOptions = SpeechClientOptions;
+export interface RealtimeSynthesisClientOptions extends SpeechClientOptions {
+  /**
+   * ARM id of the Speech resource (`SPEECH_RESOURCE_ID`), needed with a token credential: the realtime endpoint
+   * takes Microsoft Entra tokens only as `aad#{resourceId}#{token}`.
+   */
+  resourceId?: string;
+}
 
 export interface SynthesizeLongInput {
   /** Plain text (converted to SSML with {@link textToSsml}); or give `ssml`. */
@@ -49,6 +60,7 @@ export interface SynthesizeLongResult {
  * Example usage:
  * ```ts
  * const tts = new RealtimeSynthesisClient("https://eastus.tts.speech.microsoft.com", new AzureKeyCredential(key));
+ * // Microsoft Entra ID: new RealtimeSynthesisClient(regionalEndpoint, new DefaultAzureCredential(), { resourceId })
  * const { audio, durationMs } = await tts.synthesizeLong({ text: chapter, voice: "en-US-AvaMultilingualNeural",
  *   outputFormat: "audio-24khz-96kbitrate-mono-mp3" });
  * ```
@@ -67,7 +79,9 @@ export class RealtimeSynthesisClient {
   ) {
     const url = new URL(endpoint);
     this.endpoint = url.origin + url.pathname.replace(/\/+$/, "").replace(/\/cognitiveservices\/v1$/, "");
-    this.pipeline = createSpeechPipeline(credential, options);
+    this.pipeline = createSpeechPipeline(credential, options, (tokenCredential) =>
+      realtimeEntraTokenPolicy(tokenCredential, options.resourceId),
+    );
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
     this.secrets = "key" in credential && typeof credential.key === "string" ? [credential.key] : [];
     this.allowInsecure = allowsInsecureConnection(this.endpoint, options);

@@ -13,6 +13,8 @@ import {
   DEFAULT_TTL_HOURS,
   RATE_LIMIT_REQUESTS,
   RATE_LIMIT_WINDOW_MS,
+  REALTIME_RATE_LIMIT_REQUESTS,
+  REALTIME_RATE_LIMIT_WINDOW_MS,
 } from "./constants.js";
 
 export type AudioMode = "speech" | "synthetic" | "fast";
@@ -64,6 +66,20 @@ export interface EmulatorOptions {
   fastAudioThresholdMs?: number;
   /** Public base URL used in Operation-Location, nextLink and result URLs; default the listening URL. */
   publicUrl?: string;
+  /**
+   * EMULATOR_RESOURCE_ID: ARM id of the emulated Speech resource. When set, a realtime
+   * `aad#{resourceId}#{token}` bearer must name it; when unset, any Speech account ARM id is accepted.
+   */
+  resourceId?: string;
+  /**
+   * EMULATOR_PRIVATE_ENDPOINT ("true"): the resource has a private endpoint, so realtime is also served at the
+   * custom-domain path `/tts/cognitiveservices/v1` (documented only for private endpoints); otherwise that path is 404.
+   */
+  privateEndpoint?: boolean;
+  /** EMULATOR_REALTIME_RATE_LIMIT ("200/1000" = S0's 200 transactions per second; "off" disables). */
+  realtimeRateLimit?: { requests: number; windowMs: number } | false;
+  /** EMULATOR_RETRY_AFTER ("off"): 429s without a Retry-After header (the docs do not promise one). */
+  retryAfter?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -88,6 +104,10 @@ export interface ResolvedConfig {
   rateLimit: { requests: number; windowMs: number } | false;
   fastAudioThresholdMs: number;
   publicUrl: string | undefined;
+  resourceId: string | undefined;
+  privateEndpoint: boolean;
+  realtimeRateLimit: { requests: number; windowMs: number } | false;
+  retryAfter: boolean;
 }
 
 const positive = z.coerce.number().positive();
@@ -114,6 +134,13 @@ const envSchema = z.object({
     .optional(),
   EMULATOR_FAST_AUDIO_THRESHOLD_MS: nonNegativeInt.optional(),
   EMULATOR_PUBLIC_URL: z.string().url().optional(),
+  EMULATOR_RESOURCE_ID: z.string().min(1).optional(),
+  EMULATOR_PRIVATE_ENDPOINT: z.enum(["true", "false"]).optional(),
+  EMULATOR_REALTIME_RATE_LIMIT: z
+    .string()
+    .regex(/^(off|\d+\/\d+)$/)
+    .optional(),
+  EMULATOR_RETRY_AFTER: z.enum(["on", "off"]).optional(),
 });
 
 function parseRateLimit(
@@ -156,6 +183,14 @@ export function resolveConfig(options: EmulatorOptions = {}): ResolvedConfig {
     fastAudioThresholdMs:
       options.fastAudioThresholdMs ?? env.EMULATOR_FAST_AUDIO_THRESHOLD_MS ?? DEFAULT_FAST_AUDIO_THRESHOLD_MS,
     publicUrl: options.publicUrl ?? env.EMULATOR_PUBLIC_URL,
+    resourceId: options.resourceId ?? env.EMULATOR_RESOURCE_ID,
+    privateEndpoint: options.privateEndpoint ?? env.EMULATOR_PRIVATE_ENDPOINT === "true",
+    realtimeRateLimit: options.realtimeRateLimit ??
+      parseRateLimit(env.EMULATOR_REALTIME_RATE_LIMIT) ?? {
+        requests: REALTIME_RATE_LIMIT_REQUESTS,
+        windowMs: REALTIME_RATE_LIMIT_WINDOW_MS,
+      },
+    retryAfter: options.retryAfter ?? env.EMULATOR_RETRY_AFTER !== "off",
   };
 }
 

@@ -55,20 +55,23 @@ export const ErrorFactory = {
       "UnsupportedApiVersion",
     );
   },
-  unauthorized(): SpeechError {
+  unauthorized(message?: string): SpeechError {
     // Same wording as the Cognitive Services gateway.
     return new SpeechError(
       401,
       "Unauthorized",
-      "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
+      message ??
+        "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
     );
   },
-  tooManyRequests(retryAfterSeconds: number): SpeechError {
+  /** `retryAfterSeconds` undefined: no Retry-After header (the docs never promise one). */
+  tooManyRequests(retryAfterSeconds: number | undefined, message?: string): SpeechError {
     return new SpeechError(
       429,
       "TooManyRequests",
-      "There are too many recent requests. Each client application can submit up to 100 requests per 10 seconds for each Speech resource.",
-      { "retry-after": String(retryAfterSeconds) },
+      message ??
+        "There are too many recent requests. Each client application can submit up to 100 requests per 10 seconds for each Speech resource.",
+      retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) },
     );
   },
   notFound(what: string): SpeechError {

@@ -8,6 +8,7 @@ import { fastAudio, renderToFile } from "../audio/render.js";
 import { REALTIME_MAX_AUDIO_MS } from "../constants.js";
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
+import { EMULATOR_TOKEN_ISSUER } from "../middleware/auth.js";
 import { billableCharacters, markers, parseSsml, planSpeech } from "../text.js";
 import { checkOutputFormat } from "./validation.js";
 
@@ -79,13 +80,13 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
 }
 
 /**
- * `POST /sts/v1.0/issueToken` (S11): exchanges the key for an access token. Any bearer token is accepted
- * by the emulator, so this returns an opaque JWT-shaped string valid for the usual 10 minutes.
+ * `POST /sts/v1.0/issueToken` (S11): exchanges the key for an access token, a JWT-shaped string valid for the
+ * usual 10 minutes that the realtime endpoint accepts as `Authorization: Bearer <token>`.
  */
 export async function issueToken(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   const now = Math.floor(services.config.clock.now() / 1000);
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const token = `${encode({ alg: "none", typ: "JWT" })}.${encode({ iss: "speech-emulator", iat: now, exp: now + 600, region: "local" })}.`;
+  const token = `${encode({ alg: "none", typ: "JWT" })}.${encode({ iss: EMULATOR_TOKEN_ISSUER, iat: now, exp: now + 600, region: "local" })}.`;
   ctx.res.writeHead(200, {
     "content-type": "text/plain; charset=utf-8",
     "content-length": String(Buffer.byteLength(token)),
