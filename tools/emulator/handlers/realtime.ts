@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { findOutputFormat } from "../../../src/speech/formats.js";
+import { slowestProsodyRate } from "../../../src/text/split.js";
 import { fastAudio, renderToFile } from "../audio/render.js";
 import { REALTIME_MAX_AUDIO_MS } from "../constants.js";
 import type { EmulatorServices, RequestContext } from "../context.js";
@@ -44,8 +45,15 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
     services.store.updateUsage((u) => {
       u.realtimeCharacters += characters;
     });
-  const estimatedMs = planSpeech(parsed.value.text).totalMs;
-  if (services.config.audioMode === "fast" || estimatedMs > services.config.fastAudioThresholdMs) {
+  // Prosody rate stretches the audio (the emulator applies the slowest rate of the document to all of it).
+  const rate = slowestProsodyRate(ssml);
+  const estimatedMs = Math.round(planSpeech(parsed.value.text).totalMs / rate);
+  if (
+    services.config.audioMode === "fast" ||
+    rate !== 1 ||
+    estimatedMs > services.config.fastAudioThresholdMs
+  ) {
+    // Cut at 10 minutes without a word, as the service does (rest-text-to-speech.md, "Sample request").
     const audio = fastAudio(format, Math.min(estimatedMs, REALTIME_MAX_AUDIO_MS));
     await bill();
     ctx.res.writeHead(200, {
