@@ -36,8 +36,13 @@ export interface EmulatorOptions {
   inputParallelism?: number;
   /** EMULATOR_MAX_INPUTS (default 10,000). */
   maxInputs?: number;
-  /** EMULATOR_MAX_PAYLOAD_BYTES (default 2 MB). */
+  /**
+   * EMULATOR_MAX_PAYLOAD_BYTES: create-body limit. Default 2 MB, what the articles say (batch-synthesis.md "The
+   * maximum JSON payload size that's accepted is 2 megabytes"); the 2024-04-01 spec says 500 KB (set 512000).
+   */
   maxPayloadBytes?: number;
+  /** EMULATOR_PAYLOAD_STATUS: answer to an oversized create, 400 naming the size (default) or 413. */
+  payloadTooLargeStatus?: 400 | 413;
   /** EMULATOR_AUDIO: "speech" (espeak-ng when installed), "synthetic" (generated signal), "fast" (repeated frames). */
   audioMode?: AudioMode;
   /** Environment to read EMULATOR_* defaults from (default process.env). */
@@ -92,6 +97,7 @@ export interface ResolvedConfig {
   inputParallelism: number;
   maxInputs: number;
   maxPayloadBytes: number;
+  payloadTooLargeStatus: 400 | 413;
   audioMode: AudioMode;
   clock: Clock;
   startLatencyMs: number;
@@ -119,6 +125,7 @@ const envSchema = z.object({
   EMULATOR_CHARS_PER_SECOND: positive.optional(),
   EMULATOR_MAX_INPUTS: nonNegativeInt.optional(),
   EMULATOR_MAX_PAYLOAD_BYTES: nonNegativeInt.optional(),
+  EMULATOR_PAYLOAD_STATUS: z.enum(["400", "413"]).optional(),
   EMULATOR_AUDIO: z.enum(["speech", "synthetic", "fast"]).optional(),
   EMULATOR_START_LATENCY_MS: nonNegativeInt.optional(),
   EMULATOR_RESULT_URL_TTL_SECONDS: positive.optional(),
@@ -165,6 +172,8 @@ export function resolveConfig(options: EmulatorOptions = {}): ResolvedConfig {
     inputParallelism: options.inputParallelism ?? env.EMULATOR_INPUT_PARALLELISM ?? DEFAULT_INPUT_PARALLELISM,
     maxInputs: options.maxInputs ?? env.EMULATOR_MAX_INPUTS ?? DEFAULT_MAX_INPUTS,
     maxPayloadBytes: options.maxPayloadBytes ?? env.EMULATOR_MAX_PAYLOAD_BYTES ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    payloadTooLargeStatus:
+      options.payloadTooLargeStatus ?? (env.EMULATOR_PAYLOAD_STATUS === "413" ? 413 : 400),
     audioMode: options.audioMode ?? env.EMULATOR_AUDIO ?? "speech",
     clock: options.clock ?? systemClock,
     startLatencyMs: options.startLatencyMs ?? env.EMULATOR_START_LATENCY_MS ?? DEFAULT_START_LATENCY_MS,

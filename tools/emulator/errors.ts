@@ -104,11 +104,11 @@ export const ErrorFactory = {
   malformedJson(): SpeechError {
     return new SpeechError(400, "BadRequest", "The request body is not valid JSON.", {}, "InvalidJson");
   },
-  payloadTooLarge(limit: number): SpeechError {
-    // Azure answers an oversized create with a 400 (limits are listed among the 400 causes).
+  /** A 400 that names the size (limits are among the documented 400 causes), or a gateway-style 413. */
+  payloadTooLarge(limit: number, status: 400 | 413 = 400): SpeechError {
     return new SpeechError(
-      400,
-      "BadRequest",
+      status,
+      status === 413 ? "RequestEntityTooLarge" : "BadRequest",
       `The request payload exceeds the maximum allowed size of ${limit} bytes.`,
       {},
       "PayloadTooLarge",

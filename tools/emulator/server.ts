@@ -227,7 +227,8 @@ export function createRequestListener(services: EmulatorServices) {
       // 7. body
       if (route.body) {
         const limit = route.body(services);
-        ctx.body = await readBody(req, limit, () => ErrorFactory.payloadTooLarge(limit));
+        const status = route.handler === createSynthesis ? services.config.payloadTooLargeStatus : 400;
+        ctx.body = await readBody(req, limit, () => ErrorFactory.payloadTooLarge(limit, status));
       }
       // 8. handler
       await route.handler(ctx, services);
