@@ -51,7 +51,7 @@ describe("Speech emulator: ~150 words a minute (CONTRACT §6)", () => {
         headers: {
           "Ocp-Apim-Subscription-Key": speech.key,
           "Content-Type": "application/ssml+xml",
-          "X-Microsoft-OutputFormat": "riff-16khz-16bit-mono-pcm",
+          "X-Microsoft-OutputFormat": "riff-24khz-16bit-mono-pcm",
         },
         body: ssml(text),
       });
@@ -72,7 +72,7 @@ describe("Speech emulator: ~150 words a minute (CONTRACT §6)", () => {
           const created = await client(emulator).put(id, {
             inputKind: "SSML",
             inputs: [{ content: ssml(text) }],
-            properties: { outputFormat: "riff-16khz-16bit-mono-pcm", wordBoundaryEnabled: true },
+            properties: { outputFormat: "riff-24khz-16bit-mono-pcm", wordBoundaryEnabled: true },
           });
           expect(created.status).toBe(201);
           const job = await waitForTerminal(emulator, id);

@@ -361,8 +361,10 @@ describe("BatchSynthesisClient against the emulator", () => {
       expect(usage.jobs).toBe(1);
       expect(usage.requests.create).toBe(1);
 
+      // GET does not echo `description` (nor `inputs`), so only what it echoes can tell two requests apart:
+      // here the output format. (Different inputs under one id are undetectable; the pipeline's ids never reuse.)
       const conflict = await billing
-        .createSynthesis(id, plainText(["Something else."]))
+        .createSynthesis(id, { ...request, properties: { outputFormat: "riff-24khz-16bit-mono-pcm" } })
         .catch((e: unknown) => e);
       expect(conflict).toBeInstanceOf(SynthesisConflictError);
       expect((await fresh.usage()).jobs).toBe(1);

@@ -158,13 +158,11 @@ export const ErrorFactory = {
       `The content type '${contentType}' is not supported.`,
     );
   },
-  injected(status: number, retryAfterSeconds?: number): SpeechError {
+  /** `sendRetryAfter` false (EMULATOR_RETRY_AFTER=off): no Retry-After header at all, as the docs promise none. */
+  injected(status: number, retryAfterSeconds?: number, sendRetryAfter = true): SpeechError {
     const headers: Record<string, string> = {};
-    if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
-    if (status === 429) {
-      const e = ErrorFactory.tooManyRequests(retryAfterSeconds ?? 1);
-      return new SpeechError(429, e.code, e.message, { "retry-after": String(retryAfterSeconds ?? 1) });
-    }
+    if (retryAfterSeconds !== undefined && sendRetryAfter) headers["retry-after"] = String(retryAfterSeconds);
+    if (status === 429) return ErrorFactory.tooManyRequests(sendRetryAfter ? (retryAfterSeconds ?? 1) : undefined);
     const code: SpeechErrorCode =
       status === 503
         ? "ServiceUnavailable"

@@ -36,7 +36,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     config,
     store,
     engine,
-    faults: new FaultInjector(),
+    faults: new FaultInjector(config.retryAfter),
     rateLimiter: new RateLimiter(config.rateLimit, config.clock, config.retryAfter),
     realtimeRateLimiter: new RateLimiter(
       config.realtimeRateLimit,
