@@ -162,7 +162,8 @@ export const ErrorFactory = {
   injected(status: number, retryAfterSeconds?: number, sendRetryAfter = true): SpeechError {
     const headers: Record<string, string> = {};
     if (retryAfterSeconds !== undefined && sendRetryAfter) headers["retry-after"] = String(retryAfterSeconds);
-    if (status === 429) return ErrorFactory.tooManyRequests(sendRetryAfter ? (retryAfterSeconds ?? 1) : undefined);
+    if (status === 429)
+      return ErrorFactory.tooManyRequests(sendRetryAfter ? (retryAfterSeconds ?? 1) : undefined);
     const code: SpeechErrorCode =
       status === 503
         ? "ServiceUnavailable"
