@@ -139,3 +139,25 @@ describe("output formats: exactly the REST reference's list", () => {
     await refused.arrayBuffer();
   });
 });
+
+describe("Ogg/WebM Opus on realtime", () => {
+  it("one request returns an Ogg stream; text that needs several requests is refused before any is sent", async () => {
+    const emulator = await emulatorWith({ rateLimit: false });
+    const { RealtimeSynthesisClient } = await import("../../src/speech/index.js");
+    const rt = new RealtimeSynthesisClient(emulator.url, new AzureKeyCredential(emulator.key));
+    const audio = await rt.synthesize(ssml("Hello in Opus."), "ogg-24khz-16bit-mono-opus");
+    expect(audio.subarray(0, 4).toString("latin1")).toBe("OggS");
+    const before = (await emulator.usage()).requests.realtime;
+    await expect(
+      rt.synthesizeLong(
+        {
+          text: "Long text. ".repeat(200),
+          voice: "en-US-AvaMultilingualNeural",
+          outputFormat: "ogg-24khz-16bit-mono-opus",
+        },
+        { maxCharactersPerRequest: 300 },
+      ),
+    ).rejects.toThrow(/can't be joined/);
+    expect((await emulator.usage()).requests.realtime).toBe(before);
+  });
+});

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { findOutputFormat } from "../../../src/speech/formats.js";
 import { slowestProsodyRate } from "../../../src/text/split.js";
-import { fastAudio, renderToFile } from "../audio/render.js";
+import { fastAudio, needsRealEncoder, renderToFile } from "../audio/render.js";
 import { REALTIME_MAX_AUDIO_MS } from "../constants.js";
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
@@ -49,9 +49,8 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
   const rate = slowestProsodyRate(ssml);
   const estimatedMs = Math.round(planSpeech(parsed.value.text).totalMs / rate);
   if (
-    services.config.audioMode === "fast" ||
-    rate !== 1 ||
-    estimatedMs > services.config.fastAudioThresholdMs
+    !needsRealEncoder(format) &&
+    (services.config.audioMode === "fast" || rate !== 1 || estimatedMs > services.config.fastAudioThresholdMs)
   ) {
     // Cut at 10 minutes without a word, as the service does (rest-text-to-speech.md, "Sample request").
     const audio = fastAudio(format, Math.min(estimatedMs, REALTIME_MAX_AUDIO_MS));
@@ -66,7 +65,7 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
   const dir = await mkdtemp(join(tmpdir(), "speech-emulator-rt-"));
   try {
     const file = join(dir, `audio.${format.extension}`);
-    const mode = services.config.audioMode === "synthetic" ? "synthetic" : "speech";
+    const mode = services.config.audioMode === "speech" ? "speech" : "synthetic";
     const rendered = await renderToFile(
       [{ text: parsed.value.text, language: parsed.value.language }],
       format,
