@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { hasLibopus } from "../../tools/emulator/audio/render.js";
 import { uniqueName } from "../support/names.js";
 import {
   chapterText,
@@ -26,7 +27,8 @@ afterAll(async () => {
 });
 
 describe("Ogg and WebM Opus end to end", () => {
-  it.each([
+  // The emulator encodes Opus with ffmpeg's libopus (.ci/run installs ffmpeg); without it these formats are refused.
+  it.skipIf(!hasLibopus()).each([
     {
       outputFormat: "ogg-24khz-16bit-mono-opus",
       extension: "ogg",
