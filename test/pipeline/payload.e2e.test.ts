@@ -24,7 +24,8 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack(
     inject("azuriteConnectionString"),
-    { MAX_JOB_PAYLOAD_BYTES: "60000", MAX_CHAPTER_ATTEMPTS: "2" },
+    // A long job deadline: a loaded machine must not time a job out (a timeout would re-bill it).
+    { MAX_JOB_PAYLOAD_BYTES: "60000", MAX_CHAPTER_ATTEMPTS: "2", JOB_TIMEOUT_MINUTES: "6000" },
     { maxPayloadBytes: LIMIT, payloadTooLargeStatus: 413 },
   );
 });
