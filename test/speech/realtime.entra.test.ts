@@ -65,6 +65,8 @@ describe("realtime with Microsoft Entra ID", () => {
     const second = await client.synthesize(SSML, FORMAT);
     expect(first.subarray(0, 4).toString("latin1")).toBe("RIFF");
     expect(second.length).toBeGreaterThan(44);
+    // The voice list (words per minute for sizing requests) takes the same aad# token.
+    expect(await client.voiceWordsPerMinute("en-US-AvaMultilingualNeural")).toBe(150);
     expect(entra.scopes).toEqual([COGNITIVE_SERVICES_SCOPE]);
     expect(entra.issued()).toBe(1);
     const after = await emulator.usage();

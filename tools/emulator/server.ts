@@ -96,9 +96,10 @@ const ROUTES: Route[] = [
   },
   {
     method: "GET",
+    // On the text-to-speech host: the same auth and quota as realtime synthesis.
     pattern: /^\/cognitiveservices\/voices\/list\/?$/,
     handler: listVoices,
-    kind: "speech",
+    kind: "realtime",
     apiVersion: false,
   },
   {
