@@ -3,7 +3,13 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { CANCEL_EVENT, jobInstanceIds, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
-import { projectIdSchema, type StartRequest, startRequestSchema } from "../pipeline/options.js";
+import {
+  projectIdSchema,
+  realtimeFormatProblem,
+  resolveOptions,
+  type StartRequest,
+  startRequestSchema,
+} from "../pipeline/options.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
 import { listProject, PlanError, readProjectFile, readProjectPronunciations } from "../pipeline/plan.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/progress.js";
@@ -90,7 +96,9 @@ export async function startSynthesis(
   const body = await parseStartBody(request);
   if ("response" in body) return body.response;
   try {
-    await readProjectFile(deps, projectId);
+    const project = await readProjectFile(deps, projectId);
+    const refused = realtimeFormatProblem(resolveOptions(body.body, project, deps.settings));
+    if (refused) return errorResponse(400, "unsupported-output-format", refused);
     // Pronunciations (issue 14): an invalid list is refused here, before anything runs or is billed.
     await readProjectPronunciations(deps, projectId);
   } catch (error) {

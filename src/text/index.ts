@@ -14,8 +14,13 @@ export {
   validatePronunciationList,
 } from "./pronunciations.js";
 export {
+  DEFAULT_WORDS_PER_MINUTE,
+  prosodyRateFactor,
+  REALTIME_MAX_AUDIO_MS,
   REALTIME_MAX_CHARACTERS,
+  realtimeChunkCharacters,
   type SplitOptions,
+  slowestProsodyRate,
   speechWeight,
   splitForRealtime,
   splitSsml,

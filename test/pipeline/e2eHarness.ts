@@ -2,6 +2,7 @@ import path from "node:path";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import { decodeQueueMessage, type VideoMessage, videoMessageSchema } from "../../src/pipeline/messages.js";
+import type { EmulatorOptions } from "../../tools/emulator/index.js";
 import { startLocalHost } from "../../tools/local-host/index.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { buildApp } from "../support/build.js";
@@ -29,9 +30,13 @@ export interface Stack {
 }
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-export async function startStack(connectionString: string, env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  connectionString: string,
+  env: Record<string, string> = {},
+  emulatorOptions: EmulatorOptions = {},
+): Promise<Stack> {
   await buildApp();
-  const emulator = await startTestEmulator();
+  const emulator = await startTestEmulator(emulatorOptions);
   const names = {
     CHAPTERS_CONTAINER: uniqueName("chapters"),
     AUDIO_CONTAINER: uniqueName("audio"),

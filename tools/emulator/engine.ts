@@ -7,6 +7,7 @@ import {
   checkRiffLength,
   estimateDurationMs,
   fastAudio,
+  needsRealEncoder,
   renderToFile,
   type SpeechSegment,
 } from "./audio/render.js";
@@ -250,7 +251,9 @@ export class SynthesisEngine {
     const estimatedMs = request.inputs.reduce((sum, content) => sum + estimateDurationMs(content), 0);
     const big =
       estimatedMs > this.config.fastAudioThresholdMs || request.inputs.length > FAST_AUDIO_INPUTS_THRESHOLD;
-    const mode = this.config.audioMode === "fast" || big ? "fast" : this.config.audioMode;
+    const fastMode = this.config.audioMode === "fast" || big ? "fast" : this.config.audioMode;
+    // No fast path makes an Ogg/WebM container: Opus formats are always encoded (synthetic voice when fast).
+    const mode = needsRealEncoder(format) && fastMode === "fast" ? "synthetic" : fastMode;
     const units: UnitManifest[] = [];
     for (const [g, group] of groups.entries()) {
       if (!this.alive(job)) return undefined;
