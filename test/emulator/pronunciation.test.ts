@@ -42,7 +42,7 @@ describe("Speech emulator: aliases, phonemes and custom lexicons", () => {
     const put = await api.put(id, {
       inputKind: "SSML",
       inputs: contents.map((content) => ({ content })),
-      properties: { outputFormat: "riff-16khz-16bit-mono-pcm", wordBoundaryEnabled: true },
+      properties: { outputFormat: "riff-24khz-16bit-mono-pcm", wordBoundaryEnabled: true },
     });
     expect(put.status).toBe(201);
     const job = await waitForTerminal(emulator, id);
@@ -86,7 +86,7 @@ describe("Speech emulator: aliases, phonemes and custom lexicons", () => {
       headers: {
         "Ocp-Apim-Subscription-Key": emulator.key,
         "Content-Type": "application/ssml+xml",
-        "X-Microsoft-OutputFormat": "riff-16khz-16bit-mono-pcm",
+        "X-Microsoft-OutputFormat": "riff-24khz-16bit-mono-pcm",
       },
       body: ssml(`<lexicon uri="${host.url}/lexicon.pls?sig=secret-signature"/>Tingen.`),
     });
@@ -100,7 +100,7 @@ describe("Speech emulator: aliases, phonemes and custom lexicons", () => {
       headers: {
         "Ocp-Apim-Subscription-Key": emulator.key,
         "Content-Type": "application/ssml+xml",
-        "X-Microsoft-OutputFormat": "riff-16khz-16bit-mono-pcm",
+        "X-Microsoft-OutputFormat": "riff-24khz-16bit-mono-pcm",
       },
       body: ssml(`<lexicon uri="${host.url}/lexicon.pls?sig=ok"/>Tingen.`),
     });

@@ -83,7 +83,7 @@ describe("pronunciations in planning and submission", () => {
       attempt: 1,
       options: {
         voice: "en-US-AvaMultilingualNeural",
-        outputFormat: "riff-16khz-16bit-mono-pcm",
+        outputFormat: "riff-24khz-16bit-mono-pcm",
         wordBoundaries: true,
       },
     };
