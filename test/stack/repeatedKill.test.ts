@@ -183,7 +183,7 @@ describe("the whole stack SIGKILLed three times during a book", () => {
     expect(start.status, await start.text()).toBe(202);
 
     const audio = blobs.getContainerClient("audio");
-    const kills: string[] = [];
+    const kills: { killedAt: number; readyAt: number }[] = [];
     for (const threshold of KILL_AFTER_AUDIO) {
       await waitFor(async () => (await audioCount(audio)) >= threshold, {
         timeoutMs: Number(process.env["KILL_WAIT_MS"] ?? 240_000),
@@ -191,9 +191,9 @@ describe("the whole stack SIGKILLed three times during a book", () => {
         description: `${threshold} chapters with audio`,
       });
       await killGroup(running);
-      kills.push(new Date().toISOString());
+      const killedAt = Date.now();
       running = await startAndWaitReady();
-      kills.push(`ready ${new Date().toISOString()}`);
+      kills.push({ killedAt, readyAt: Date.now() });
     }
 
     let status: { runtimeStatus?: string } = {};
@@ -242,17 +242,40 @@ describe("the whole stack SIGKILLed three times during a book", () => {
           insertedOn: item.insertedOn.toISOString(),
         });
     }
-    const perChapter = new Map<string, number>();
-    for (const m of messages) perChapter.set(m.chapterId, (perChapter.get(m.chapterId) ?? 0) + 1);
-    const repeated = [...perChapter].filter(([, n]) => n !== 1);
-    const repeatedAt = messages
-      .filter((m) => (perChapter.get(m.chapterId) ?? 0) > 1)
-      .map((m) => `${m.chapterId}@${m.insertedOn}`);
+    const byChapter = new Map<string, (VideoMessage & { insertedOn: string })[]>();
+    for (const m of messages) byChapter.set(m.chapterId, [...(byChapter.get(m.chapterId) ?? []), m]);
+    expect(byChapter.size).toBe(CHAPTERS);
+    /*
+     * A Storage queue cannot take a message exactly once: a kill after the queue accepted a chapter's message
+     * and before the pipeline recorded it (runPaths.announced, written right after the send) makes the
+     * chapter's store run again after the restart and send it again (CONTRACT: a retried step may repeat a
+     * message). Such a repeat is recognised, not deduplicated: exactly two identical messages, the first
+     * accepted by the time of a kill (queue times have whole seconds) and the second after that kill.
+     * Any other repeat (two copies at once, a chapter collected again) fails the test.
+     */
+    const killCut = (list: (VideoMessage & { insertedOn: string })[]): boolean => {
+      if (list.length !== 2) return false;
+      const [first, second] = [...list].sort((a, b) => a.insertedOn.localeCompare(b.insertedOn)) as [
+        VideoMessage & { insertedOn: string },
+        VideoMessage & { insertedOn: string },
+      ];
+      const { insertedOn: _a, ...firstBody } = first;
+      const { insertedOn: _b, ...secondBody } = second;
+      if (JSON.stringify(firstBody) !== JSON.stringify(secondBody)) return false;
+      const t1 = Date.parse(first.insertedOn);
+      const t2 = Date.parse(second.insertedOn);
+      return kills.some((k) => t1 <= k.killedAt && t2 >= Math.floor(k.killedAt / 1000) * 1000);
+    };
+    const repeated = [...byChapter].filter(([, list]) => list.length > 1);
+    const unexplained = repeated.filter(([, list]) => !killCut(list));
+    const listTimes = (list: [string, { insertedOn: string }[]][]) =>
+      list.map(([id, l]) => `${id}@${l.map((m) => m.insertedOn).join(",")}`).join(" ");
     expect(
-      repeated,
-      `chapters announced more than once: ${repeatedAt.join(" ")}; kills ${kills.join(" ")}`,
+      unexplained.map(([id]) => id),
+      `chapters announced more than once: ${listTimes(unexplained)}; kills ${JSON.stringify(kills)}`,
     ).toEqual([]);
-    expect(perChapter.size).toBe(CHAPTERS);
+    if (repeated.length > 0)
+      console.log(`messages repeated by a kill between send and record: ${listTimes(repeated)}`);
 
     const bill = await usage();
     expect(bill.inputs, JSON.stringify(bill)).toBe(CHAPTERS);
