@@ -123,7 +123,17 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     async stop() {
       if (exited) return;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      // Azurite saves its data on SIGTERM; only one that never finishes is killed (with its guard's group).
+      const timer = setTimeout(
+        () => {
+          try {
+            process.kill(options.guarded ? -(child.pid as number) : (child.pid as number), "SIGKILL");
+          } catch {
+            // already gone
+          }
+        },
+        options.guarded ? 30_000 : 5_000,
+      );
       await exitedPromise;
       clearTimeout(timer);
     },
