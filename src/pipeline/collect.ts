@@ -1,8 +1,10 @@
 import { listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { type ClaimTiming, claimChapter, STORE_CLAIM_TIMING } from "./claims.js";
 import type { PipelineDeps } from "./deps.js";
 import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
+import { isCancelled, runEnded } from "./runGuard.js";
 import {
   type ChapterOutcome,
   chapterOutcomeSchema,
@@ -93,7 +95,11 @@ export interface CollectInput extends JobRef {
  * message at once; failed inputs are scheduled for a later job. Idempotent: chapters with an outcome
  * already recorded are skipped, so a retried collection neither rewrites nor re-announces them.
  */
-export async function collectJob(deps: PipelineDeps, input: CollectInput): Promise<JobTally> {
+export async function collectJob(
+  deps: PipelineDeps,
+  input: CollectInput,
+  claimTiming: ClaimTiming = STORE_CLAIM_TIMING,
+): Promise<JobTally> {
   const job = await readJobSpec(deps, input);
   const ctx = { projectId: input.projectId, instanceId: input.instanceId, options: input.options };
   const mode: JobMode = "batch";
@@ -103,8 +109,16 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
     await writeOutcome(deps, input, outcome);
     done.set(outcome.chapterId, outcome);
   };
+  const tallyDone = () => {
+    for (const outcome of done.values()) addOutcome(tally, outcome);
+    return tally;
+  };
+  // A late copy (the run was cancelled, superseded or has completed) stores and announces nothing.
+  if (await runEnded(deps, input.projectId, input.runId)) return tallyDone();
+  const pending = job.chapters.filter((c) => !done.has(c.chapterId)).length;
 
-  if (!input.jobError) {
+  // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.
+  if (!input.jobError && pending > 0) {
     const results = await deps.speech().batch.openResults(input.synthesisId);
     tally.speechRequests += 1;
     try {
@@ -114,6 +128,8 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
       await mapLimit(entries, COLLECT_CONCURRENCY, async (entry) => {
         const chapter = job.chapters[entry.index - 1];
         if (!chapter || done.has(chapter.chapterId)) return;
+        // A cancel mid-collect stops the stores (the rest stay without an outcome, as nothing more is due).
+        if (await isCancelled(deps, input.projectId, input.runId)) return;
         if (entry.status !== "Succeeded") {
           const reason = entry.error ?? `Input ${entry.index} ${entry.status.toLowerCase()}.`;
           await settle(
@@ -121,27 +137,54 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
           );
           return;
         }
-        const stored = await storeChapterOutputs(deps, ctx, chapter, await entry.openAudio(), {
-          ...(entry.durationInMilliseconds !== undefined ? { durationMs: entry.durationInMilliseconds } : {}),
-          words: () => entry.readWordBoundaries(),
-        });
-        await settle({
-          chapterId: chapter.chapterId,
-          jobNumber: input.jobNumber,
-          status: "succeeded",
-          attempts: chapter.attempts + 1,
-          mode,
-          batchJobId: input.synthesisId,
-          audioBlob: stored.audioBlob,
-          durationMs: stored.durationMs,
-          sizeBytes: stored.sizeBytes,
-          billableCharacters: chapter.billableCharacters,
-        });
+        // Another copy of this collect (at-least-once delivery) may be storing the same chapter right now.
+        const claim = await claimChapter(
+          deps,
+          runPaths.chapterClaim(input.projectId, input.runId, input.jobNumber, chapter.chapterId),
+          () => readOutcome(deps, input, chapter.chapterId),
+          claimTiming,
+        );
+        if (claim.kind === "done") {
+          done.set(chapter.chapterId, claim.outcome);
+          return;
+        }
+        try {
+          const announcedMarker = runPaths.announced(input.projectId, input.runId, chapter.chapterId);
+          const stored = await storeChapterOutputs(
+            deps,
+            { ...ctx, announcedMarker },
+            chapter,
+            await entry.openAudio(),
+            {
+              ...(entry.durationInMilliseconds !== undefined
+                ? { durationMs: entry.durationInMilliseconds }
+                : {}),
+              words: () => entry.readWordBoundaries(),
+            },
+          );
+          await settle({
+            chapterId: chapter.chapterId,
+            jobNumber: input.jobNumber,
+            status: "succeeded",
+            attempts: chapter.attempts + 1,
+            mode,
+            batchJobId: input.synthesisId,
+            audioBlob: stored.audioBlob,
+            durationMs: stored.durationMs,
+            sizeBytes: stored.sizeBytes,
+            billableCharacters: chapter.billableCharacters,
+          });
+          await claim.release(false);
+        } catch (error) {
+          await claim.release(true);
+          throw error;
+        }
       });
     } finally {
       await results.close();
     }
   }
+  if (await isCancelled(deps, input.projectId, input.runId)) return tallyDone();
   const reason = input.jobError ?? "No result for this input in the job's results.";
   // A job refused as too large says nothing about its chapters: they go to smaller jobs, attempts unchanged.
   const refusal = input.jobError ? await readRefusal(deps, input) : undefined;
@@ -162,6 +205,5 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
       );
     }
   }
-  for (const outcome of done.values()) addOutcome(tally, outcome);
-  return tally;
+  return tallyDone();
 }

@@ -57,6 +57,11 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
   if (await downloadBytes(deps.work, runPaths.cancelled(input.projectId, input.runId))) {
     return { submitted: false, reason: "cancelled" };
   }
+  const speech = deps.speech();
+  const synthesisId = speech.makeSynthesisId(input);
+  // A submit redelivered after its job was collected and deleted must not create (and pay for) it again:
+  // the job is done, and the status check reads the same marker (see checkJob).
+  if (await wasDeleted(deps, synthesisId)) return { submitted: true, synthesisId, status: "Succeeded" };
   const job = await readJobSpec(deps, input);
   // Pronunciations (issue 14): planned SSML inputs, with the lexicon's read SAS signed now.
   const submission = `job${input.jobNumber}-attempt${input.attempt}`;
@@ -81,8 +86,6 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     await recordRefusal(deps, input, refusal);
     throw new PayloadTooLargeError(refusal);
   }
-  const speech = deps.speech();
-  const synthesisId = speech.makeSynthesisId(input);
   // Recorded before the create so a cancel always finds (and deletes) a job that may exist.
   await writeJson(deps.work, runPaths.submitted(input.projectId, input.runId, synthesisId), {
     synthesisId,
@@ -107,16 +110,31 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
 
 export type CheckResult = { status: SynthesisStatus | "Missing"; error?: string };
 
+async function wasDeleted(deps: PipelineDeps, synthesisId: string): Promise<boolean> {
+  return deps.work.getBlobClient(runPaths.deletedJob(synthesisId)).exists();
+}
+
+/**
+ * The job's status. A job we deleted ourselves (after collecting it) reads as Succeeded, not Missing: a
+ * check redelivered after the delete must not turn a finished job into a lost one (re-batched, paid twice).
+ */
 export async function checkJob(deps: PipelineDeps, input: { synthesisId: string }): Promise<CheckResult> {
   const state = await deps.speech().batch.getSynthesis(input.synthesisId);
-  if (!state) return { status: "Missing" };
+  if (!state) return { status: (await wasDeleted(deps, input.synthesisId)) ? "Succeeded" : "Missing" };
   return { status: state.status, ...(state.error ? { error: state.error } : {}) };
 }
 
+/** Deletes a collected (or abandoned) job, leaving a marker first so no later copy of its submit re-creates it. */
 export async function deleteJob(
   deps: PipelineDeps,
   input: { projectId: string; runId: string; synthesisId: string },
 ): Promise<void> {
+  await writeJson(deps.work, runPaths.deletedJob(input.synthesisId), {
+    synthesisId: input.synthesisId,
+    projectId: input.projectId,
+    runId: input.runId,
+    deletedAt: deps.now().toISOString(),
+  });
   await deps.speech().batch.deleteSynthesis(input.synthesisId);
   await deps.work
     .getBlobClient(runPaths.submitted(input.projectId, input.runId, input.synthesisId))

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { isNotFound, listBlobs, mapLimit, readJson } from "../storage/blobs.js";
 import { listOutcomes } from "./collect.js";
 import type { PipelineDeps } from "./deps.js";
+import { isCancelled, isNewerRun, manifestOwnerMetadata } from "./runGuard.js";
 import { audioPaths, type ChapterOutcome, type Plan, planSchema, runPaths } from "./runState.js";
 
 /** `manifest.json` (CONTRACT §2). `pending` appears only while a run is in progress. */
@@ -136,50 +137,63 @@ export interface WriteManifestInput {
   billableCharacters: number;
 }
 
-/**
- * Merges finished jobs' chapter outcomes into `manifest.json` and rewrites it (whole-blob upload, so
- * readers always see a complete document). Called by the orchestrator one job at a time.
- */
-export async function writeManifest(deps: PipelineDeps, input: WriteManifestInput): Promise<ManifestTotals> {
-  const blobName = audioPaths.manifest(input.projectId);
-  const existing = await readJson(deps.storage.audio, blobName).catch(() => undefined);
-  const parsed = manifestSchema.safeParse(existing);
-  let manifest: Manifest;
-  if (parsed.success && parsed.data.runId === input.runId) {
-    manifest = parsed.data;
-  } else {
-    const plan = await readJson(deps.work, runPaths.plan(input.projectId, input.runId), planSchema);
-    if (!plan) throw new Error(`Run ${input.runId} has no plan.`);
-    // Wall-clock times come from activities: an orchestrator's clock may run scaled (local host).
-    manifest = fromPlan(plan, plan.createdAt);
-  }
-  const startedAt = manifest.totals.startedAt;
-  // A repeated final write keeps the first completion time (same content on retries).
-  const completedAt = input.completedAt
-    ? (manifest.status === "completed" && manifest.totals.completedAt) || deps.now().toISOString()
-    : null;
-  const byId = new Map(manifest.chapters.map((c) => [c.chapterId, c]));
-  const toMerge = input.jobNumbers.filter((n) => !manifest.mergedJobs.includes(n)).sort((a, b) => a - b);
-  const outcomes = await mapLimit(toMerge, 4, (jobNumber) =>
-    listOutcomes(deps, { projectId: input.projectId, runId: input.runId, jobNumber }),
-  );
-  for (const [i, list] of outcomes.entries()) {
-    for (const outcome of list) {
-      const chapter = byId.get(outcome.chapterId);
-      if (chapter) applyOutcome(chapter, outcome);
+/** Concurrent writers of one manifest (activity copies, a newer run) race; each loser reads and merges again. */
+const MAX_WRITE_ATTEMPTS = 20;
+
+interface StoredManifest {
+  manifest: Manifest | undefined;
+  /** ETag of what was read; undefined when there is no manifest yet. */
+  etag: string | undefined;
+}
+
+async function readManifest(deps: PipelineDeps, blobName: string): Promise<StoredManifest> {
+  try {
+    const response = await deps.storage.audio.getBlobClient(blobName).download(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody as NodeJS.ReadableStream)
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      parsed = undefined;
     }
-    manifest.mergedJobs.push(toMerge[i] as number);
+    const result = manifestSchema.safeParse(parsed);
+    return { manifest: result.success ? result.data : undefined, etag: response.etag };
+  } catch (error) {
+    if (isNotFound(error)) return { manifest: undefined, etag: undefined };
+    throw error;
   }
-  if (completedAt) {
-    for (const c of manifest.chapters) {
-      if (c.status === "pending") {
-        c.status = "failed";
-        c.reason = c.reason ?? "The run ended before this chapter was synthesized.";
-      }
-    }
-    manifest.status = "completed";
+}
+
+/** Someone else wrote between our read and our write (If-Match failed) or created it first (If-None-Match). */
+function lostRace(error: unknown): boolean {
+  const status = (error as { statusCode?: number })?.statusCode;
+  return status === 412 || status === 409;
+}
+
+/** Every outcome of the run, by job number (a later job's outcome of a chapter comes after an earlier one's). */
+async function listRunOutcomes(
+  deps: PipelineDeps,
+  projectId: string,
+  runId: string,
+): Promise<ChapterOutcome[][]> {
+  const prefix = `${runPaths.root(projectId, runId)}outcomes/`;
+  const jobNumbers = new Set<number>();
+  for (const item of await listBlobs(deps.work, prefix)) {
+    const jobNumber = Number(item.name.slice(prefix.length).split("/")[0]);
+    if (Number.isInteger(jobNumber) && jobNumber > 0) jobNumbers.add(jobNumber);
   }
-  const totals = emptyTotals(manifest.chapters.length, startedAt);
+  const sorted = [...jobNumbers].sort((a, b) => a - b);
+  return mapLimit(sorted, 4, (jobNumber) => listOutcomes(deps, { projectId, runId, jobNumber }));
+}
+
+function computeTotals(
+  manifest: Manifest,
+  input: WriteManifestInput,
+  completedAt: string | null,
+): ManifestTotals {
+  const totals = emptyTotals(manifest.chapters.length, manifest.totals.startedAt);
   for (const c of manifest.chapters) {
     totals[c.status]++;
     // Over the whole book: audio kept from earlier runs counts as well as this run's.
@@ -189,7 +203,100 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
   totals.batchJobs = input.batchJobs;
   totals.speechRequests = input.speechRequests;
   totals.completedAt = completedAt;
-  manifest.totals = totals;
-  await writeJson(deps.storage.audio, blobName, manifest);
   return totals;
+}
+
+/**
+ * Merges finished jobs' chapter outcomes into `manifest.json` and rewrites it (whole-blob upload, so
+ * readers always see a complete document). A read-modify-write under the blob's ETag (`If-Match`, or
+ * `If-None-Match: *` for the first write) retried from the read when another writer got there first, so
+ * no merge is ever lost. The final write (`completedAt`) rebuilds the chapters from the plan and every
+ * outcome the run stored, so a per-job merge that was missed cannot leave a finished chapter pending.
+ * A run that was cancelled, superseded by a newer run of the project, or (for a non-final write) has
+ * already completed writes nothing and only reports its totals.
+ */
+export async function writeManifest(deps: PipelineDeps, input: WriteManifestInput): Promise<ManifestTotals> {
+  const blobName = audioPaths.manifest(input.projectId);
+  let plan: Plan | undefined;
+  const readPlan = async () => {
+    plan ??= await readJson(deps.work, runPaths.plan(input.projectId, input.runId), planSchema);
+    if (!plan) throw new Error(`Run ${input.runId} has no plan.`);
+    return plan;
+  };
+  for (let attempt = 1; ; attempt++) {
+    const stored = await readManifest(deps, blobName);
+    const current = stored.manifest;
+    const ours = current?.runId === input.runId ? current : undefined;
+    let write = !(await isCancelled(deps, input.projectId, input.runId));
+    if (current && !ours) {
+      const mine = await readPlan();
+      const theirs = { runId: current.runId, startedAt: current.totals.startedAt };
+      if (isNewerRun(theirs, { runId: input.runId, startedAt: mine.createdAt })) write = false;
+    }
+    if (ours?.status === "completed" && !input.completedAt) {
+      // A late copy of a per-job write: the final write already merged everything.
+      return ours.totals;
+    }
+    // Wall-clock times come from activities: an orchestrator's clock may run scaled (local host).
+    let manifest: Manifest = ours ?? fromPlan(await readPlan(), (await readPlan()).createdAt);
+    // A repeated final write keeps the first completion time (same content on retries).
+    const completedAt = input.completedAt
+      ? (ours?.status === "completed" && ours.totals.completedAt) || deps.now().toISOString()
+      : null;
+    const byId = (m: Manifest) => new Map(m.chapters.map((c) => [c.chapterId, c]));
+    if (completedAt) {
+      const mine = await readPlan();
+      const merged = new Set(manifest.mergedJobs);
+      manifest = fromPlan(mine, manifest.totals.startedAt);
+      const chapters = byId(manifest);
+      for (const list of await listRunOutcomes(deps, input.projectId, input.runId)) {
+        for (const outcome of list) {
+          const chapter = chapters.get(outcome.chapterId);
+          if (chapter) applyOutcome(chapter, outcome);
+          merged.add(outcome.jobNumber);
+        }
+      }
+      for (const n of input.jobNumbers) merged.add(n);
+      manifest.mergedJobs = [...merged].sort((a, b) => a - b);
+      for (const c of manifest.chapters) {
+        if (c.status === "pending") {
+          c.status = "failed";
+          c.reason = c.reason ?? "The run ended before this chapter was synthesized.";
+        }
+      }
+      manifest.status = "completed";
+    } else {
+      const chapters = byId(manifest);
+      const toMerge = input.jobNumbers.filter((n) => !manifest.mergedJobs.includes(n)).sort((a, b) => a - b);
+      const outcomes = await mapLimit(toMerge, 4, (jobNumber) =>
+        listOutcomes(deps, { projectId: input.projectId, runId: input.runId, jobNumber }),
+      );
+      for (const [i, list] of outcomes.entries()) {
+        for (const outcome of list) {
+          const chapter = chapters.get(outcome.chapterId);
+          if (chapter) applyOutcome(chapter, outcome);
+        }
+        manifest.mergedJobs.push(toMerge[i] as number);
+      }
+    }
+    manifest.totals = computeTotals(manifest, input, completedAt);
+    if (!write) return manifest.totals;
+    const body = Buffer.from(JSON.stringify(manifest), "utf8");
+    try {
+      await deps.storage.audio.getBlockBlobClient(blobName).upload(body, body.length, {
+        blobHTTPHeaders: { blobContentType: "application/json; charset=utf-8" },
+        metadata: manifestOwnerMetadata({
+          runId: manifest.runId,
+          startedAt: manifest.totals.startedAt,
+          status: manifest.status,
+        }),
+        conditions: stored.etag ? { ifMatch: stored.etag } : { ifNoneMatch: "*" },
+      });
+      return manifest.totals;
+    } catch (error) {
+      if (!lostRace(error) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+      // Another writer won: read its manifest and merge again (jittered, so two losers do not collide again).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * Math.min(attempt, 5)));
+    }
+  }
 }

@@ -19,6 +19,11 @@ export interface ChapterContext {
   projectId: string;
   instanceId: string;
   options: SynthesisOptions;
+  /**
+   * Work-container blob written right after the video message is sent; when it exists the message is
+   * not sent again, so a chapter stored again after a crash is announced once (runPaths.announced).
+   */
+  announcedMarker?: string;
 }
 
 const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -27,7 +32,8 @@ const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
  * Stores one chapter's audio, word boundaries and subtitles, then sends its video message. The audio's
  * `textsha256` metadata (what makes a later run see the chapter as unchanged) is set last, after the
  * message is sent, so a crash in between can never leave a chapter "unchanged" whose message was lost.
- * Re-running it writes the same blobs and at most repeats the message with the same idempotencyKey.
+ * Re-running it writes the same blobs; with `announcedMarker` the message is not repeated either (only a
+ * crash between the send and the marker's write can repeat it, with the same idempotencyKey).
  */
 export async function storeChapterOutputs(
   deps: PipelineDeps,
@@ -101,7 +107,12 @@ export async function storeChapterOutputs(
     outputFormat: format.name,
     instanceId: ctx.instanceId,
   });
-  await deps.storage.videoQueue.sendMessage(encodeQueueMessage(message));
+  const announced = ctx.announcedMarker ? deps.work.getBlockBlobClient(ctx.announcedMarker) : undefined;
+  if (!(await announced?.exists())) {
+    await deps.storage.videoQueue.sendMessage(encodeQueueMessage(message));
+    // Written at once: only a crash between the send and this write can still repeat the message.
+    await announced?.upload("{}", 2);
+  }
 
   await blob.setMetadata({
     ...baseMetadata,

@@ -1,9 +1,11 @@
+import { type ClaimTiming, claimChapter, REALTIME_CLAIM_TIMING } from "./claims.js";
 import { addOutcome, emptyTally, type JobTally, readOutcome, writeOutcome } from "./collect.js";
 import type { PipelineDeps } from "./deps.js";
 import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readSynthesisInput } from "./pronunciation.js";
-import type { ChapterOutcome } from "./runState.js";
+import { runEnded } from "./runGuard.js";
+import { type ChapterOutcome, type JobChapter, runPaths } from "./runState.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
 
 export interface RealtimeChapterInput extends JobRef {
@@ -22,13 +24,38 @@ export interface RealtimeChapterInput extends JobRef {
 export async function synthesizeChapterRealtime(
   deps: PipelineDeps,
   input: RealtimeChapterInput,
+  claimTiming: ClaimTiming = REALTIME_CLAIM_TIMING,
 ): Promise<JobTally> {
   const job = await readJobSpec(deps, input);
   const chapter = job.chapters[input.position];
   if (!chapter) throw new RangeError(`Job ${input.jobNumber} has no chapter at position ${input.position}.`);
   const previous = await readOutcome(deps, input, chapter.chapterId);
   if (previous) return addOutcome(emptyTally(), previous);
+  // A late copy (the run was cancelled, superseded or has completed) pays for and stores nothing.
+  if (await runEnded(deps, input.projectId, input.runId)) return emptyTally();
+  const claim = await claimChapter(
+    deps,
+    runPaths.chapterClaim(input.projectId, input.runId, input.jobNumber, chapter.chapterId),
+    () => readOutcome(deps, input, chapter.chapterId),
+    claimTiming,
+  );
+  if (claim.kind === "done") return addOutcome(emptyTally(), claim.outcome);
+  try {
+    const tally = await synthesizeClaimed(deps, input, chapter);
+    await claim.release(false);
+    return tally;
+  } catch (error) {
+    // Storage failed (Speech failures are outcomes): give the claim back, so the retry need not wait a lease.
+    await claim.release(true);
+    throw error;
+  }
+}
 
+async function synthesizeClaimed(
+  deps: PipelineDeps,
+  input: RealtimeChapterInput,
+  chapter: JobChapter,
+): Promise<JobTally> {
   const base = {
     chapterId: chapter.chapterId,
     jobNumber: input.jobNumber,
@@ -52,7 +79,12 @@ export async function synthesizeChapterRealtime(
     const spoken = chapter.kind === "ssml" ? ssmlToPlainText(text) : text;
     const stored = await storeChapterOutputs(
       deps,
-      { projectId: input.projectId, instanceId: input.instanceId, options: input.options },
+      {
+        projectId: input.projectId,
+        instanceId: input.instanceId,
+        options: input.options,
+        announcedMarker: runPaths.announced(input.projectId, input.runId, chapter.chapterId),
+      },
       chapter,
       result.audio,
       {

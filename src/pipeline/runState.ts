@@ -8,6 +8,11 @@ import { z } from "zod";
  *   outcomes/{jobNumber}/{id}.json   what happened to one chapter in that job (written by activities)
  *   submitted/{synthesisId}.json     batch jobs that may exist at the service (removed once deleted)
  *   cancelled.json                   set by cancel: no new batch job is submitted after it
+ *   announced/{id}.json              the chapter's video message was sent (not sent again after a crash)
+ *   claims/{jobNumber}/{id}.json     created (create-only) before a chapter is paid for (realtime) or stored
+ * and, outside any run (keyed by the globally unique synthesis id, which is all a status check carries):
+ *   _batch-deleted/{synthesisId}.json  written before a batch job is deleted: a submit or status check
+ *                                      redelivered afterwards knows the job was collected and removed
  */
 
 export const chapterKindSchema = z.enum(["text", "ssml"]);
@@ -158,6 +163,12 @@ export const runPaths = {
   cancelled: (projectId: string, runId: string) => `${projectId}/${runId}/cancelled.json`,
   /** A start body's `chapters` subset, kept out of the orchestration input (planning reads it). */
   requestedChapters: (projectId: string, runId: string) => `${projectId}/${runId}/chapters.json`,
+  announced: (projectId: string, runId: string, chapterId: string) =>
+    `${projectId}/${runId}/announced/${chapterId}.json`,
+  chapterClaim: (projectId: string, runId: string, jobNumber: number, chapterId: string) =>
+    `${projectId}/${runId}/claims/${jobNumber}/${chapterId}.json`,
+  /** Project ids never start with `_` (PROJECT_ID_PATTERN), so this folder cannot meet a project's. */
+  deletedJob: (synthesisId: string) => `_batch-deleted/${synthesisId}.json`,
 };
 
 /** Output blobs of a chapter in the audio container (CONTRACT §2). */

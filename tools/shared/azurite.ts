@@ -18,8 +18,13 @@ export interface AzuriteOptions {
   queuePort?: number;
   tablePort?: number;
   /**
-   * Run under child-guard.mjs so Azurite dies with this process even when it is killed with SIGKILL
-   * (the long-running stack, on fixed ports, needs this; test runs stop Azurite themselves).
+   * Run under child-guard.mjs so Azurite ends with this process even when it is killed with SIGKILL
+   * (the long-running stack, on fixed ports, needs this; test runs stop Azurite themselves). The guard
+   * runs in its own process group, so a kill of this process's whole group (a crash, `kill -9 -pgid`)
+   * does not reach Azurite: the guard sees our end and stops Azurite with SIGTERM, which saves its data.
+   * Azurite keeps blob, queue and table metadata in LokiJS databases saved every 5 s, so a SIGKILLed
+   * Azurite forgets writes it had acknowledged (node_modules/azurite/dist/src/blob/persistence/
+   * LokiBlobMetadataStore.js `autosaveInterval: 5000`), which Azure Storage never does.
    */
   guarded?: boolean;
 }
@@ -29,6 +34,8 @@ export interface RunningAzurite {
   blobPort: number;
   queuePort: number;
   tablePort: number;
+  /** Process id of the guard (guarded) or of Azurite; it ends once Azurite has saved its data and exited. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -77,7 +84,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     args.unshift(fileURLToPath(new URL("./child-guard.mjs", import.meta.url)), process.execPath);
   // The guard watches its stdin: we hold it open, and its end means we are gone.
   const stdin = options.guarded ? "pipe" : "ignore";
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: [stdin, "ignore", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, args, {
+    stdio: [stdin, "ignore", "pipe"],
+    detached: options.guarded === true,
+  });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -109,10 +119,21 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     blobPort,
     queuePort,
     tablePort,
+    pid: child.pid as number,
     async stop() {
       if (exited) return;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      // Azurite saves its data on SIGTERM; only one that never finishes is killed (with its guard's group).
+      const timer = setTimeout(
+        () => {
+          try {
+            process.kill(options.guarded ? -(child.pid as number) : (child.pid as number), "SIGKILL");
+          } catch {
+            // already gone
+          }
+        },
+        options.guarded ? 30_000 : 5_000,
+      );
       await exitedPromise;
       clearTimeout(timer);
     },

@@ -8,7 +8,13 @@ if (!command) {
   process.stderr.write("usage: node child-guard.mjs <command> [args...]\n");
   process.exit(2);
 }
-const child = spawn(command, args, { stdio: ["ignore", "inherit", "inherit"] });
+// stderr is relayed rather than inherited: once our parent is gone its pipe is broken, and a child writing
+// to it while it shuts down (saving its data) must not die of EPIPE.
+const child = spawn(command, args, { stdio: ["ignore", "inherit", "pipe"] });
+process.stderr.on("error", () => {});
+child.stderr.on("data", (chunk) => {
+  if (!process.stderr.destroyed) process.stderr.write(chunk);
+});
 const stopChild = () => {
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
 };

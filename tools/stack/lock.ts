@@ -5,7 +5,7 @@ import { waitFor } from "../shared/waitFor.js";
 const LOCK_FILE = "stack.lock.json";
 
 /** Start time of a process in clock ticks since boot (Linux), to tell a live stack from a reused pid. */
-function startTicks(pid: number): string | undefined {
+export function startTicks(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
@@ -14,7 +14,7 @@ function startTicks(pid: number): string | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -67,4 +67,42 @@ export async function acquireStateLock(stateDir: string, waitMs = 15_000): Promi
   return () => {
     if (readLockPid(stateDir) === process.pid) rmSync(file, { force: true });
   };
+}
+
+const AZURITE_PID_FILE = "azurite.pid.json";
+
+/** Records the Azurite guard of this stack, so the next start can wait for it to finish saving. */
+export function recordAzuritePid(stateDir: string, pid: number): void {
+  writeFileSync(join(stateDir, AZURITE_PID_FILE), JSON.stringify({ pid, started: startTicks(pid) }));
+}
+
+/**
+ * Azurite outlives a killed stack for as long as it takes to save its data (see tools/shared/azurite.ts):
+ * the next stack on the same folder waits for it, and ends it only if it never finishes.
+ */
+export async function waitForPreviousAzurite(stateDir: string, waitMs = 60_000): Promise<void> {
+  let pid: number | undefined;
+  try {
+    const saved = JSON.parse(readFileSync(join(stateDir, AZURITE_PID_FILE), "utf8")) as {
+      pid?: unknown;
+      started?: unknown;
+    };
+    if (typeof saved.pid === "number" && startTicks(saved.pid) === saved.started) pid = saved.pid;
+  } catch {
+    return;
+  }
+  if (pid === undefined || !isAlive(pid)) return;
+  const previous = pid;
+  await waitFor(() => !isAlive(previous), {
+    timeoutMs: waitMs,
+    intervalMs: 100,
+    description: `the previous Azurite (pid ${previous}) to save its data and stop`,
+  }).catch(() => {
+    // Its whole group (guard and Azurite) goes: it would hold the ports and the data folder.
+    try {
+      process.kill(-previous, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  });
 }

@@ -7,7 +7,7 @@ import { startEmulator } from "../emulator/index.js";
 import { startLocalHost } from "../local-host/index.js";
 import { startAzurite } from "../shared/azurite.js";
 import { waitFor } from "../shared/waitFor.js";
-import { acquireStateLock } from "./lock.js";
+import { acquireStateLock, recordAzuritePid, waitForPreviousAzurite } from "./lock.js";
 import { choosePorts, type PortPolicy, type StackPorts } from "./ports.js";
 
 /** Repository root: the Functions app the local host loads (package.json main = dist/functions/*.js). */
@@ -92,6 +92,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
 
   try {
+    // Before the ports are chosen: a previous Azurite still saving holds them.
+    await waitForPreviousAzurite(stateDir);
     const ports = await choosePorts(options.portPolicy ?? "free", options.ports);
     const emulatorTimeScale =
       options.emulatorTimeScale ?? numberSetting(env["EMULATOR_TIME_SCALE"], "EMULATOR_TIME_SCALE") ?? 1;
@@ -106,6 +108,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       queuePort: ports.queue,
       tablePort: ports.table,
     });
+    recordAzuritePid(stateDir, azurite.pid);
     stops.push(() => azurite.stop());
 
     log(`Speech emulator on 127.0.0.1:${ports.emulator} (time scale ${emulatorTimeScale})`);
