@@ -270,12 +270,13 @@ describe.skipIf(!browserPath)("dashboard in Chromium", () => {
       (c) => c.status === "succeeded",
     );
     expect(done.length).toBeLessThan(60);
-    // Billing: whatever was paid was at most one job (one chapter) beyond what was stored.
+    // Billing: whatever was paid was at most two jobs (one chapter each) beyond what was stored: the lane
+    // submits its next job while the previous one is collected, and a cancel stops both.
     const usage = await stack.emulator.usage();
     const storedCharacters = done.reduce((n, c) => n + c.characters, 0);
     const billed = usage.billableCharacters - usageBefore.billableCharacters;
     expect(billed).toBeGreaterThanOrEqual(storedCharacters);
-    expect(usage.inputs - usageBefore.inputs).toBeLessThanOrEqual(done.length + 1);
+    expect(usage.inputs - usageBefore.inputs).toBeLessThanOrEqual(done.length + 2);
   });
 
   it("logged no script errors or CSP violations, and sent the function key on every call", () => {
