@@ -9,6 +9,7 @@ import {
   UsageError,
 } from "./api.js";
 import { createProgressView, describeStatus } from "./progress.js";
+import { registerRolloutCommands } from "./rollout.js";
 import { chaptersContainerName, resolveStorage } from "./storage.js";
 import { uploadProject } from "./upload.js";
 
@@ -18,6 +19,8 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export interface CliIo {
+  /** Answers a yes/no question (compare's confirmation); without it, and without a terminal, the answer is no. */
+  confirm?: (question: string) => Promise<boolean>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
@@ -268,6 +271,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
         writeLine(io.stdout, `Cancel requested for ${id}.`),
       );
     });
+
+  registerRolloutCommands(program, io, setExitCode);
 
   const printStatus = (status: ProjectStatus) => {
     writeLine(io.stdout, `${status.instanceId}: ${describeStatus(status)}`);
