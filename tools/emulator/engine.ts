@@ -11,7 +11,7 @@ import {
   type SpeechSegment,
 } from "./audio/render.js";
 import type { ResolvedConfig } from "./config.js";
-import { FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
+import { DEGRADE_SLOWDOWN, FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
 import { resultFiles, writeManifest, zipResults } from "./results.js";
 import type { EmulatorStore } from "./store/store.js";
@@ -22,6 +22,7 @@ import {
   parseSsml,
   plainTextToSpeakable,
   planSegments,
+  slowPlan,
   type SpeakableText,
   type SpeechPlan,
 } from "./text.js";
@@ -277,7 +278,9 @@ export class SynthesisEngine {
         language: s.language,
       }));
       const spokenTexts = segments.map((segment) => segment.text);
-      const plans = planSegments(spokenTexts);
+      // [[emulator:degrade]]: batch output slower than realtime's, so `compare` has a real difference to find.
+      const slowdown = contents.some(markers.degrades) ? DEGRADE_SLOWDOWN : 1;
+      const plans = planSegments(spokenTexts).map((plan) => slowPlan(plan, slowdown));
       const plannedMs = plans.reduce((sum, plan) => sum + plan.totalMs, 0);
       try {
         checkRiffLength(format, plannedMs);
@@ -303,12 +306,13 @@ export class SynthesisEngine {
           audio: { kind: "fast", format: format.name, durationMs: plannedMs },
           sidecars: await this.writeSidecars(dir, number, plans, request.properties, false),
           spokenTexts,
+          ...(slowdown === 1 ? {} : { slowdown }),
           billedCharacters: billed,
           engine: "fast",
         });
         continue;
       }
-      const rendered = await renderToFile(segments, format, mode, join(dir, audioFileName));
+      const rendered = await renderToFile(segments, format, mode, join(dir, audioFileName), { slowdown });
       units.push({
         ...base,
         status: "Succeeded",
