@@ -22,9 +22,9 @@ import {
   parseSsml,
   plainTextToSpeakable,
   planSegments,
-  slowPlan,
   type SpeakableText,
   type SpeechPlan,
+  slowPlan,
 } from "./text.js";
 
 /** Limits concurrent audio production (real CPU), independent of the simulated timeline. */
