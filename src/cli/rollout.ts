@@ -1,12 +1,20 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { ffmpegAvailable } from "../compare/measure.js";
+import { renderReportHtml } from "../compare/report.js";
+import { type ChapterComparison, planComparison, runComparison } from "../compare/run.js";
+import { parseThresholds } from "../compare/verdict.js";
 import type { ProjectFile } from "../pipeline/options.js";
+import { createSpeechClients } from "../speech/index.js";
 import { assertProjectId, UsageError } from "./api.js";
 import type { CliIo } from "./main.js";
 import { type MigrationReport, migrateProject } from "./migrate.js";
 import { updateProjectJson } from "./projectFile.js";
-import { audioContainerName, chaptersContainerName, resolveStorage } from "./storage.js";
+import { audioContainerName, chaptersContainerName, localSettingsValues, resolveStorage } from "./storage.js";
 
-/** The publisher's rollout commands (CONTRACT §8): `migrate`, `config` (and `compare`, registered from compare.ts). */
+/** The publisher's rollout commands (CONTRACT §8): `compare`, `migrate`, `config`. */
 
 interface GlobalOptions {
   api: string;
@@ -82,11 +90,113 @@ function printMigration(io: CliIo, report: MigrationReport): void {
   line(out, `Rollback at any time: tts-pipeline config ${report.projectId} --mode realtime`);
 }
 
+/** App settings as the CLI sees them: the environment over `local.settings.json`. */
+function settingsValues(io: CliIo): Record<string, string | undefined> {
+  return { ...localSettingsValues(io.cwd), ...io.env };
+}
+
+function printComparedChapter(io: CliIo, c: ChapterComparison): void {
+  line(io.stdout, `  ${c.chapterId}: ${c.pass ? "pass" : "FAIL"}`);
+  for (const check of c.checks) line(io.stdout, `    ${check.ok ? "✓" : "✗"} ${check.name}: ${check.detail}`);
+}
+
+async function askToProceed(io: CliIo, question: string): Promise<boolean> {
+  if (io.confirm) return io.confirm(question);
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return false;
+  const rl = createInterface({ input: stdin, output: io.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 export function registerRolloutCommands(
   program: Command,
   io: CliIo,
-  _setExitCode: (code: number) => void,
+  setExitCode: (code: number) => void,
 ): void {
+  program
+    .command("compare")
+    .description(
+      "synthesize chapters through realtime and compare them with their batch audio (exit 1 when one fails)",
+    )
+    .argument("<id>", "project id", projectIdArg)
+    .option("--sample <n>", "compare n chapters spread over the book (default 3)", positiveInt)
+    .option("--chapters <ids>", "compare these chapters (comma-separated ids)", (v: string) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .option("--out <dir>", "also write report.json and report.html to this folder")
+    .option("--yes", "do not ask before billing the realtime requests")
+    .action(
+      async (id: string, options: { sample?: number; chapters?: string[]; out?: string; yes?: boolean }) => {
+        if (options.sample && options.chapters)
+          throw new UsageError("give --sample or --chapters, not both.");
+        const values = settingsValues(io);
+        const thresholds = parseThresholds(values);
+        if (!(await ffmpegAvailable())) throw new Error("compare needs ffmpeg and ffprobe on the PATH.");
+        const storage = storageFor(program, io);
+        const compareStorage = {
+          chapters: storage.chapters,
+          audio: storage.blobService.getContainerClient(storage.audioContainer),
+        };
+        const plan = await planComparison(compareStorage, id, {
+          ...(options.sample ? { sample: options.sample } : {}),
+          ...(options.chapters ? { chapters: options.chapters } : {}),
+        });
+        const fresh = plan.targets.filter((t) => !t.reuse).length;
+        line(
+          io.stderr,
+          `Compare ${plan.targets.length} chapter(s) of ${id} (${plan.targets.map((t) => t.chapterId).join(", ")}): ` +
+            `${fresh} realtime synthesis(es), ${plan.billableCharacters} billable characters.`,
+        );
+        if (plan.billableCharacters > 0 && !options.yes && !(await askToProceed(io, "Proceed?"))) {
+          throw new UsageError("not confirmed: nothing synthesized (add --yes to proceed without asking).");
+        }
+        if (!values["SPEECH_ENDPOINT"] && !values["SPEECH_REGION"]) {
+          throw new UsageError(
+            "set SPEECH_ENDPOINT or SPEECH_REGION (with SPEECH_KEY, or signed in for Microsoft Entra ID).",
+          );
+        }
+        const clients = createSpeechClients({
+          SPEECH_ENDPOINT: values["SPEECH_ENDPOINT"],
+          SPEECH_REGION: values["SPEECH_REGION"],
+          SPEECH_KEY: values["SPEECH_KEY"],
+          SPEECH_REALTIME_ENDPOINT: values["SPEECH_REALTIME_ENDPOINT"],
+          AZURE_CLIENT_ID: values["AZURE_CLIENT_ID"],
+        });
+        if (!storage.json) line(io.stdout, `Comparing ${id}, batch against realtime:`);
+        const report = await runComparison(compareStorage, plan, {
+          realtime: clients.realtime,
+          thresholds,
+          now: () => new Date(),
+          ...(storage.json ? {} : { onChapter: (c: ChapterComparison) => printComparedChapter(io, c) }),
+        });
+        if (options.out) {
+          await mkdir(options.out, { recursive: true });
+          await writeFile(join(options.out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+          await writeFile(join(options.out, "report.html"), renderReportHtml(report));
+        }
+        if (storage.json) line(io.stdout, JSON.stringify(report, null, 2));
+        else {
+          const passed = report.chapters.filter((c) => c.pass).length;
+          line(
+            io.stdout,
+            `${report.pass ? "PASS" : "FAIL"}: ${passed} of ${report.chapters.length} chapter(s) within the thresholds.`,
+          );
+          line(
+            io.stdout,
+            `Report: ${storage.audioContainer}/${report.reportHtmlBlob} (and report.json)${options.out ? ` and ${options.out}/` : ""}`,
+          );
+        }
+        if (!report.pass) setExitCode(1);
+      },
+    );
+
   program
     .command("migrate")
     .description(

@@ -11,7 +11,7 @@ export interface StorageTarget {
 }
 
 /** Settings read from `local.settings.json` when the environment has none (as `func start` would). */
-function localSettingsValues(cwd: string): Record<string, string> {
+export function localSettingsValues(cwd: string): Record<string, string> {
   const file = join(cwd, "local.settings.json");
   if (!existsSync(file)) return {};
   try {
