@@ -21,12 +21,17 @@ export interface RealtimeChapterInput extends JobRef {
 export async function synthesizeChapterRealtime(
   deps: PipelineDeps,
   input: RealtimeChapterInput,
+  /** Sees the chapter's outcome (for the observability events), also when a re-run finds it saved. */
+  onOutcome?: (outcome: ChapterOutcome) => void,
 ): Promise<JobTally> {
   const job = await readJobSpec(deps, input);
   const chapter = job.chapters[input.position];
   if (!chapter) throw new RangeError(`Job ${input.jobNumber} has no chapter at position ${input.position}.`);
   const previous = await readOutcome(deps, input, chapter.chapterId);
-  if (previous) return addOutcome(emptyTally(), previous);
+  if (previous) {
+    onOutcome?.(previous);
+    return addOutcome(emptyTally(), previous);
+  }
 
   const base = {
     chapterId: chapter.chapterId,
@@ -66,5 +71,6 @@ export async function synthesizeChapterRealtime(
     outcome = { ...base, status: "failed", reason: error instanceof Error ? error.message : String(error) };
   }
   await writeOutcome(deps, input, outcome);
+  onOutcome?.(outcome);
   return addOutcome(emptyTally(), outcome);
 }
