@@ -27,6 +27,8 @@ export function barChart(
   labels: string[],
   series: Series[],
   threshold?: { value: number; label: string },
+  /** "zero": bars from 0 (sizes); "range": the axis spans the values only (loudness, where 0 says nothing). */
+  axis: "zero" | "range" = "zero",
 ): string {
   const width = 560;
   const height = 220;
@@ -37,8 +39,9 @@ export function barChart(
   const plotHeight = height - top - bottom;
   const values = series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
   if (threshold) values.push(threshold.value);
-  const hi = Math.max(0, ...values);
-  const lo = Math.min(0, ...values);
+  const hi = axis === "zero" ? Math.max(0, ...values) : Math.ceil(Math.max(...values) + 1);
+  const lo = axis === "zero" ? Math.min(0, ...values) : Math.floor(Math.min(...values) - 3);
+  const base = axis === "zero" ? 0 : lo;
   const span = hi - lo || 1;
   const y = (v: number) => top + ((hi - v) / span) * plotHeight;
   const groupWidth = plotWidth / Math.max(1, labels.length);
@@ -62,8 +65,8 @@ export function barChart(
     for (const [s, serie] of series.entries()) {
       const v = serie.values[g];
       if (v === null || v === undefined || !Number.isFinite(v)) continue;
-      const y1 = Math.min(y(v), y(0));
-      const h = Math.max(1, Math.abs(y(v) - y(0)));
+      const y1 = Math.min(y(v), y(base));
+      const h = Math.max(1, Math.abs(y(v) - y(base)));
       parts.push(
         `<rect class="bar" x="${(x0 + s * barWidth).toFixed(1)}" y="${y1.toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${serie.color}"><title>${escapeHtml(`${label} ${serie.name}: ${v.toFixed(3)} ${unit}`)}</title></rect>`,
       );
@@ -108,6 +111,8 @@ export function renderReportHtml(report: CompareReport): string {
       "LUFS",
       labels,
       both((m) => m.integratedLufs),
+      undefined,
+      "range",
     ),
     barChart("Silence share", "%", labels, both(silenceShare)),
     barChart(
