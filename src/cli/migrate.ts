@@ -9,6 +9,7 @@ import type { ProjectFile } from "../pipeline/options.js";
 import { classifyProjectBlobs, decodeChapterText, sha256Hex } from "../pipeline/planning.js";
 import { audioPaths } from "../pipeline/runState.js";
 import { findOutputFormat, OUTPUT_FORMAT_NAMES, type OutputFormatInfo } from "../speech/formats.js";
+import { mapLimit } from "../storage/blobs.js";
 import { assertProjectId } from "./api.js";
 import { readProjectJson, updateProjectJson } from "./projectFile.js";
 import { listChapterFiles } from "./upload.js";
@@ -22,6 +23,9 @@ import { listChapterFiles } from "./upload.js";
  */
 
 /** Where the old tool kept its texts and audio, tried in this order. */
+/** Chapters read, probed and uploaded at once. */
+const MIGRATE_CONCURRENCY = 8;
+
 const TEXT_FOLDERS = ["chapters", "texts", "text"];
 const AUDIO_FOLDERS = ["audio", "output", "mp3"];
 const AUDIO_EXTENSIONS = new Set([".mp3", ".wav", ".ogg", ".webm", ".opus", ".pcm"]);
@@ -239,9 +243,17 @@ async function listAudioFiles(dir: string | undefined): Promise<string[]> {
 
 const baseName = (file: string) => file.slice(0, file.length - extname(file).length);
 
-/** Why an audio file is not in `format`, or undefined when it is (container, sample rate, channels, bit rate). */
-export async function formatMismatch(path: string, format: OutputFormatInfo): Promise<string | undefined> {
-  const { format: probed } = await parseFile(path, { duration: true });
+/** Stream format of an audio file, read by `music-metadata` (codec, sample rate, channels, bit rate, duration). */
+export async function probeAudio(path: string) {
+  return (await parseFile(path, { duration: true })).format;
+}
+
+/** Why probed audio is not in `format`, or undefined when it is (extension, sample rate, channels, bit rate). */
+export function formatMismatch(
+  probed: Awaited<ReturnType<typeof probeAudio>>,
+  path: string,
+  format: OutputFormatInfo,
+): string | undefined {
   const problems: string[] = [];
   if (extname(path).slice(1).toLowerCase() !== format.extension) problems.push(`extension ${extname(path)}`);
   if (probed.sampleRate !== format.sampleRate) problems.push(`${probed.sampleRate ?? "?"} Hz`);
@@ -255,11 +267,6 @@ export async function formatMismatch(path: string, format: OutputFormatInfo): Pr
     problems.push(`${probed.bitsPerSample} bit`);
   }
   return problems.length ? `${problems.join(", ")}; the project's format is ${format.name}` : undefined;
-}
-
-async function audioDurationMs(path: string): Promise<number | undefined> {
-  const { format } = await parseFile(path, { duration: true });
-  return format.duration === undefined ? undefined : Math.round(format.duration * 1000);
 }
 
 async function existingMetadata(
@@ -359,7 +366,15 @@ export async function migrateProject(options: MigrateOptions): Promise<Migration
   };
   if (options.apply) await Promise.all([chapters.createIfNotExists(), audio.createIfNotExists()]);
 
-  for (const source of listing.chapters) {
+  // Pick each chapter's audio first (a.mp3 and a.wav: the project's extension wins), then work in parallel.
+  const work = listing.chapters.map((source) => {
+    const candidates = audioById.get(source.chapterId) ?? [];
+    audioById.delete(source.chapterId);
+    const audioFile =
+      candidates.find((f) => extname(f).slice(1).toLowerCase() === format.extension) ?? candidates[0];
+    return { source, audioFile };
+  });
+  const migrateChapter = async ({ source, audioFile }: (typeof work)[number]): Promise<MigratedChapter> => {
     const textFile = source.sourceBlob.slice(projectId.length + 1);
     const bytes = await readFile(join(textsDir, textFile));
     if (options.apply) {
@@ -375,42 +390,30 @@ export async function migrateProject(options: MigrateOptions): Promise<Migration
         report.texts.uploaded++;
       }
     }
-    const candidates = audioById.get(source.chapterId) ?? [];
-    audioById.delete(source.chapterId);
-    const audioFile =
-      candidates.find((f) => extname(f).slice(1).toLowerCase() === format.extension) ?? candidates[0];
     const entry: MigratedChapter = { chapterId: source.chapterId, textFile, outcome: "no-audio" };
-    report.chapters.push(entry);
-    if (!audioFile) continue;
+    if (!audioFile) return entry;
     entry.audioFile = audioFile;
-    report.counts.matched++;
     const text = decodeChapterText(bytes);
     if (text === undefined || text.trim() === "") {
-      entry.outcome = "invalid-text";
-      entry.detail = text === undefined ? "not valid UTF-8" : "empty";
-      continue;
+      return { ...entry, outcome: "invalid-text", detail: text === undefined ? "not valid UTF-8" : "empty" };
     }
     const path = join(audioDir as string, audioFile);
-    let mismatch: string | undefined;
-    let durationMs: number | undefined;
+    let probed: Awaited<ReturnType<typeof probeAudio>>;
     try {
-      mismatch = await formatMismatch(path, format);
-      durationMs = await audioDurationMs(path);
+      probed = await probeAudio(path);
     } catch (error) {
-      entry.outcome = "unreadable-audio";
-      entry.detail = (error as Error).message;
-      continue;
+      return { ...entry, outcome: "unreadable-audio", detail: (error as Error).message };
     }
-    if (mismatch) {
-      entry.outcome = "format-mismatch";
-      entry.detail = mismatch;
-      continue;
-    }
+    const mismatch = formatMismatch(probed, path, format);
+    if (mismatch) return { ...entry, outcome: "format-mismatch", detail: mismatch };
     if (oldVoice !== voice) {
-      entry.outcome = "voice-mismatch";
-      entry.detail = `made with ${oldVoice}; the project's voice is ${voice}`;
-      continue;
+      return {
+        ...entry,
+        outcome: "voice-mismatch",
+        detail: `made with ${oldVoice}; the project's voice is ${voice}`,
+      };
     }
+    const durationMs = probed.duration === undefined ? undefined : Math.round(probed.duration * 1000);
     if (durationMs !== undefined) entry.durationMs = durationMs;
     const metadata = {
       chapterid: encodeURIComponent(source.chapterId),
@@ -427,18 +430,19 @@ export async function migrateProject(options: MigrateOptions): Promise<Migration
       current.metadata["voice"] === voice &&
       (current.metadata["outputformat"] ?? "").toLowerCase() === format.name.toLowerCase()
     ) {
-      entry.outcome = "already-current";
-      continue;
+      return { ...entry, outcome: "already-current" };
     }
-    entry.outcome = "adopted";
     if (options.apply) {
-      const audioBytes = await readFile(path);
-      await audio.getBlockBlobClient(blobName).uploadData(audioBytes, {
+      // Streamed from the file: chapters of an hour are tens of MB.
+      await audio.getBlockBlobClient(blobName).uploadFile(path, {
         blobHTTPHeaders: { blobContentType: format.contentType },
         metadata,
       });
     }
-  }
+    return { ...entry, outcome: "adopted" };
+  };
+  report.chapters = await mapLimit(work, MIGRATE_CONCURRENCY, migrateChapter);
+  report.counts.matched = report.chapters.filter((c) => c.audioFile !== undefined).length;
   report.audioWithoutText = orderBy([...audioById.values()].flat());
 
   for (const c of report.chapters) {
