@@ -113,7 +113,8 @@ export function silenceShares(
   silences: { start: number; end: number }[],
   durationSeconds: number,
 ): SilenceShares {
-  const edge = 0.02;
+  // Encoders pad the ends (an MP3 frame is 24–72 ms), so a stretch this close to an end belongs to it.
+  const edge = 0.1;
   let leading = 0;
   let trailing = 0;
   let inside = 0;
