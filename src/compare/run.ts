@@ -32,6 +32,7 @@ import {
  */
 
 export const COMPARE_PREFIX = "_compare";
+const AUDIO_EXTENSIONS = ["mp3", "wav", "ogg", "webm", "opus", "pcm", "amr", "silk"] as const;
 export const comparePaths = {
   audio: (projectId: string, chapterId: string, extension: string) =>
     `${projectId}/${COMPARE_PREFIX}/${chapterId}.${extension}`,
@@ -163,11 +164,14 @@ export async function planComparison(
   const skipped: ComparePlan["skipped"] = [];
   for (const source of listing.chapters) {
     if (wanted && !wanted.has(source.chapterId)) continue;
-    // The batch output of the chapter: the audio blob whose metadata names a known format.
-    const audio = audioItems.find((item) => {
-      const format = findOutputFormat(item.metadata?.["outputformat"] ?? "");
-      return format && item.name === audioPaths.audio(projectId, source.chapterId, format.extension);
-    });
+    // The batch output of the chapter: `{chapter}.{ext}` whose metadata names a format of that extension.
+    const audio = AUDIO_EXTENSIONS.map((ext) =>
+      audioByName.get(audioPaths.audio(projectId, source.chapterId, ext)),
+    ).find(
+      (item) =>
+        item &&
+        findOutputFormat(item.metadata?.["outputformat"] ?? "")?.extension === item.name.split(".").pop(),
+    );
     const format = audio && findOutputFormat(audio.metadata?.["outputformat"] ?? "");
     if (!audio || !format) {
       skipped.push({ chapterId: source.chapterId, why: "no stored audio" });
