@@ -9,14 +9,73 @@ targetScope = 'subscription'
 @description('azd environment name; names and tags every resource.')
 param environmentName string
 
+// Every region here offers both the Batch synthesis API ("Supported regions for Azure Speech", Text to speech tab:
+// MicrosoftDocs/azure-ai-docs articles/ai-services/speech-service/regions.md, 11/09/2025) and Flex Consumption (the
+// list of the official template, Azure-Samples/functions-quickstart-typescript-azd infra/main.bicep). Batch synthesis
+// is missing in e.g. canadaeast, italynorth, japanwest, qatarcentral, switzerlandwest, ukwest, westcentralus, westus3.
 @minLength(1)
-@description('Region for every resource. It must offer Flex Consumption and Azure AI Speech (e.g. eastus2, swedencentral, westus2, northeurope, australiaeast, southeastasia, uksouth).')
+@description('Region of the Function App and every resource (Speech too unless speechLocation says otherwise). It must offer Flex Consumption and batch synthesis.')
+@allowed([
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westeurope'
+  'westus'
+  'westus2'
+])
 @metadata({
   azd: {
     type: 'location'
   }
 })
 param location string
+
+@description('Region of the Speech resource (default: location), e.g. for its own quota; same list as location.')
+@allowed([
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westeurope'
+  'westus'
+  'westus2'
+])
+param speechLocation string = location
 
 @description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID). Gets the same data roles as the app, so a local run can use the real storage and Speech. Empty: no user roles.')
 param principalId string = ''
@@ -169,7 +228,7 @@ module speech 'modules/speech.bicep' = {
   params: {
     name: speechName
     customSubDomainName: speechName
-    location: location
+    location: speechLocation
     tags: tags
   }
 }
@@ -183,7 +242,6 @@ module durableTaskScheduler 'modules/durableTaskScheduler.bicep' = if (useDurabl
     location: location
     tags: tags
     appPrincipalId: identity.outputs.principalId
-    appAssignmentSeed: identityName
     userPrincipalId: principalId
     userPrincipalType: principalType
   }
@@ -213,11 +271,12 @@ module functionApp 'modules/functionApp.bicep' = {
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
       // DefaultAzureCredential in the app (storage SDKs, Speech) picks the user-assigned identity.
       AZURE_CLIENT_ID: identity.outputs.clientId
-      // CONTRACT §5. No SPEECH_KEY: the app authenticates to Speech with Microsoft Entra ID, which
-      // needs the custom-domain endpoint.
+      // CONTRACT §5 and §8. No SPEECH_KEY: the app authenticates to Speech with Microsoft Entra ID: batch on the
+      // custom-domain endpoint, realtime on the regional endpoint with aad#{SPEECH_RESOURCE_ID}#{token}.
       SPEECH_ENDPOINT: speech.outputs.endpoint
-      SPEECH_REGION: location
+      SPEECH_REGION: speech.outputs.location
       SPEECH_REALTIME_ENDPOINT: speech.outputs.realtimeEndpoint
+      SPEECH_RESOURCE_ID: speech.outputs.id
       CHAPTERS_CONTAINER: storage.outputs.chaptersContainerName
       AUDIO_CONTAINER: storage.outputs.audioContainerName
       VIDEO_QUEUE: storage.outputs.videoQueueName
@@ -251,7 +310,6 @@ module appRoles 'modules/roleAssignments.bicep' = {
   params: {
     principalId: identity.outputs.principalId
     principalType: 'ServicePrincipal'
-    assignmentSeed: identityName
     storageAccountName: storageAccountName
     applicationInsightsName: applicationInsightsName
     speechName: speechName
@@ -265,7 +323,6 @@ module userRoles 'modules/roleAssignments.bicep' = if (!empty(principalId)) {
   params: {
     principalId: principalId
     principalType: principalType
-    assignmentSeed: principalId
     storageAccountName: storageAccountName
     applicationInsightsName: applicationInsightsName
     speechName: speechName
@@ -288,8 +345,9 @@ output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
 output AZURE_STORAGE_QUEUE_ENDPOINT string = storage.outputs.queueEndpoint
 output AZURE_SPEECH_NAME string = speech.outputs.name
 output SPEECH_ENDPOINT string = speech.outputs.endpoint
-output SPEECH_REGION string = location
+output SPEECH_REGION string = speech.outputs.location
 output SPEECH_REALTIME_ENDPOINT string = speech.outputs.realtimeEndpoint
+output SPEECH_RESOURCE_ID string = speech.outputs.id
 output CHAPTERS_CONTAINER string = storage.outputs.chaptersContainerName
 output AUDIO_CONTAINER string = storage.outputs.audioContainerName
 output VIDEO_QUEUE string = storage.outputs.videoQueueName

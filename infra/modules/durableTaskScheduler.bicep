@@ -18,9 +18,6 @@ param tags object = {}
 @description('Principal id of the app identity.')
 param appPrincipalId string
 
-@description('Stable text naming the app identity\'s assignment (its name): known before deployment.')
-param appAssignmentSeed string
-
 @description('Object id of the deploying user; empty: no user role.')
 param userPrincipalId string = ''
 
@@ -47,7 +44,7 @@ resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
 
 // Durable Task Data Contributor
 resource appDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(scheduler.id, appAssignmentSeed, '0ad04412-c4d5-4796-b79c-f76d14c8d402')
+  name: guid(scheduler.id, appPrincipalId, '0ad04412-c4d5-4796-b79c-f76d14c8d402')
   scope: scheduler
   properties: {
     roleDefinitionId: subscriptionResourceId(

@@ -1,4 +1,4 @@
-// The Function App on Flex Consumption (FC1, Linux, Node 20). It runs as the user-assigned identity,
+// The Function App on Flex Consumption (FC1, Linux, Node 22: Node 20 reached end of life on 2026-04-30). It runs as the user-assigned identity,
 // pulls its package from a blob container with that identity, and gets every app setting from the
 // caller (main.bicep), which builds them without any key or connection string.
 @description('Function App name.')
@@ -31,9 +31,9 @@ param appSettings object
 @description('Extra app settings merged over appSettings (the optional Durable Task Scheduler backend).')
 param durableSettings object = {}
 
-@description('Node.js major version of the Flex Consumption runtime.')
-@allowed(['20', '22'])
-param nodeVersion string = '20'
+@description('Node.js major version of the Flex Consumption runtime (22, as the official azd template functions-quickstart-typescript-azd; Node 20 reached end of life on 2026-04-30).')
+@allowed(['22'])
+param nodeVersion string = '22'
 
 @description('Upper bound of Flex Consumption instances.')
 @minValue(40)

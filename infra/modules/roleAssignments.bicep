@@ -1,3 +1,7 @@
+// Assignment names are guid(scope, principalId, role), as the official Flex Consumption azd templates' rbac.bicep
+// (Azure-Samples/functions-quickstart-typescript-azd, durable-functions-quickstart-typescript-azd: infra/app/rbac.bicep):
+// a redeploy after the identity was deleted and recreated under the same name gets new names instead of
+// colliding with the old principal's assignments (RoleAssignmentUpdateNotPermitted).
 // Data-plane roles for one principal (the app's identity, or the deploying user for local runs),
 // exactly what the app uses:
 //   storage: blobs (chapters, audio, user-delegation SAS for Speech, Durable large messages,
@@ -7,9 +11,6 @@
 //   Speech: Batch Synthesis and realtime synthesis with Entra ID (local auth is off).
 @description('Object id of the principal that receives the roles.')
 param principalId string
-
-@description('Stable text that names the assignments (the identity name, or the user object id): assignment names must be known before deployment, and a new identity principal id is only known after.')
-param assignmentSeed string
 
 @description('Kind of principal: the app identity is a ServicePrincipal, a developer is a User.')
 @allowed(['ServicePrincipal', 'User', 'Group'])
@@ -38,7 +39,7 @@ resource speech 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
 
 // Storage Blob Data Owner
 resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, assignmentSeed, 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
+  name: guid(storage.id, principalId, 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId(
@@ -52,7 +53,7 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
 
 // Storage Queue Data Contributor
 resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, assignmentSeed, '974c5e8b-45b9-4653-ba55-5f855dd0fb88')
+  name: guid(storage.id, principalId, '974c5e8b-45b9-4653-ba55-5f855dd0fb88')
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId(
@@ -66,7 +67,7 @@ resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@20
 
 // Storage Table Data Contributor
 resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, assignmentSeed, '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3')
+  name: guid(storage.id, principalId, '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3')
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId(
@@ -80,7 +81,7 @@ resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@20
 
 // Monitoring Metrics Publisher
 resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(applicationInsights.id, assignmentSeed, '3913510d-42f4-4e42-8a64-420c390055eb')
+  name: guid(applicationInsights.id, principalId, '3913510d-42f4-4e42-8a64-420c390055eb')
   scope: applicationInsights
   properties: {
     roleDefinitionId: subscriptionResourceId(
@@ -94,7 +95,7 @@ resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@202
 
 // Cognitive Services Speech User
 resource speechUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(speech.id, assignmentSeed, 'f2dc8367-1007-4938-bd23-fe263f013447')
+  name: guid(speech.id, principalId, 'f2dc8367-1007-4938-bd23-fe263f013447')
   scope: speech
   properties: {
     roleDefinitionId: subscriptionResourceId(

@@ -6,7 +6,7 @@ param name string
 @description('Custom subdomain: the endpoint becomes https://{customSubDomainName}.cognitiveservices.azure.com.')
 param customSubDomainName string
 
-@description('Azure region (Batch Synthesis is available in every Speech region with S0).')
+@description('Azure region; main.bicep restricts it to regions with the Batch synthesis API.')
 param location string
 
 @description('Tags applied to the resource.')
@@ -31,9 +31,13 @@ resource speech 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   }
 }
 
+// The ARM id: realtime with Microsoft Entra ID sends `Authorization: Bearer aad#{id}#{token}`
+// (rest-text-to-speech.md, "Use Microsoft Entra authentication").
 output id string = speech.id
 output name string = speech.name
-output endpoint string = 'https://${customSubDomainName}.cognitiveservices.azure.com'
-// Realtime text to speech on the same custom domain (POST {this}/cognitiveservices/v1), which also
-// accepts Entra ID tokens.
-output realtimeEndpoint string = 'https://${customSubDomainName}.cognitiveservices.azure.com/tts'
+output location string = speech.location
+// The custom-domain endpoint as the resource reports it (right in sovereign clouds too), for Batch Synthesis.
+output endpoint string = speech.properties.endpoint
+// Realtime text to speech on the regional host, which takes aad#{id}#{token} Entra tokens. The custom domain's
+// /tts path is documented only for resources with a private endpoint (speech-services-private-link.md).
+output realtimeEndpoint string = 'https://${speech.location}.tts.speech.microsoft.com'

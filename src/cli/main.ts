@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   ApiError,
@@ -8,7 +9,9 @@ import {
   TERMINAL_STATUSES,
   UsageError,
 } from "./api.js";
+import { audioContainerName, downloadProject } from "./download.js";
 import { createProgressView, describeStatus } from "./progress.js";
+import { registerPronounceCommands } from "./pronounceCommands.js";
 import { registerRolloutCommands } from "./rollout.js";
 import { chaptersContainerName, resolveStorage } from "./storage.js";
 import { uploadProject } from "./upload.js";
@@ -199,6 +202,39 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     });
 
   program
+    .command("download")
+    .description("fetch a project's audio, subtitles and manifest (skips files already there and unchanged)")
+    .argument("<id>", "project id", projectIdArg)
+    .requiredOption("-o, --out <dir>", "folder to write into (created if missing)")
+    .option("--container <name>", "audio container (default: AUDIO_CONTAINER or audio)")
+    .action(async (id: string, options: { out: string; container?: string }) => {
+      const { globals } = clientOf();
+      const local = /^https?:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(globals.api);
+      const target = resolveStorage(io.env, { cwd: io.cwd, allowDevelopmentStorage: local });
+      const result = await downloadProject({
+        projectId: id,
+        outDir: path.resolve(io.cwd, options.out),
+        blobService: target.blobService,
+        containerName: options.container ?? audioContainerName(io.env),
+        onFile: globals.json
+          ? undefined
+          : (name, action, bytes) =>
+              writeLine(
+                io.stderr,
+                `  ${action === "skipped" ? "unchanged" : "fetched"} ${name} (${bytes} bytes)`,
+              ),
+      });
+      print(globals, result, () => {
+        writeLine(
+          io.stdout,
+          `Downloaded ${result.downloaded.length} file(s), ${result.bytes} bytes; ${result.skipped.length} already there; into ${result.outDir} from ${target.description}.`,
+        );
+        if (result.withoutAudio.length)
+          writeLine(io.stdout, `No audio (failed or rejected): ${result.withoutAudio.join(", ")}`);
+      });
+    });
+
+  program
     .command("estimate")
     .description("dry run: chapters, billable characters, planned jobs and cost (nothing is sent to Speech)")
     .argument("<id>", "project id", projectIdArg)
@@ -273,6 +309,12 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     });
 
   registerRolloutCommands(program, io, setExitCode);
+
+  // Pronunciations (issue 14): `pronounce suggest` and `pronounce try`.
+  registerPronounceCommands(program, io, {
+    json: () => Boolean(program.opts<GlobalOptions>().json),
+    localApi: () => /^https?:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(program.opts<GlobalOptions>().api),
+  });
 
   const printStatus = (status: ProjectStatus) => {
     writeLine(io.stdout, `${status.instanceId}: ${describeStatus(status)}`);

@@ -10,6 +10,9 @@ const CONTENT_TYPES: Record<string, string> = {
   ".ssml": "application/ssml+xml; charset=utf-8",
 };
 const PROJECT_FILE = "project.json";
+/** Project files uploaded beside the chapters: settings, and the pronunciation list and lexicon (issue 14). */
+const PROJECT_FILES = new Set([PROJECT_FILE, "pronunciations.json", "lexicon.pls"]);
+const JSON_FILES = new Set([PROJECT_FILE, "pronunciations.json"]);
 
 export interface UploadOptions {
   /** Local folder holding `*.txt`, `*.ssml` and optionally `project.json`. */
@@ -50,7 +53,7 @@ export async function listChapterFiles(dir: string): Promise<{ files: string[]; 
       continue;
     }
     const isChapter = extname(entry.name).toLowerCase() in CONTENT_TYPES;
-    if (isChapter || entry.name === PROJECT_FILE) files.push(entry.name);
+    if (isChapter || PROJECT_FILES.has(entry.name)) files.push(entry.name);
     else if (!entry.name.startsWith(".")) skipped.push(entry.name);
   }
   return { files: orderBy(files), skipped: orderBy(skipped) };
@@ -65,7 +68,7 @@ export async function uploadProject(options: UploadOptions): Promise<UploadResul
   const projectId = assertProjectId(options.projectId);
   const containerName = options.containerName ?? "chapters";
   const { files, skipped } = await listChapterFiles(options.dir);
-  if (!files.some((f) => f !== PROJECT_FILE)) {
+  if (!files.some((f) => !PROJECT_FILES.has(f))) {
     throw new Error(`No chapters (*.txt, *.ssml) in ${options.dir}.`);
   }
   const container = options.blobService.getContainerClient(containerName);
@@ -76,7 +79,7 @@ export async function uploadProject(options: UploadOptions): Promise<UploadResul
     const path = join(options.dir, name);
     if ((await stat(path)).size > 50 * 1024 * 1024) throw new Error(`${name} is larger than 50 MB.`);
     const bytes = await readFile(path);
-    if (name === PROJECT_FILE) {
+    if (JSON_FILES.has(name)) {
       try {
         JSON.parse(bytes.toString("utf8"));
       } catch (error) {
@@ -93,7 +96,9 @@ export async function uploadProject(options: UploadOptions): Promise<UploadResul
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
       const bytes = contents.get(name)!;
       const blobName = `${projectId}/${name}`;
-      const contentType = CONTENT_TYPES[extname(name).toLowerCase()] ?? "application/json; charset=utf-8";
+      const contentType =
+        CONTENT_TYPES[extname(name).toLowerCase()] ??
+        (name.endsWith(".pls") ? "application/pls+xml; charset=utf-8" : "application/json; charset=utf-8");
       await container.getBlockBlobClient(blobName).uploadData(bytes, {
         blobHTTPHeaders: { blobContentType: contentType },
       });

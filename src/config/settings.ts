@@ -18,6 +18,14 @@ export const settingsSchema = z
     SPEECH_REGION: z.string().min(1).optional(),
     SPEECH_KEY: z.string().min(1).optional(),
     SPEECH_REALTIME_ENDPOINT: z.string().url().optional(),
+    /** ARM id of the Speech resource: realtime with Microsoft Entra ID sends `aad#{SPEECH_RESOURCE_ID}#{token}` (CONTRACT §8). */
+    SPEECH_RESOURCE_ID: z
+      .string()
+      .regex(
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/#]+$/i,
+        "the Speech resource's ARM id, /subscriptions/…/resourceGroups/…/providers/Microsoft.CognitiveServices/accounts/…",
+      )
+      .optional(),
     AZURE_CLIENT_ID: z.string().min(1).optional(),
     CHAPTERS_CONTAINER: z.string().min(3).default("chapters"),
     AUDIO_CONTAINER: z.string().min(3).default("audio"),

@@ -2,10 +2,16 @@ import { randomBytes } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { PipelineDeps } from "../pipeline/deps.js";
-import { CANCEL_EVENT, jobInstanceId, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
-import { projectIdSchema, type StartRequest, startRequestSchema } from "../pipeline/options.js";
+import { CANCEL_EVENT, jobInstanceIds, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
+import {
+  projectIdSchema,
+  realtimeFormatProblem,
+  resolveOptions,
+  type StartRequest,
+  startRequestSchema,
+} from "../pipeline/options.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
-import { listProject, PlanError, readProjectFile } from "../pipeline/plan.js";
+import { listProject, PlanError, readProjectFile, readProjectPronunciations } from "../pipeline/plan.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/progress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { listBlobs, mapLimit, writeJson } from "../storage/blobs.js";
@@ -90,7 +96,11 @@ export async function startSynthesis(
   const body = await parseStartBody(request);
   if ("response" in body) return body.response;
   try {
-    await readProjectFile(deps, projectId);
+    const project = await readProjectFile(deps, projectId);
+    const refused = realtimeFormatProblem(resolveOptions(body.body, project, deps.settings));
+    if (refused) return errorResponse(400, "unsupported-output-format", refused);
+    // Pronunciations (issue 14): an invalid list is refused here, before anything runs or is billed.
+    await readProjectPronunciations(deps, projectId);
   } catch (error) {
     if (error instanceof PlanError) return errorResponse(400, error.code, error.message, error.details);
     throw error;
@@ -117,7 +127,15 @@ export async function startSynthesis(
   if (existing && ACTIVE_STATUSES.has(existing.runtimeStatus)) {
     return alreadyRunning(client, projectId, instanceId, existing.runtimeStatus);
   }
-  const input: ProjectInput = { projectId, runId: newRunId(deps.now()), request: body.body };
+  const runId = newRunId(deps.now());
+  // A chapter list can be long: it goes to the work container, the orchestration input names it.
+  const { chapters, ...startBody } = body.body;
+  const input: ProjectInput = { projectId, runId, request: startBody };
+  if (chapters) {
+    await deps.work.createIfNotExists();
+    input.chaptersBlob = runPaths.requestedChapters(projectId, runId);
+    await writeJson(deps.work, input.chaptersBlob, { chapters });
+  }
   try {
     await client.startNew(PROJECT_ORCHESTRATOR, { instanceId, input });
   } catch (error) {
@@ -237,10 +255,12 @@ export async function cancelSynthesis(
     await mapLimit(jobs, 8, async (blob) => {
       const jobNumber = Number(/(\d+)\.json$/.exec(blob.name)?.[1]);
       if (!Number.isInteger(jobNumber)) return;
-      const child = jobInstanceId(instanceId, runId, jobNumber);
-      const childStatus = await findStatus(client, child).catch(() => undefined);
-      if (childStatus && ACTIVE_STATUSES.has(String(childStatus.runtimeStatus))) {
-        await client.terminate(child, "Project cancelled.").catch(() => undefined);
+      // The job's own sub-orchestration, its collector and its realtime lanes (ids in names.ts).
+      for (const child of jobInstanceIds(instanceId, runId, jobNumber, deps.settings.REALTIME_CONCURRENCY)) {
+        const childStatus = await findStatus(client, child).catch(() => undefined);
+        if (childStatus && ACTIVE_STATUSES.has(String(childStatus.runtimeStatus))) {
+          await client.terminate(child, "Project cancelled.").catch(() => undefined);
+        }
       }
     });
     deletedJobs = await deleteSubmittedJobs(deps, projectId, runId);

@@ -19,6 +19,7 @@ export const activityInputs = {
     runId: z.string().min(1),
     instanceId: z.string().min(1),
     request: startRequestSchema,
+    chaptersBlob: z.string().min(1).optional(),
   }),
   submit: z.object({ ...ref, attempt: z.number().int().nonnegative(), options: synthesisOptions }),
   check: z.object({ synthesisId: z.string().min(1) }),

@@ -2,6 +2,7 @@ import { listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
+import { readRefusal } from "./payloadLimit.js";
 import {
   type ChapterOutcome,
   chapterOutcomeSchema,
@@ -142,10 +143,22 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
     }
   }
   const reason = input.jobError ?? "No result for this input in the job's results.";
+  // A job refused as too large says nothing about its chapters: they go to smaller jobs, attempts unchanged.
+  const refusal = input.jobError ? await readRefusal(deps, input) : undefined;
+  const resplit = refusal !== undefined && refusal.chapters > 1;
   for (const chapter of job.chapters) {
     if (!done.has(chapter.chapterId)) {
       await settle(
-        unsuccessfulBatchOutcome(chapter, input.jobNumber, reason, input.maxAttempts, input.synthesisId),
+        resplit
+          ? {
+              chapterId: chapter.chapterId,
+              jobNumber: input.jobNumber,
+              status: "retry",
+              reason: `The job's request (${refusal.requestBytes} bytes) was too large for the service: split into smaller jobs.`,
+              attempts: chapter.attempts,
+              mode,
+            }
+          : unsuccessfulBatchOutcome(chapter, input.jobNumber, reason, input.maxAttempts, input.synthesisId),
       );
     }
   }

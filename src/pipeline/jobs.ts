@@ -1,7 +1,15 @@
 import { downloadBytes, mapLimit, readJson, writeJson } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
 import type { PipelineDeps } from "./deps.js";
+import {
+  isPayloadTooLarge,
+  PayloadTooLargeError,
+  readRefusal,
+  recordRefusal,
+  smallestRefused,
+} from "./payloadLimit.js";
 import { decodeChapterText } from "./planning.js";
+import { readSynthesisInput } from "./pronunciation.js";
 import { type JobSpec, jobSpecSchema, runPaths } from "./runState.js";
 import type { SynthesisStatus } from "./speechPorts.js";
 
@@ -50,7 +58,11 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     return { submitted: false, reason: "cancelled" };
   }
   const job = await readJobSpec(deps, input);
-  const contents = await mapLimit(job.chapters, 16, (c) => readChapterText(deps, c.sourceBlob));
+  // Pronunciations (issue 14): planned SSML inputs, with the lexicon's read SAS signed now.
+  const submission = `job${input.jobNumber}-attempt${input.attempt}`;
+  const contents = await mapLimit(job.chapters, 16, (c) =>
+    readSynthesisInput(deps, { projectId: input.projectId, runId: input.runId, submission }, c, "batch"),
+  );
   const request = buildBatchRequest(
     job.inputKind ?? "PlainText",
     input.options.voice,
@@ -58,6 +70,17 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     input.options.wordBoundaries,
     contents,
   );
+  // A job the service refused as too large (or at least as large as a refused one) is not sent (again): its
+  // chapters are split into smaller jobs without spending attempts (payloadLimit.ts).
+  const requestBytes = Buffer.byteLength(JSON.stringify(request), "utf8");
+  const refused = await readRefusal(deps, input);
+  if (refused) throw new PayloadTooLargeError(refused);
+  const smallest = await smallestRefused(deps, input.projectId, input.runId);
+  if (smallest !== undefined && requestBytes >= smallest && job.chapters.length > 1) {
+    const refusal = { jobNumber: input.jobNumber, requestBytes, chapters: job.chapters.length, sent: false };
+    await recordRefusal(deps, input, refusal);
+    throw new PayloadTooLargeError(refusal);
+  }
   const speech = deps.speech();
   const synthesisId = speech.makeSynthesisId(input);
   // Recorded before the create so a cancel always finds (and deletes) a job that may exist.
@@ -65,7 +88,15 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     synthesisId,
     jobNumber: input.jobNumber,
   });
-  const state = await speech.batch.createSynthesis(synthesisId, request);
+  let state: Awaited<ReturnType<typeof speech.batch.createSynthesis>>;
+  try {
+    state = await speech.batch.createSynthesis(synthesisId, request);
+  } catch (error) {
+    if (!isPayloadTooLarge(error)) throw error;
+    const refusal = { jobNumber: input.jobNumber, requestBytes, chapters: job.chapters.length, sent: true };
+    await recordRefusal(deps, input, refusal);
+    throw new PayloadTooLargeError(refusal);
+  }
   // A cancel that landed while we were submitting may have missed this job: delete it ourselves.
   if (await downloadBytes(deps.work, runPaths.cancelled(input.projectId, input.runId))) {
     await speech.batch.deleteSynthesis(synthesisId);

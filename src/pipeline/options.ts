@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canJoin } from "../audio/join.js";
 import type { Settings } from "../config/settings.js";
 import { findOutputFormat } from "../speech/formats.js";
 
@@ -83,4 +84,22 @@ export function resolveOptions(
   if (chapters) options.chapters = chapters;
   if (project.title) options.title = project.title;
   return options;
+}
+
+/**
+ * Realtime mode sends a chapter as several requests and joins their audio, which works for MP3, RIFF and raw
+ * formats only: Ogg/WebM Opus (and AMR, SILK) parts are separate streams with their own headers, so a joined file
+ * would not play through. Such a project is refused up front in realtime mode (batch mode stores the service's
+ * own files as they come). Returns why, or undefined.
+ */
+export function realtimeFormatProblem(
+  options: Pick<EffectiveOptions, "mode" | "outputFormat">,
+): string | undefined {
+  const format = findOutputFormat(options.outputFormat);
+  if (options.mode !== "realtime" || !format || canJoin(format)) return undefined;
+  return (
+    `${format.name} can't be used in realtime mode: a chapter is synthesized in several requests whose audio is ` +
+    `joined, and ${format.container === "webm" ? "WebM" : format.container === "amr" ? "AMR" : "Ogg"} ` +
+    "streams can't be joined into one playable file. Use batch mode, or an MP3, RIFF (WAV) or raw format."
+  );
 }

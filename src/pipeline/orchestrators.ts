@@ -7,18 +7,22 @@ import {
   CANCEL_EVENT,
   CHECK_JOB_ACTIVITY,
   COLLECT_JOB_ACTIVITY,
+  COLLECT_JOB_ORCHESTRATOR,
+  collectInstanceId,
   DELETE_JOB_ACTIVITY,
   jobInstanceId,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
   REALTIME_GROUP_ORCHESTRATOR,
+  REALTIME_LANE_ORCHESTRATOR,
+  realtimeLaneInstanceId,
   SUBMIT_JOB_ACTIVITY,
   SYNTHESIZE_REALTIME_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "./names.js";
 import type { StartRequest } from "./options.js";
 import type { PlanResult } from "./plan.js";
-import { expectedJobMs, jobDeadlineMs, pollDelayMs } from "./polling.js";
+import { expectedJobMs, jobDeadlineMs, learnRate, nextPollDelayMs, type ServiceRate } from "./polling.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./progress.js";
 import type { RealtimeChapterInput } from "./realtime.js";
 import type { PlanRetriesInput } from "./retries.js";
@@ -69,16 +73,24 @@ function message(error: unknown): string {
 export interface ProjectInput {
   projectId: string;
   runId: string;
+  /** The start body without `chapters` (orchestration inputs carry no chapter lists). */
   request: StartRequest;
+  /** Where the start body's `chapters` subset was stored, if it had one. */
+  chaptersBlob?: string;
 }
 
 export interface JobInput {
   projectId: string;
   runId: string;
+  /** The project run's instance id (outputs and messages name it). */
   instanceId: string;
   job: JobSummary;
   options: SynthesisOptions;
   tuning: RunTuning;
+  /** The jobs that follow this one in its lane, in order: this job starts the next when the service is done. */
+  next?: JobSummary[];
+  /** Service throughput measured on the lane's finished jobs, carried forward (deterministic, no I/O). */
+  rate?: ServiceRate;
 }
 
 interface BatchJobState extends JobInput {
@@ -86,6 +98,12 @@ interface BatchJobState extends JobInput {
   submittedAt?: string;
   polls?: number;
   attempt?: number;
+  /** Speech requests made so far (submit and polls), kept across continueAsNew. */
+  requests?: number;
+  /** Elapsed since submission at the last poll that saw the job unfinished. */
+  unfinishedMs?: number;
+  /** The run's first-wave probe already saw this job succeed: collect it and go on. */
+  serviceDone?: boolean;
 }
 
 export interface JobResult {
@@ -100,19 +118,162 @@ export interface JobResult {
   cancelled?: boolean;
 }
 
+/** A lane's results: the job a sub-orchestration ran, then those of the jobs it handed on to. */
+export type LaneResult = JobResult[];
+
+/** What collecting a finished batch job (and deleting it at the service) gives back. */
+export interface CollectJobResult {
+  tally: JobTally;
+  /** Requests besides the tally's (the delete). */
+  requests: number;
+  error?: string;
+}
+
+/** Input of one realtime lane: some positions of a realtime group's job list, one after another. */
+export interface RealtimeLaneInput {
+  projectId: string;
+  runId: string;
+  instanceId: string;
+  jobNumber: number;
+  options: SynthesisOptions;
+  positions: number[];
+}
+
 /** Polls per execution before the monitor continues as new, which keeps its history short. */
 const DEFAULT_POLLS_PER_EXECUTION = 40;
 /** Consecutive failed status checks after which the job is treated as lost. */
 const MAX_CHECK_FAILURES = 6;
 
-/** One batch job: submit under a deterministic id, poll on durable timers, collect, delete. */
-export function* batchJobOrchestrator(context: OrchestrationContext): Generator_<JobResult | undefined> {
+function orchestratorFor(job: JobSummary): string {
+  return job.mode === "batch" ? BATCH_JOB_ORCHESTRATOR : REALTIME_GROUP_ORCHESTRATOR;
+}
+
+/** The results of jobs whose sub-orchestration failed outright: their chapters stay pending (the final write fails them). */
+function lostResults(jobs: readonly JobSummary[]): LaneResult {
+  return jobs.map((job) => ({
+    jobNumber: job.jobNumber,
+    mode: job.mode,
+    jobFailed: true,
+    error: "sub-orchestration failed",
+    tally: emptyTally(),
+    requests: 0,
+  }));
+}
+
+/**
+ * Starts the lane's next job (a brand-new task, never one scheduled before), or nothing at the lane's end.
+ * Its instance id is derived from the job number, so a replay re-attaches to the same child.
+ */
+function nextInLane(context: OrchestrationContext, input: JobInput, rate: ServiceRate | undefined) {
+  const [job, ...next] = input.next ?? [];
+  if (!job) return undefined;
+  const jobInput: JobInput = {
+    projectId: input.projectId,
+    runId: input.runId,
+    instanceId: input.instanceId,
+    job,
+    options: input.options,
+    tuning: input.tuning,
+    next,
+    ...(rate ? { rate } : {}),
+  };
+  return {
+    jobs: [job, ...next],
+    task: context.df.callSubOrchestrator(
+      orchestratorFor(job),
+      jobInput,
+      jobInstanceId(input.instanceId, input.runId, job.jobNumber),
+    ),
+  };
+}
+
+/** Polling state of a submitted batch job, carried across continueAsNew and from the run's first-wave probe. */
+interface Watch {
+  synthesisId: string;
+  submittedAt: string;
+  polls: number;
+  unfinishedMs: number;
+  requests: number;
+  rate?: ServiceRate | undefined;
+}
+
+type WatchEnd =
+  | { end: "succeeded" }
+  | { end: "error"; error: string }
+  | { end: "continue" }
+  | { end: "cancelled" };
+
+/**
+ * Polls a submitted job on durable timers until the service is done with it, at the times `nextPollDelayMs`
+ * predicts; learns the rate from its duration. Ends with "continue" after `pollsPerExecution` polls (the
+ * caller continues as new). With `cancel`, each timer races the run's cancel waiter (an external event:
+ * the only kind of task that may be offered again).
+ */
+function* watchJob(
+  context: OrchestrationContext,
+  job: JobSummary,
+  tuning: RunTuning,
+  watch: Watch,
+  cancel?: Task,
+): Generator_<WatchEnd> {
+  const submittedAt = new Date(watch.submittedAt).getTime();
+  const deadline = submittedAt + jobDeadlineMs(expectedJobMs(job.characters, tuning), tuning);
+  let checkFailures = 0;
+  for (let i = 0; ; i++) {
+    const now = context.df.currentUtcDateTime.getTime();
+    if (now >= deadline) return { end: "error", error: "The batch job did not finish before its deadline." };
+    const delay = nextPollDelayMs({
+      characters: job.characters,
+      elapsedMs: now - submittedAt,
+      unfinishedMs: watch.unfinishedMs,
+      rate: watch.rate,
+      tuning,
+    });
+    const timer = context.df.createTimer(new Date(now + Math.min(delay, deadline - now)));
+    if (cancel) {
+      if ((yield context.df.Task.any([timer, cancel])) === cancel) return { end: "cancelled" };
+    } else {
+      yield timer;
+    }
+    const polledMs = context.df.currentUtcDateTime.getTime() - submittedAt;
+    watch.polls++;
+    watch.requests++;
+    let check: CheckResult | undefined;
+    try {
+      check = (yield context.df.callActivity(CHECK_JOB_ACTIVITY, {
+        synthesisId: watch.synthesisId,
+      })) as CheckResult;
+      checkFailures = 0;
+    } catch {
+      if (++checkFailures >= MAX_CHECK_FAILURES) {
+        return { end: "error", error: "The batch job's status could not be read." };
+      }
+    }
+    if (check?.status === "Succeeded") {
+      watch.rate = learnRate(watch.rate, job.characters, watch.unfinishedMs, polledMs);
+      return { end: "succeeded" };
+    }
+    if (check?.status === "Failed") return { end: "error", error: check.error ?? "The batch job failed." };
+    if (check?.status === "Missing")
+      return { end: "error", error: "The batch job disappeared from the service." };
+    if (check) watch.unfinishedMs = polledMs;
+    if (i + 1 >= (tuning.pollsPerExecution ?? DEFAULT_POLLS_PER_EXECUTION)) return { end: "continue" };
+  }
+}
+
+/**
+ * One batch job of a lane: submit under a deterministic id, poll on durable timers at the end the lane's
+ * measured throughput predicts, then, with the service done, collect this job *beside* the lane's next
+ * job (`Task.all` of two new sub-orchestrations): the concurrency slot is free as soon as the service is.
+ */
+export function* batchJobOrchestrator(context: OrchestrationContext): Generator_<LaneResult | undefined> {
   const state = context.df.getInput() as BatchJobState;
   const { job, tuning } = state;
   const attempt = state.attempt ?? 1;
   const ref = { projectId: state.projectId, runId: state.runId, jobNumber: job.jobNumber };
-  let requests = 0;
+  let requests = state.requests ?? 0;
   let synthesisId = state.synthesisId;
+  let rate = state.rate;
   let jobError: string | undefined;
   try {
     if (!synthesisId) {
@@ -123,96 +284,115 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
       });
       requests++;
       if (!submitted.submitted) {
-        return {
-          jobNumber: job.jobNumber,
-          mode: "batch",
-          jobFailed: false,
-          cancelled: true,
-          tally: emptyTally(),
-          requests,
-        };
+        // Cancelled: the lane ends here (its later jobs are never started).
+        return [
+          {
+            jobNumber: job.jobNumber,
+            mode: "batch",
+            jobFailed: false,
+            cancelled: true,
+            tally: emptyTally(),
+            requests,
+          },
+        ];
       }
       synthesisId = submitted.synthesisId;
     }
-    const submittedAt = state.submittedAt ? new Date(state.submittedAt) : context.df.currentUtcDateTime;
-    const expectedMs = expectedJobMs(job.characters, tuning);
-    const deadline = submittedAt.getTime() + jobDeadlineMs(expectedMs, tuning);
-    let polls = state.polls ?? 0;
-    let checkFailures = 0;
-    for (let i = 0; ; i++) {
-      const now = context.df.currentUtcDateTime.getTime();
-      if (now >= deadline) {
-        jobError = "The batch job did not finish before its deadline.";
-        break;
-      }
-      const delay = Math.min(pollDelayMs(expectedMs, now - submittedAt.getTime(), tuning), deadline - now);
-      yield context.df.createTimer(new Date(now + delay));
-      polls++;
-      requests++;
-      let check: CheckResult | undefined;
-      try {
-        check = (yield context.df.callActivity(CHECK_JOB_ACTIVITY, { synthesisId })) as CheckResult;
-        checkFailures = 0;
-      } catch {
-        if (++checkFailures >= MAX_CHECK_FAILURES) {
-          jobError = "The batch job's status could not be read.";
-          break;
-        }
-      }
-      if (check?.status === "Succeeded") break;
-      if (check?.status === "Failed") {
-        jobError = check.error ?? "The batch job failed.";
-        break;
-      }
-      if (check?.status === "Missing") {
-        jobError = "The batch job disappeared from the service.";
-        break;
-      }
-      if (i + 1 >= (tuning.pollsPerExecution ?? DEFAULT_POLLS_PER_EXECUTION)) {
-        context.df.continueAsNew({
-          ...state,
-          synthesisId,
-          submittedAt: submittedAt.toISOString(),
-          polls,
-          attempt,
-        });
+    if (!state.serviceDone) {
+      const watch: Watch = {
+        synthesisId,
+        submittedAt: state.submittedAt ?? context.df.currentUtcDateTime.toISOString(),
+        polls: state.polls ?? 0,
+        unfinishedMs: state.unfinishedMs ?? 0,
+        requests,
+        ...(rate ? { rate } : {}),
+      };
+      const end = yield* watchJob(context, job, tuning, watch);
+      requests = watch.requests;
+      rate = watch.rate;
+      if (end.end === "error") jobError = end.error;
+      if (end.end === "continue") {
+        context.df.continueAsNew({ ...state, ...watch, attempt } satisfies BatchJobState);
         return undefined;
       }
     }
   } catch (error) {
     jobError = `The batch job could not be run: ${message(error)}`;
   }
-  let tally = emptyTally();
+
+  const collectInput: CollectInput = {
+    ...ref,
+    instanceId: state.instanceId,
+    synthesisId: synthesisId ?? "",
+    options: state.options,
+    maxAttempts: tuning.maxChapterAttempts,
+    ...(jobError ? { jobError } : {}),
+  };
+  const collect = context.df.callSubOrchestrator(
+    COLLECT_JOB_ORCHESTRATOR,
+    collectInput,
+    collectInstanceId(context.df.instanceId),
+  );
+  const next = nextInLane(context, state, rate);
+  let collected: CollectJobResult = {
+    tally: emptyTally(),
+    requests: 0,
+    error: "The batch job's results could not be collected.",
+  };
+  let following: LaneResult = [];
   try {
-    const collect: CollectInput = {
-      ...ref,
-      instanceId: state.instanceId,
-      synthesisId: synthesisId ?? "",
-      options: state.options,
-      maxAttempts: tuning.maxChapterAttempts,
-      ...(jobError ? { jobError } : {}),
-    };
-    tally = yield* callWithRetry<JobTally>(context, COLLECT_JOB_ACTIVITY, collect);
-  } catch (error) {
-    jobError = jobError ?? `The batch job's results could not be collected: ${message(error)}`;
+    if (next) {
+      // Both brand new: a compound task never holds a task scheduled before (the extension would run it again).
+      const [c, n] = (yield context.df.Task.all([collect, next.task])) as [CollectJobResult, LaneResult];
+      collected = c;
+      following = n ?? lostResults(next.jobs);
+    } else {
+      collected = (yield collect) as CollectJobResult;
+    }
+  } catch {
+    // Children catch their errors; one failing outright leaves its chapters to the final manifest write.
+    if (collect.isCompleted) collected = collect.result as CollectJobResult;
+    if (next) following = next.task.isCompleted ? (next.task.result as LaneResult) : lostResults(next.jobs);
   }
-  if (synthesisId) {
+  const error = jobError ?? collected.error;
+  return [
+    {
+      jobNumber: job.jobNumber,
+      mode: "batch",
+      jobFailed: error !== undefined,
+      ...(error ? { error } : {}),
+      tally: collected.tally,
+      requests: requests + collected.requests,
+    },
+    ...following,
+  ];
+}
+
+/** Stores a finished batch job's chapters (audio, subtitles, messages, outcomes), then deletes the job. */
+export function* collectJobOrchestrator(context: OrchestrationContext): Generator_<CollectJobResult> {
+  const input = context.df.getInput() as CollectInput;
+  let tally = emptyTally();
+  let error: string | undefined;
+  let requests = 0;
+  try {
+    tally = yield* callWithRetry<JobTally>(context, COLLECT_JOB_ACTIVITY, input);
+  } catch (e) {
+    error = `The batch job's results could not be collected: ${message(e)}`;
+  }
+  if (input.synthesisId) {
     try {
       // Results are safe in storage (or the job is abandoned): the job can go.
-      yield* callWithRetry<void>(context, DELETE_JOB_ACTIVITY, { ...ref, synthesisId });
+      yield* callWithRetry<void>(context, DELETE_JOB_ACTIVITY, {
+        projectId: input.projectId,
+        runId: input.runId,
+        synthesisId: input.synthesisId,
+      });
       requests++;
     } catch {
       // The job's time-to-live removes it anyway.
     }
   }
-  return {
-    jobNumber: job.jobNumber,
-    mode: "batch",
-    jobFailed: jobError !== undefined,
-    ...(jobError ? { error: jobError } : {}),
-    tally,
-    requests,
-  };
+  return { tally, requests, ...(error ? { error } : {}) };
 }
 
 function addTally(into: JobTally, more: JobTally): void {
@@ -225,50 +405,79 @@ function addTally(into: JobTally, more: JobTally): void {
   into.speechRequests += more.speechRequests;
 }
 
-/** Picks a finished task without yielding (a task completed earlier never re-signals a new Task.any). */
-function* nextFinished<T extends Task>(context: OrchestrationContext, tasks: T[]): Generator_<T> {
-  const done = tasks.find((t) => t.isCompleted || t.isFaulted);
-  if (done) return done;
-  return (yield context.df.Task.any(tasks)) as T;
+/**
+ * A group of chapters synthesized one request-chain each through the realtime endpoint: `realtimeConcurrency`
+ * lanes (sub-orchestrations started together in one `Task.all` of new tasks), each taking its chapters in
+ * order; then the group hands on to the next job of its lane.
+ */
+export function* realtimeGroupOrchestrator(context: OrchestrationContext): Generator_<LaneResult> {
+  const input = context.df.getInput() as JobInput;
+  const tally = emptyTally();
+  const laneCount = Math.max(1, Math.min(input.tuning.realtimeConcurrency, input.job.chapters));
+  const lanes = Array.from({ length: laneCount }, (_, lane) => {
+    const laneInput: RealtimeLaneInput = {
+      projectId: input.projectId,
+      runId: input.runId,
+      instanceId: input.instanceId,
+      jobNumber: input.job.jobNumber,
+      options: input.options,
+      positions: Array.from({ length: input.job.chapters }, (_, p) => p).filter(
+        (p) => p % laneCount === lane,
+      ),
+    };
+    return context.df.callSubOrchestrator(
+      REALTIME_LANE_ORCHESTRATOR,
+      laneInput,
+      realtimeLaneInstanceId(context.df.instanceId, lane),
+    );
+  });
+  try {
+    for (const laneTally of (yield context.df.Task.all(lanes)) as JobTally[]) addTally(tally, laneTally);
+  } catch {
+    // A lane failing outright (not expected: lanes catch their errors): its chapters stay pending and the
+    // final manifest write marks them failed.
+    for (const lane of lanes) if (lane.isCompleted) addTally(tally, lane.result as JobTally);
+  }
+  const result: JobResult = {
+    jobNumber: input.job.jobNumber,
+    mode: "realtime",
+    jobFailed: false,
+    tally,
+    requests: 0,
+  };
+  const next = nextInLane(context, input, input.rate);
+  if (!next) return [result];
+  try {
+    return [result, ...(((yield next.task) as LaneResult | undefined) ?? lostResults(next.jobs))];
+  } catch {
+    return [result, ...lostResults(next.jobs)];
+  }
 }
 
 /**
- * A group of chapters synthesized one request-chain each through the realtime endpoint, a few at a time.
- * A chapter whose activity fails (storage, not Speech: Speech failures are recorded as outcomes) goes back
- * in the queue, up to {@link ACTIVITY_ATTEMPTS} times.
+ * Chapters of a realtime group one after another. A chapter whose activity fails (storage, not Speech:
+ * Speech failures are recorded as outcomes) is tried again after a durable timer, up to
+ * {@link ACTIVITY_ATTEMPTS} times, then counted failed.
  */
-export function* realtimeGroupOrchestrator(context: OrchestrationContext): Generator_<JobResult> {
-  const input = context.df.getInput() as JobInput;
+export function* realtimeLaneOrchestrator(context: OrchestrationContext): Generator_<JobTally> {
+  const input = context.df.getInput() as RealtimeLaneInput;
   const tally = emptyTally();
-  const queue = Array.from({ length: input.job.chapters }, (_, position) => position);
-  const failures = new Map<number, number>();
-  const inFlight = new Map<Task, number>();
-  while (queue.length > 0 || inFlight.size > 0) {
-    while (inFlight.size < input.tuning.realtimeConcurrency && queue.length > 0) {
-      const position = queue.shift() as number;
-      const chapter: RealtimeChapterInput = {
-        projectId: input.projectId,
-        runId: input.runId,
-        jobNumber: input.job.jobNumber,
-        instanceId: input.instanceId,
-        position,
-        options: input.options,
-      };
-      inFlight.set(context.df.callActivity(SYNTHESIZE_REALTIME_ACTIVITY, chapter), position);
+  for (const position of input.positions) {
+    const chapter: RealtimeChapterInput = {
+      projectId: input.projectId,
+      runId: input.runId,
+      jobNumber: input.jobNumber,
+      instanceId: input.instanceId,
+      position,
+      options: input.options,
+    };
+    try {
+      addTally(tally, yield* callWithRetry<JobTally>(context, SYNTHESIZE_REALTIME_ACTIVITY, chapter));
+    } catch {
+      tally.failed++; // the final manifest write marks the chapter failed
     }
-    const done = yield* nextFinished(context, [...inFlight.keys()]);
-    const position = inFlight.get(done) as number;
-    inFlight.delete(done);
-    if (done.isCompleted) {
-      addTally(tally, done.result as JobTally);
-      continue;
-    }
-    const failed = (failures.get(position) ?? 0) + 1;
-    failures.set(position, failed);
-    if (failed < ACTIVITY_ATTEMPTS) queue.push(position);
-    else tally.failed++; // the final manifest write marks the chapter failed
   }
-  return { jobNumber: input.job.jobNumber, mode: "realtime", jobFailed: false, tally, requests: 0 };
+  return tally;
 }
 
 /**
@@ -322,6 +531,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     runId: input.runId,
     instanceId,
     request: input.request,
+    ...(input.chaptersBlob ? { chaptersBlob: input.chaptersBlob } : {}),
   });
   progress.mode = plan.options.mode;
   progress.chapters.total = plan.counts.total;
@@ -351,80 +561,144 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
   };
   yield* manifest([]);
 
-  const queue: JobSummary[] = [...plan.jobs];
-  let nextJobNumber = plan.jobs.reduce((n, j) => Math.max(n, j.jobNumber), 0) + 1;
-  const inFlight = new Map<Task, JobSummary>();
-  while (queue.length > 0 || inFlight.size > 0) {
-    if (cancelRequested.isCompleted) return yield* stopCancelled();
-    while (inFlight.size < plan.options.maxConcurrentJobs && queue.length > 0) {
-      const job = queue.shift() as JobSummary;
-      const jobInput: JobInput = {
-        projectId: input.projectId,
-        runId: input.runId,
-        instanceId,
-        job,
-        options,
-        tuning: plan.tuning,
-      };
-      const name = job.mode === "batch" ? BATCH_JOB_ORCHESTRATOR : REALTIME_GROUP_ORCHESTRATOR;
-      inFlight.set(
-        context.df.callSubOrchestrator(name, jobInput, jobInstanceId(instanceId, input.runId, job.jobNumber)),
-        job,
-      );
-      if (job.mode === "batch") {
-        progress.jobs.submitted++;
-        progress.jobs.running++;
-      } else {
-        progress.realtime.running++;
-      }
-    }
-    publish();
-    const done = yield* nextFinished(context, [...inFlight.keys(), cancelRequested]);
-    if (done === cancelRequested) return yield* stopCancelled();
-    const job = inFlight.get(done) as JobSummary;
-    inFlight.delete(done);
-    const completed = done.isCompleted ? (done.result as JobResult | undefined) : undefined;
-    // A child that failed outright (not expected: children catch their errors) leaves its chapters to the
-    // final manifest write, which marks whatever is still pending as failed.
-    const result: JobResult = completed?.tally
-      ? completed
-      : {
-          jobNumber: job.jobNumber,
-          mode: job.mode,
-          jobFailed: true,
-          error: "sub-orchestration failed",
-          tally: emptyTally(),
-          requests: 0,
-        };
-    if (job.mode === "batch") {
-      progress.jobs.running--;
-      if (result.jobFailed) progress.jobs.failed++;
-      else progress.jobs.succeeded++;
-      if (!result.cancelled) counters.batchJobs++;
-    } else {
-      progress.realtime.running--;
-      progress.realtime.completed++;
-    }
-    progress.chapters.succeeded += result.tally.succeeded;
-    progress.chapters.failed += result.tally.failed;
-    counters.speechRequests += result.requests + result.tally.speechRequests;
-    counters.billableCharacters += result.tally.billableCharacters;
-    if (result.tally.retry + result.tally.realtime > 0) {
-      const retryInput: PlanRetriesInput = {
+  /**
+   * The run's first wave: nothing is known of the service's speed yet. Every lane's first job is submitted
+   * at once and one of them is watched here (doubling polls), then the lanes start with the rate measured:
+   * the other first jobs are checked near their predicted end instead of each running its own ladder.
+   * Returns each head's polling state, or undefined when a submit failed (the lanes submit as usual: the
+   * synthesis ids are deterministic, so a job already created is re-attached, not paid again).
+   */
+  function* probeFirstWave(
+    heads: JobSummary[],
+  ): Generator_<Map<number, Partial<BatchJobState>> | "cancelled" | undefined> {
+    const submits = heads.map((job) =>
+      context.df.callActivity(SUBMIT_JOB_ACTIVITY, {
         projectId: input.projectId,
         runId: input.runId,
         jobNumber: job.jobNumber,
-        nextJobNumber,
-        options: plan.options,
-        maxPayloadBytes: plan.tuning.maxPayloadBytes,
-        jobFailed: result.jobFailed,
-      };
-      const more = yield* callWithRetry<JobSummary[]>(context, PLAN_RETRIES_ACTIVITY, retryInput);
-      nextJobNumber += more.length;
-      queue.push(...more);
+        attempt: 1,
+        options,
+      }),
+    );
+    let submitted: SubmitResult[];
+    try {
+      submitted = (yield context.df.Task.all(submits)) as SubmitResult[];
+    } catch {
+      return undefined;
     }
-    yield* manifest([job.jobNumber]);
+    const submittedAt = context.df.currentUtcDateTime.toISOString();
+    const states = new Map<number, Partial<BatchJobState>>();
+    for (const [k, result] of submitted.entries()) {
+      if (!result.submitted) return undefined;
+      states.set((heads[k] as JobSummary).jobNumber, {
+        synthesisId: result.synthesisId,
+        submittedAt,
+        requests: 1,
+      });
+    }
+    const first = heads[0] as JobSummary;
+    const watch: Watch = {
+      synthesisId: states.get(first.jobNumber)?.synthesisId as string,
+      submittedAt,
+      polls: 0,
+      unfinishedMs: 0,
+      requests: 1,
+    };
+    const end = yield* watchJob(context, first, plan.tuning, watch, cancelRequested);
+    if (end.end === "cancelled") return "cancelled";
+    states.set(first.jobNumber, {
+      ...watch,
+      // Seen done: its lane collects it at once. Otherwise (failed, still running) the lane polls it again.
+      ...(end.end === "succeeded" ? { serviceDone: true } : {}),
+    });
+    if (watch.rate) for (const state of states.values()) state.rate = watch.rate;
+    return states;
+  }
+
+  let firstWave = true;
+  let wave: JobSummary[] = [...plan.jobs];
+  let nextJobNumber = plan.jobs.reduce((n, j) => Math.max(n, j.jobNumber), 0) + 1;
+  while (wave.length > 0) {
+    if (cancelRequested.isCompleted) return yield* stopCancelled();
+    // `maxConcurrentJobs` lanes, jobs dealt round-robin: lane i runs jobs i, i+L, i+2L… one after another.
+    const laneCount = Math.min(plan.options.maxConcurrentJobs, wave.length);
+    const lanes = Array.from({ length: laneCount }, (_, lane) =>
+      wave.filter((_, k) => k % laneCount === lane),
+    );
+    const batchHeads = lanes.map(([job]) => job as JobSummary).filter((job) => job.mode === "batch");
+    progress.jobs.submitted += wave.filter((j) => j.mode === "batch").length;
+    progress.jobs.running = batchHeads.length;
+    progress.realtime.running = wave.length - wave.filter((j) => j.mode === "batch").length;
     publish();
+    const probe = firstWave && batchHeads.length >= 2 ? yield* probeFirstWave(batchHeads) : undefined;
+    if (probe === "cancelled") return yield* stopCancelled();
+    firstWave = false;
+    const heads = lanes.map(([job, ...next]) => {
+      const head = job as JobSummary;
+      const jobInput: JobInput & Partial<BatchJobState> = {
+        projectId: input.projectId,
+        runId: input.runId,
+        instanceId,
+        job: head,
+        options,
+        tuning: plan.tuning,
+        next,
+        ...probe?.get(head.jobNumber),
+      };
+      return context.df.callSubOrchestrator(
+        orchestratorFor(head),
+        jobInput,
+        jobInstanceId(instanceId, input.runId, head.jobNumber),
+      );
+    });
+    // Fresh tasks only: the lanes' Task.all is new, the cancel waiter is an external event (takes no id).
+    const all = context.df.Task.all(heads);
+    const done = yield context.df.Task.any([all, cancelRequested]);
+    if (done === cancelRequested) return yield* stopCancelled();
+    const results: LaneResult = [];
+    lanes.forEach((jobs, lane) => {
+      const head = heads[lane];
+      const laneResult = head?.isCompleted ? (head.result as LaneResult | undefined) : undefined;
+      results.push(...(laneResult ?? lostResults(jobs)));
+    });
+    progress.jobs.running = 0;
+    progress.realtime.running = 0;
+    const nextWave: JobSummary[] = [];
+    for (const result of results) {
+      if (result.mode === "batch") {
+        if (result.jobFailed) progress.jobs.failed++;
+        else progress.jobs.succeeded++;
+        if (!result.cancelled) counters.batchJobs++;
+      } else {
+        progress.realtime.completed++;
+      }
+      progress.chapters.succeeded += result.tally.succeeded;
+      progress.chapters.failed += result.tally.failed;
+      counters.speechRequests += result.requests + result.tally.speechRequests;
+      counters.billableCharacters += result.tally.billableCharacters;
+      if (result.tally.retry + result.tally.realtime > 0) {
+        const retryInput: PlanRetriesInput = {
+          projectId: input.projectId,
+          runId: input.runId,
+          jobNumber: result.jobNumber,
+          nextJobNumber,
+          options: {
+            voice: plan.options.voice,
+            outputFormat: plan.options.outputFormat,
+            wordBoundaries: plan.options.wordBoundaries,
+            maxChaptersPerJob: plan.options.maxChaptersPerJob,
+          },
+          maxPayloadBytes: plan.tuning.maxPayloadBytes,
+          jobFailed: result.jobFailed,
+        };
+        const more = yield* callWithRetry<JobSummary[]>(context, PLAN_RETRIES_ACTIVITY, retryInput);
+        nextJobNumber += more.length;
+        nextWave.push(...more);
+      }
+    }
+    yield* manifest(wave.map((j) => j.jobNumber));
+    publish();
+    wave = nextWave;
   }
 
   if (cancelRequested.isCompleted) return yield* stopCancelled();

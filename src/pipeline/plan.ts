@@ -2,8 +2,9 @@ import type { BlobItem } from "@azure/storage-blob";
 import { z } from "zod";
 import type { Settings } from "../config/settings.js";
 import { findOutputFormat } from "../speech/formats.js";
-import { downloadBytes, listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { downloadBytes, listBlobs, mapLimit, readJson, writeJson, writeText } from "../storage/blobs.js";
 import { billableCharacters, validateSsml } from "../text/index.js";
+import { foldPronunciationHash } from "../text/pronunciations.js";
 import { baseRequestBytes, type InputKind } from "./batchRequest.js";
 import type { PipelineDeps } from "./deps.js";
 import {
@@ -28,6 +29,14 @@ import {
   requestBytes,
   sha256Hex,
 } from "./planning.js";
+import {
+  asBilled,
+  loadProjectPronunciations,
+  type ProjectPronunciations,
+  PronunciationsError,
+  pronounceChapter,
+  pronunciationPaths,
+} from "./pronunciation.js";
 import {
   audioPaths,
   type JobChapter,
@@ -197,6 +206,30 @@ function carryChapter(
   return { ...carried, status: "failed", reason: NOT_SELECTED_REASON };
 }
 
+/** Pronunciations of a run being planned (issue 14): the project's rules and where planned inputs go. */
+interface PronunciationContext {
+  pronunciations: ProjectPronunciations | undefined;
+  runId: string;
+  /** Planned SSML inputs by chapter id, written by planning (never by estimates). */
+  inputs: Map<string, string>;
+}
+
+/**
+ * The project's pronunciations, or a {@link PlanError} `invalid-pronunciations` naming the bad entries:
+ * checked at start and in the estimate, before anything is planned or sent.
+ */
+export async function readProjectPronunciations(
+  deps: PipelineDeps,
+  projectId: string,
+): Promise<ProjectPronunciations | undefined> {
+  try {
+    return await loadProjectPronunciations(deps.storage.chapters, projectId);
+  } catch (error) {
+    if (error instanceof PronunciationsError) throw new PlanError(error.code, error.message, error.issues);
+    throw error;
+  }
+}
+
 /** Reads and judges one chapter: rejected with a reason, unchanged, or pending with its sizes. */
 async function assessChapter(
   deps: PipelineDeps,
@@ -205,6 +238,7 @@ async function assessChapter(
   options: EffectiveOptions,
   existing: ExistingAudio,
   maxPayloadBytes: number,
+  pron: PronunciationContext,
 ): Promise<PlannedChapter> {
   const base = {
     chapterId: source.chapterId,
@@ -233,19 +267,35 @@ async function assessChapter(
     const validation = validateSsml(text);
     if (!validation.ok) return reject("invalid-ssml", measured);
   }
-  const kind = inputKindOf(source.kind);
-  const size = inputBytes(text);
+  // Pronunciations (issue 14): a chapter using a listed term is sent as SSML, and the rules it uses are
+  // part of its hash, so editing one entry re-synthesizes exactly the chapters that contain it.
+  const pronounced = pron.pronunciations
+    ? pronounceChapter(text, source.kind, options.voice, pron.pronunciations, options.mode)
+    : undefined;
+  const content = pronounced?.ssml ?? text;
+  const kind = pronounced ? "SSML" : inputKindOf(source.kind);
+  const size = inputBytes(pronounced ? asBilled(content, deps.work.url.length + 40) : content);
   const baseBytes = baseRequestBytes(kind, options.voice, options.outputFormat, options.wordBoundaries);
   if (requestBytes(baseBytes, [size]) > maxPayloadBytes) return reject("too-large", measured);
   const planned: PlannedChapter = {
     ...base,
+    ...(pronounced
+      ? {
+          kind: "ssml" as const,
+          inputBlob: pronunciationPaths.input(projectId, pron.runId, source.chapterId),
+        }
+      : {}),
     characters,
     words: countWords(text, source.kind),
-    billableCharacters: billableCharacters(text, kind),
-    textSha256,
+    billableCharacters: billableCharacters(
+      pronounced ? asBilled(content, deps.work.url.length + 40) : content,
+      kind,
+    ),
+    textSha256: foldPronunciationHash(textSha256, pronounced?.usedHash),
     inputBytes: size,
     status: "pending",
   };
+  if (pronounced) pron.inputs.set(source.chapterId, content);
   if (!options.force) {
     const audio = isUnchanged(planned, projectId, options, existing);
     if (audio) {
@@ -272,6 +322,7 @@ export function toJobChapter(c: PlannedChapter, attempts = 0): JobChapter {
     billableCharacters: c.billableCharacters,
     textSha256: c.textSha256,
     inputBytes: c.inputBytes,
+    ...(c.inputBlob ? { inputBlob: c.inputBlob } : {}),
     attempts,
   };
 }
@@ -320,6 +371,8 @@ export interface PlanInput {
   runId: string;
   instanceId: string;
   request: StartRequest;
+  /** The start body's `chapters` subset, stored by the start handler (work container). */
+  chaptersBlob?: string;
 }
 
 export interface PlanCounts {
@@ -338,10 +391,10 @@ export interface PlanCounts {
   billableCharacters: number;
 }
 
-/** What the orchestrator gets back from planning: counts and job summaries, never chapter text. */
+/** What the orchestrator gets back from planning: counts and job summaries, never chapter text or lists. */
 export interface PlanResult {
   planBlob: string;
-  options: EffectiveOptions;
+  options: Omit<EffectiveOptions, "chapters">;
   tuning: RunTuning;
   counts: PlanCounts;
   jobs: JobSummary[];
@@ -351,16 +404,21 @@ export interface PlannedRun {
   plan: Plan;
   jobs: JobSpec[];
   counts: PlanCounts;
+  /** Planned SSML inputs of chapters that use pronunciations, and the lexicon to snapshot (issue 14). */
+  pronunciationInputs?: Map<string, string>;
+  lexiconSource?: string;
 }
 
 /** Lists, reads, judges and packs a project's chapters (no writes): shared by planning and estimates. */
 export async function assessProject(deps: PipelineDeps, input: PlanInput): Promise<PlannedRun> {
   const { projectId } = input;
-  const [listing, projectFile, audioItems] = await Promise.all([
+  const [listing, projectFile, audioItems, pronunciations] = await Promise.all([
     listProject(deps, projectId),
     readProjectFile(deps, projectId),
     listBlobs(deps.storage.audio, `${projectId}/`, { metadata: true }),
+    readProjectPronunciations(deps, projectId),
   ]);
+  const pron: PronunciationContext = { pronunciations, runId: input.runId, inputs: new Map() };
   const options = resolveOptions(input.request, projectFile, deps.settings);
   const tuning = runTuning(deps.settings);
   const wanted = options.chapters ? new Set(options.chapters) : undefined;
@@ -368,7 +426,15 @@ export async function assessProject(deps: PipelineDeps, input: PlanInput): Promi
   const existing: ExistingAudio = { byName: new Map(audioItems.map((i) => [i.name, i])) };
   // Every chapter is assessed, so the manifest of a subset run still lists the whole book (CONTRACT §2).
   const chapters = await mapLimit(listing.chapters, READ_CONCURRENCY, async (source) => {
-    const assessed = await assessChapter(deps, projectId, source, options, existing, tuning.maxPayloadBytes);
+    const assessed = await assessChapter(
+      deps,
+      projectId,
+      source,
+      options,
+      existing,
+      tuning.maxPayloadBytes,
+      pron,
+    );
     if (!wanted || wanted.has(source.chapterId)) return assessed;
     const audio =
       assessed.status === "rejected" ? undefined : isUnchanged(assessed, projectId, options, existing);
@@ -393,7 +459,23 @@ export async function assessProject(deps: PipelineDeps, input: PlanInput): Promi
     ignored: listing.ignored,
     initialJobs: jobs.length,
   };
-  return { plan, jobs, counts: countsOf(plan) };
+  return {
+    plan,
+    jobs,
+    counts: countsOf(plan),
+    pronunciationInputs: pron.inputs,
+    ...(pronunciations?.lexicon ? { lexiconSource: pronunciations.lexicon.source } : {}),
+  };
+}
+
+const requestedChaptersSchema = z.object({ chapters: z.array(z.string().min(1)).min(1) });
+
+/** The start body with its `chapters` subset read back from the work container. */
+async function withRequestedChapters(deps: PipelineDeps, input: PlanInput): Promise<PlanInput> {
+  if (!input.chaptersBlob) return input;
+  const stored = await readJson(deps.work, input.chaptersBlob, requestedChaptersSchema);
+  if (!stored) throw new Error(`The run's chapter list ${input.chaptersBlob} is missing.`);
+  return { ...input, request: { ...input.request, chapters: stored.chapters } };
 }
 
 /** Planning activity: assesses the project and saves the plan and job lists as blobs (idempotent). */
@@ -415,19 +497,36 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
       deps.storage.audio.createIfNotExists(),
       deps.storage.videoQueue.createIfNotExists(),
     ]);
-    run = await assessProject(deps, input);
+    run = await assessProject(deps, await withRequestedChapters(deps, input));
+    await savePronunciationInputs(deps, input, run);
     await mapLimit(run.jobs, READ_CONCURRENCY, (job) =>
       writeJson(deps.work, runPaths.job(input.projectId, input.runId, job.jobNumber), job),
     );
     await writeJson(deps.work, planBlob, run.plan);
   }
+  // The subset stays in plan.json; the orchestration gets counts.
+  const { chapters: _subset, ...options } = run.plan.options;
   return {
     planBlob,
-    options: run.plan.options,
+    options,
     tuning: run.plan.tuning,
     counts: run.counts,
     jobs: run.jobs.map(summarizeJob),
   };
+}
+
+/** Saves the planned SSML of pending chapters that use pronunciations, and the run's lexicon snapshot. */
+async function savePronunciationInputs(deps: PipelineDeps, input: PlanInput, run: PlannedRun) {
+  const pending = run.plan.chapters.filter((c) => c.status === "pending" && c.inputBlob);
+  await mapLimit(pending, READ_CONCURRENCY, async (c) => {
+    const content = run.pronunciationInputs?.get(c.chapterId);
+    if (content === undefined || !c.inputBlob) throw new Error(`No planned input for ${c.chapterId}.`);
+    await writeText(deps.work, c.inputBlob, content, "application/ssml+xml; charset=utf-8");
+  });
+  if (run.lexiconSource !== undefined && pending.length > 0) {
+    const name = pronunciationPaths.lexicon(input.projectId, input.runId);
+    await writeText(deps.work, name, run.lexiconSource, "application/pls+xml; charset=utf-8");
+  }
 }
 
 function countsOf(plan: Plan): PlanCounts {

@@ -26,6 +26,8 @@ export interface ProjectListing {
 }
 
 export const PROJECT_FILE_NAME = "project.json";
+/** Project files that are neither chapters nor ignored: the pronunciation list and lexicon (issue 14). */
+const PROJECT_SETTINGS_FILES = new Set(["pronunciations.json", "lexicon.pls"]);
 const CHAPTER_EXTENSIONS: Record<string, ChapterKind> = { ".txt": "text", ".ssml": "ssml" };
 
 /** Natural order ("ch2" before "ch10"), stable for names differing only in case. */
@@ -50,6 +52,7 @@ export function classifyProjectBlobs(projectId: string, blobNames: readonly stri
       hasProjectFile = true;
       continue;
     }
+    if (PROJECT_SETTINGS_FILES.has(name)) continue;
     const dot = name.lastIndexOf(".");
     const kind = dot > 0 ? CHAPTER_EXTENSIONS[name.slice(dot).toLowerCase()] : undefined;
     if (!kind || name.includes("/")) {

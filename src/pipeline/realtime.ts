@@ -1,7 +1,8 @@
 import { addOutcome, emptyTally, type JobTally, readOutcome, writeOutcome } from "./collect.js";
 import type { PipelineDeps } from "./deps.js";
-import { type JobRef, readChapterText, readJobSpec, type SynthesisOptions } from "./jobs.js";
+import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
+import { readSynthesisInput } from "./pronunciation.js";
 import type { ChapterOutcome } from "./runState.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
 
@@ -41,7 +42,13 @@ export async function synthesizeChapterRealtime(
   };
   let outcome: ChapterOutcome;
   try {
-    const text = await readChapterText(deps, chapter.sourceBlob);
+    // Pronunciations (issue 14): the planned SSML input when the chapter uses listed terms.
+    const text = await readSynthesisInput(
+      deps,
+      { projectId: input.projectId, runId: input.runId, submission: `realtime${input.jobNumber}` },
+      chapter,
+      "realtime",
+    );
     const result = await deps.speech().realtime.synthesizeLong({
       ...(chapter.kind === "ssml" ? { ssml: text } : { text }),
       voice: input.options.voice,

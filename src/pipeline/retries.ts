@@ -3,6 +3,7 @@ import { listOutcomes } from "./collect.js";
 import type { PipelineDeps } from "./deps.js";
 import { readJobSpec } from "./jobs.js";
 import type { EffectiveOptions } from "./options.js";
+import { effectivePayloadLimit } from "./payloadLimit.js";
 import { buildJobs } from "./plan.js";
 import { type JobChapter, type JobSpec, type JobSummary, runPaths, summarizeJob } from "./runState.js";
 
@@ -39,11 +40,18 @@ export async function planRetries(deps: PipelineDeps, input: PlanRetriesInput): 
   const maxChaptersPerJob = input.jobFailed
     ? Math.max(1, Math.min(input.options.maxChaptersPerJob, Math.ceil(job.chapters.length / 2)))
     : input.options.maxChaptersPerJob;
+  // After a "payload too large" refusal, jobs are packed under half the smallest refused request.
+  const maxPayloadBytes = await effectivePayloadLimit(
+    deps,
+    input.projectId,
+    input.runId,
+    input.maxPayloadBytes,
+  );
   const batchJobs = buildJobs(
     retry,
     "batch",
     { ...input.options, maxChaptersPerJob },
-    input.maxPayloadBytes,
+    maxPayloadBytes,
     input.nextJobNumber,
   );
   const realtimeJobs = buildJobs(

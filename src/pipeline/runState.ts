@@ -36,6 +36,8 @@ export const plannedChapterSchema = z.object({
   batchJobId: z.string().optional(),
   attempts: z.number().int().nonnegative().optional(),
   mode: z.enum(["batch", "realtime"]).optional(),
+  /** Pronunciations (issue 14): the planned SSML input in the work container, for chapters using a listed term. */
+  inputBlob: z.string().optional(),
 });
 export type PlannedChapter = z.infer<typeof plannedChapterSchema>;
 
@@ -88,6 +90,7 @@ export const jobChapterSchema = plannedChapterSchema
     billableCharacters: true,
     textSha256: true,
     inputBytes: true,
+    inputBlob: true,
   })
   .extend({ attempts: z.number().int().nonnegative() });
 export type JobChapter = z.infer<typeof jobChapterSchema>;
@@ -153,6 +156,8 @@ export const runPaths = {
   submitted: (projectId: string, runId: string, synthesisId: string) =>
     `${projectId}/${runId}/submitted/${synthesisId}.json`,
   cancelled: (projectId: string, runId: string) => `${projectId}/${runId}/cancelled.json`,
+  /** A start body's `chapters` subset, kept out of the orchestration input (planning reads it). */
+  requestedChapters: (projectId: string, runId: string) => `${projectId}/${runId}/chapters.json`,
 };
 
 /** Output blobs of a chapter in the audio container (CONTRACT §2). */

@@ -6,16 +6,34 @@ import {
   type HttpClient,
   type Pipeline,
 } from "@azure/core-rest-pipeline";
+import { z } from "zod";
 import { canJoin, joinAudio, measureDurationMs } from "../audio/join.js";
 import { billableCharacters } from "../text/billing.js";
-import { REALTIME_MAX_CHARACTERS, splitForRealtime } from "../text/split.js";
+import {
+  prosodyRateFactor,
+  realtimeChunkCharacters,
+  slowestProsodyRate,
+  speechWeight,
+  splitForRealtime,
+} from "../text/split.js";
 import { textToSsml, validateSsml } from "../text/ssml.js";
 import type { OperationOptions } from "./BatchSynthesisClient.js";
 import { createSpeechError, toTransportError } from "./errors.js";
 import { getOutputFormat } from "./formats.js";
-import { allowsInsecureConnection, createSpeechPipeline, type SpeechClientOptions } from "./pipeline.js";
+import {
+  allowsInsecureConnection,
+  createSpeechPipeline,
+  realtimeEntraTokenPolicy,
+  type SpeechClientOptions,
+} from "./pipeline.js";
 
-export type RealtimeSynthesisClientOptions = SpeechClientOptions;
+export interface RealtimeSynthesisClientOptions extends SpeechClientOptions {
+  /**
+   * ARM id of the Speech resource (`SPEECH_RESOURCE_ID`), needed with a token credential: the realtime endpoint
+   * takes Microsoft Entra tokens only as `aad#{resourceId}#{token}`.
+   */
+  resourceId?: string;
+}
 
 export interface SynthesizeLongInput {
   /** Plain text (converted to SSML with {@link textToSsml}); or give `ssml`. */
@@ -28,8 +46,13 @@ export interface SynthesizeLongInput {
 }
 
 export interface SynthesizeLongOptions extends OperationOptions {
-  /** Spoken characters per request; default 9,000 (about 10 minutes of audio, the realtime cap). */
+  /**
+   * Spoken characters per request; default from the voice's words per minute and the slowest prosody rate in
+   * play ({@link realtimeChunkCharacters}: ~7,000 at 150 wpm and rate 1), so a chunk stays under the 10-minute cut.
+   */
   maxCharactersPerRequest?: number;
+  /** The voice's words per minute; default from `GET /cognitiveservices/voices/list` (`WordsPerMinute`), else 150. */
+  wordsPerMinute?: number;
   /** Locale for sentence segmentation; default from the voice. */
   locale?: string;
 }
@@ -39,9 +62,23 @@ export interface SynthesizeLongResult {
   /** Measured from the joined audio (0 for formats that can't be measured here, e.g. Ogg/WebM). */
   durationMs: number;
   requests: number;
-  /** Billable characters sent (Azure's rule, summed over the requests). */
+  /** Billable characters sent (Azure's rule, summed over the requests, truncated ones included). */
   characters: number;
+  /** Requests whose audio came back at the 10-minute cut, and were split and sent again. */
+  truncatedRequests: number;
 }
+
+/** Audio at least this long is taken as cut at 10 minutes by the service, not as a chunk that ended there. */
+export const TRUNCATED_AUDIO_MS = 599_000;
+/** A chunk smaller than this is never split further (a cut there would mean something other than length). */
+const MIN_SPLIT_CHARACTERS = 200;
+
+const voiceListSchema = z.array(
+  z.looseObject({
+    ShortName: z.string(),
+    WordsPerMinute: z.coerce.number().positive().optional().catch(undefined),
+  }),
+);
 
 /**
  * Client of the realtime text-to-speech endpoint (`POST /cognitiveservices/v1`).
@@ -49,6 +86,7 @@ export interface SynthesizeLongResult {
  * Example usage:
  * ```ts
  * const tts = new RealtimeSynthesisClient("https://eastus.tts.speech.microsoft.com", new AzureKeyCredential(key));
+ * // Microsoft Entra ID: new RealtimeSynthesisClient(regionalEndpoint, new DefaultAzureCredential(), { resourceId })
  * const { audio, durationMs } = await tts.synthesizeLong({ text: chapter, voice: "en-US-AvaMultilingualNeural",
  *   outputFormat: "audio-24khz-96kbitrate-mono-mp3" });
  * ```
@@ -59,6 +97,7 @@ export class RealtimeSynthesisClient {
   private readonly httpClient: HttpClient;
   private readonly secrets: string[];
   private readonly allowInsecure: boolean;
+  private voices: Promise<Map<string, number>> | undefined;
 
   constructor(
     endpoint: string,
@@ -67,7 +106,9 @@ export class RealtimeSynthesisClient {
   ) {
     const url = new URL(endpoint);
     this.endpoint = url.origin + url.pathname.replace(/\/+$/, "").replace(/\/cognitiveservices\/v1$/, "");
-    this.pipeline = createSpeechPipeline(credential, options);
+    this.pipeline = createSpeechPipeline(credential, options, (tokenCredential) =>
+      realtimeEntraTokenPolicy(tokenCredential, options.resourceId),
+    );
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
     this.secrets = "key" in credential && typeof credential.key === "string" ? [credential.key] : [];
     this.allowInsecure = allowsInsecureConnection(this.endpoint, options);
@@ -99,9 +140,40 @@ export class RealtimeSynthesisClient {
   }
 
   /**
-   * Synthesizes text or SSML of any length: split at paragraph, then sentence boundaries into requests
-   * of at most ~9,000 characters (never inside an SSML element), sent in order, and the audio joined
-   * for its format (MP3 frames concatenated; WAV with one correct header; raw PCM concatenated).
+   * Words per minute of each voice, from `GET /cognitiveservices/voices/list` (`WordsPerMinute`: "can be used to
+   * estimate the length of the output speech", rest-text-to-speech.md). Read once per client; a failure is not
+   * fatal (the default rate is used) and is retried on the next call.
+   */
+  async voiceWordsPerMinute(voice: string, options: OperationOptions = {}): Promise<number | undefined> {
+    this.voices ??= (async () => {
+      const request = createPipelineRequest({
+        url: `${this.endpoint}/cognitiveservices/voices/list`,
+        method: "GET",
+        allowInsecureConnection: this.allowInsecure,
+        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+      });
+      const response = await this.pipeline.sendRequest(this.httpClient, request);
+      if (response.status !== 200)
+        throw createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
+      const list = voiceListSchema.parse(JSON.parse(response.bodyAsText ?? "[]"));
+      return new Map(
+        list.flatMap((v) => (v.WordsPerMinute ? [[v.ShortName.toLowerCase(), v.WordsPerMinute]] : [])),
+      );
+    })();
+    try {
+      return (await this.voices).get(voice.toLowerCase());
+    } catch {
+      this.voices = undefined;
+      return undefined;
+    }
+  }
+
+  /**
+   * Synthesizes text or SSML of any length: split at paragraph, then sentence boundaries into requests sized to
+   * stay under the 10-minute cut for the voice and rate (never inside an SSML element), sent in order, and the
+   * audio joined for its format (MP3 frames concatenated; WAV with one correct header; raw PCM concatenated).
+   * A request whose audio comes back at the cut (>= 599 s: the service truncates silently) is split in two and
+   * sent again.
    */
   async synthesizeLong(
     input: SynthesizeLongInput,
@@ -116,10 +188,17 @@ export class RealtimeSynthesisClient {
     } else {
       ssml = textToSsml(input.text ?? "", { voice: input.voice, ...input.prosody });
     }
-    const chunks = splitForRealtime(ssml, {
-      maxCharacters: options.maxCharactersPerRequest ?? REALTIME_MAX_CHARACTERS,
-      locale: options.locale ?? input.prosody?.lang ?? input.voice.split("-").slice(0, 2).join("-"),
-    });
+    const locale = options.locale ?? input.prosody?.lang ?? input.voice.split("-").slice(0, 2).join("-");
+    let maxCharacters = options.maxCharactersPerRequest;
+    if (maxCharacters === undefined) {
+      const wordsPerMinute = options.wordsPerMinute ?? (await this.voiceWordsPerMinute(input.voice, options));
+      const rateFactor = Math.min(prosodyRateFactor(input.prosody?.rate), slowestProsodyRate(ssml));
+      maxCharacters = realtimeChunkCharacters({
+        ...(wordsPerMinute ? { wordsPerMinute } : {}),
+        rateFactor,
+      });
+    }
+    const chunks = splitForRealtime(ssml, { maxCharacters, locale });
     if (chunks.length === 0) throw new TypeError("Nothing to synthesize: the text is empty.");
     if (chunks.length > 1 && !canJoin(format)) {
       throw new RangeError(
@@ -128,16 +207,36 @@ export class RealtimeSynthesisClient {
     }
     const parts: Buffer[] = [];
     let characters = 0;
-    for (const chunk of chunks) {
-      parts.push(await this.synthesize(chunk, format.name, options));
+    let requests = 0;
+    let truncatedRequests = 0;
+    const pending = [...chunks];
+    while (pending.length > 0) {
+      const chunk = pending.shift() as string;
+      const audio = await this.synthesize(chunk, format.name, options);
+      requests += 1;
       characters += billableCharacters(chunk, "SSML");
+      const weight = speechWeight(chunk.replace(/<[^>]+>/g, ""));
+      if (
+        canJoin(format) &&
+        measureDurationMs(audio, format) >= TRUNCATED_AUDIO_MS &&
+        weight >= MIN_SPLIT_CHARACTERS
+      ) {
+        const halves = splitForRealtime(chunk, { maxCharacters: Math.ceil(weight / 2), locale });
+        if (halves.length > 1) {
+          truncatedRequests += 1;
+          pending.unshift(...halves);
+          continue;
+        }
+      }
+      parts.push(audio);
     }
     const audio = joinAudio(parts, format);
     return {
       audio,
       durationMs: canJoin(format) ? Math.round(measureDurationMs(audio, format)) : 0,
-      requests: chunks.length,
+      requests,
       characters,
+      truncatedRequests,
     };
   }
 }

@@ -7,7 +7,12 @@ import { RealtimeSynthesisClient } from "./RealtimeSynthesisClient.js";
 
 type SpeechSettings = Pick<
   Settings,
-  "SPEECH_ENDPOINT" | "SPEECH_REGION" | "SPEECH_KEY" | "SPEECH_REALTIME_ENDPOINT" | "AZURE_CLIENT_ID"
+  | "SPEECH_ENDPOINT"
+  | "SPEECH_REGION"
+  | "SPEECH_KEY"
+  | "SPEECH_REALTIME_ENDPOINT"
+  | "SPEECH_RESOURCE_ID"
+  | "AZURE_CLIENT_ID"
 >;
 
 /** Batch endpoint: SPEECH_ENDPOINT (custom domain, required for Entra ID), else the regional host. */
@@ -18,14 +23,15 @@ export function batchEndpointOf(settings: SpeechSettings): string {
 }
 
 /**
- * Realtime endpoint: SPEECH_REALTIME_ENDPOINT; else a custom domain's `/tts` path (the only realtime route that
- * accepts Microsoft Entra tokens); else the regional TTS host; else SPEECH_ENDPOINT itself (e.g. the emulator).
+ * Realtime endpoint: SPEECH_REALTIME_ENDPOINT; else the regional host
+ * `https://{SPEECH_REGION}.tts.speech.microsoft.com` (the documented text-to-speech endpoint, which takes keys and
+ * `aad#{resourceId}#{token}` Entra tokens: rest-text-to-speech.md "Regions and endpoints", "Authentication");
+ * else SPEECH_ENDPOINT itself (the emulator). A custom domain's `/tts/cognitiveservices/v1` path is documented only
+ * for resources with a private endpoint (speech-services-private-link.md), so it is never derived: set
+ * SPEECH_REALTIME_ENDPOINT to `https://{name}.cognitiveservices.azure.com/tts` for such a resource.
  */
 export function realtimeEndpointOf(settings: SpeechSettings): string {
   if (settings.SPEECH_REALTIME_ENDPOINT) return settings.SPEECH_REALTIME_ENDPOINT;
-  const endpoint = settings.SPEECH_ENDPOINT?.replace(/\/+$/, "");
-  if (endpoint && new URL(endpoint).hostname.endsWith(".cognitiveservices.azure.com"))
-    return `${endpoint}/tts`;
   if (settings.SPEECH_REGION) return `https://${settings.SPEECH_REGION}.tts.speech.microsoft.com`;
   return batchEndpointOf(settings);
 }
@@ -46,6 +52,9 @@ export function createSpeechClients(
   const credential = speechCredentialOf(settings);
   return {
     batch: new BatchSynthesisClient(batchEndpointOf(settings), credential, options),
-    realtime: new RealtimeSynthesisClient(realtimeEndpointOf(settings), credential, options),
+    realtime: new RealtimeSynthesisClient(realtimeEndpointOf(settings), credential, {
+      ...options,
+      ...(settings.SPEECH_RESOURCE_ID ? { resourceId: settings.SPEECH_RESOURCE_ID } : {}),
+    }),
   };
 }

@@ -105,6 +105,11 @@ function info(name: string): OutputFormatInfo {
 }
 
 /** Every output format the service documents (streaming and non-streaming). */
+/**
+ * Exactly the `X-Microsoft-OutputFormat` values of the text-to-speech REST reference ("Audio outputs", streaming and
+ * nonstreaming tabs: MicrosoftDocs/azure-ai-docs articles/ai-services/speech-service/rest-text-to-speech.md), which
+ * batch synthesis also takes. `riff-16khz-16bit-mono-pcm` (the legacy Long Audio API's default) is not in it.
+ */
 export const OUTPUT_FORMAT_NAMES = [
   "amr-wb-16000hz",
   "audio-16khz-16bit-32kbps-mono-opus",
@@ -137,7 +142,6 @@ export const OUTPUT_FORMAT_NAMES = [
   "riff-8khz-8bit-mono-alaw",
   "riff-8khz-8bit-mono-mulaw",
   "riff-8khz-16bit-mono-pcm",
-  "riff-16khz-16bit-mono-pcm",
   "riff-22050hz-16bit-mono-pcm",
   "riff-24khz-16bit-mono-pcm",
   "riff-44100hz-16bit-mono-pcm",

@@ -56,5 +56,6 @@ export {
   type SynthesizeLongInput,
   type SynthesizeLongOptions,
   type SynthesizeLongResult,
+  TRUNCATED_AUDIO_MS,
 } from "./RealtimeSynthesisClient.js";
 export type { SynthesisResultEntry, SynthesisResults, SynthesisSummary } from "./results.js";

@@ -1,4 +1,9 @@
-import { isTokenCredential, type KeyCredential, type TokenCredential } from "@azure/core-auth";
+import {
+  type AccessToken,
+  isTokenCredential,
+  type KeyCredential,
+  type TokenCredential,
+} from "@azure/core-auth";
 import {
   bearerTokenAuthenticationPolicy,
   createPipelineFromOptions,
@@ -162,6 +167,56 @@ export function apiKeyPolicy(credential: KeyCredential): PipelinePolicy {
   };
 }
 
+/** Refresh a cached token this long before it expires (core's token cycler uses the same margin). */
+const TOKEN_REFRESH_MARGIN_MS = 2 * 60 * 1000;
+
+/**
+ * Microsoft Entra ID on the realtime endpoint: `Authorization: Bearer aad#{resourceId}#{token}`, the token for
+ * `https://cognitiveservices.azure.com/.default` ("Use Microsoft Entra authentication",
+ * https://learn.microsoft.com/azure/ai-services/speech-service/rest-text-to-speech#authentication;
+ * MicrosoftDocs/azure-ai-docs articles/ai-services/speech-service/includes/cognitive-services-speech-service-rest-auth.md).
+ * A plain Entra JWT, which core's `bearerTokenAuthenticationPolicy` sends, is refused there. The token is cached
+ * and refreshed before expiry; concurrent requests share one refresh. Never sent over plain http except to
+ * loopback or when `allowInsecureConnection` says so (the emulator), like the key.
+ */
+export function realtimeEntraTokenPolicy(
+  credential: TokenCredential,
+  resourceId: string | undefined,
+  now: () => number = Date.now,
+): PipelinePolicy {
+  let cached: AccessToken | undefined;
+  let refreshing: Promise<AccessToken> | undefined;
+  const token = async (): Promise<AccessToken> => {
+    if (cached && cached.expiresOnTimestamp - TOKEN_REFRESH_MARGIN_MS > now()) return cached;
+    refreshing ??= credential
+      .getToken(COGNITIVE_SERVICES_SCOPE)
+      .then((fresh) => {
+        if (!fresh) throw new Error("The credential returned no token for the Speech realtime endpoint.");
+        cached = fresh;
+        return fresh;
+      })
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
+  };
+  return {
+    name: "speechRealtimeEntraTokenPolicy",
+    async sendRequest(request, next) {
+      if (!resourceId) {
+        throw new TypeError(
+          "Realtime synthesis with Microsoft Entra ID needs the Speech resource's ARM id: set SPEECH_RESOURCE_ID (or use SPEECH_KEY).",
+        );
+      }
+      if (!request.url.toLowerCase().startsWith("https://") && !request.allowInsecureConnection) {
+        throw new Error("Microsoft Entra tokens are not sent over plain http.");
+      }
+      request.headers.set("Authorization", `Bearer aad#${resourceId}#${(await token()).token}`);
+      return next(request);
+    },
+  };
+}
+
 /**
  * The one place the Speech HTTP pipeline is assembled: core's defaults (user agent, request id,
  * redirect, sanitized logging, tracing), core's retry policy running {@link speechRetryStrategy},
@@ -171,6 +226,8 @@ export function apiKeyPolicy(credential: KeyCredential): PipelinePolicy {
 export function createSpeechPipeline(
   credential: KeyCredential | TokenCredential | undefined,
   options: SpeechClientOptions = {},
+  /** Auth policy for a token credential instead of core's bearer policy (the realtime endpoint's own form). */
+  tokenPolicy?: (credential: TokenCredential) => PipelinePolicy,
 ): Pipeline {
   const retry = { ...DEFAULT_RETRY, ...options.retryOptions };
   const pipeline = createPipelineFromOptions({
@@ -194,9 +251,12 @@ export function createSpeechPipeline(
     phase: "Retry",
   });
   if (credential && isTokenCredential(credential)) {
-    pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: COGNITIVE_SERVICES_SCOPE }), {
-      phase: "Sign",
-    });
+    pipeline.addPolicy(
+      tokenPolicy
+        ? tokenPolicy(credential)
+        : bearerTokenAuthenticationPolicy({ credential, scopes: COGNITIVE_SERVICES_SCOPE }),
+      { phase: "Sign" },
+    );
   } else if (credential) {
     pipeline.addPolicy(apiKeyPolicy(credential), { phase: "Sign" });
   }

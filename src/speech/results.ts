@@ -79,6 +79,40 @@ async function readEntryText(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<st
 
 const pad = (n: number): string => String(n).padStart(4, "0");
 
+/** The input number in a result file name (`0007.mp3`, `0007.word.json` → 7), if it has one. */
+export function fileNumberOf(fileName: string | undefined): number | undefined {
+  const match = fileName ? /^(?:.*\/)?(\d{4,})\./.exec(fileName) : null;
+  const n = match ? Number(match[1]) : Number.NaN;
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+/**
+ * Puts `summary.json` rows at their inputs' positions by the number in their file names: the docs promise only
+ * that the `[nnnn]` prefix follows input order (batch-synthesis.md, "Batch synthesis results"), not the order of
+ * `results`. Rows without a numbered file (a failed input has no audio; their shape is undocumented) fill the
+ * positions left over, in the order they appear. With no numbered row at all, the order is kept as is.
+ */
+type FileNames = { audioFileName?: string; wordBoundaryFileName?: string; sentenceBoundaryFileName?: string };
+export function placeByFileNumber<T extends { parsed: FileNames }>(rows: T[]): (T | undefined)[] {
+  const numberOf = (row: T) =>
+    fileNumberOf(row.parsed.audioFileName) ??
+    fileNumberOf(row.parsed.wordBoundaryFileName) ??
+    fileNumberOf(row.parsed.sentenceBoundaryFileName);
+  const placed: (T | undefined)[] = [];
+  const unnumbered: T[] = [];
+  for (const row of rows) {
+    const n = numberOf(row);
+    if (n === undefined || placed[n - 1] !== undefined) unnumbered.push(row);
+    else placed[n - 1] = row;
+  }
+  const length = Math.max(rows.length, placed.length);
+  for (let i = 0; i < length && unnumbered.length > 0; i++) {
+    if (placed[i] === undefined) placed[i] = unnumbered.shift();
+  }
+  placed.length = length;
+  return placed;
+}
+
 function errorOf(raw: Record<string, unknown>): { code?: string; message: string } | undefined {
   const candidates = [raw.error, (raw.properties as Record<string, unknown> | undefined)?.error];
   for (const candidate of candidates) {
@@ -133,10 +167,12 @@ export async function openResultsZip(
     );
     jobId = parsed.jobID ?? parsed.jobId;
     status = parsed.status;
-    rows = parsed.results.map((r) => {
-      const raw = (r && typeof r === "object" ? r : {}) as Record<string, unknown>;
-      return { raw, parsed: summaryResultSchema.parse(raw) };
-    });
+    rows = placeByFileNumber(
+      parsed.results.map((r) => {
+        const raw = (r && typeof r === "object" ? r : {}) as Record<string, unknown>;
+        return { raw, parsed: summaryResultSchema.parse(raw) };
+      }),
+    );
   } else {
     // No summary: one row per numbered audio file, in order.
     const numbered = [...directory.keys()]

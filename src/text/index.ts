@@ -1,7 +1,26 @@
 export { billableCharacters } from "./billing.js";
 export {
+  foldPronunciationHash,
+  type Lexicon,
+  type PronunciationEntry,
+  PronunciationMatcher,
+  type PronunciationRule,
+  pronounceSsml,
+  pronounceText,
+  rulesFromEntries,
+  rulesFromLexicon,
+  rulesHash,
+  validateLexicon,
+  validatePronunciationList,
+} from "./pronunciations.js";
+export {
+  DEFAULT_WORDS_PER_MINUTE,
+  prosodyRateFactor,
+  REALTIME_MAX_AUDIO_MS,
   REALTIME_MAX_CHARACTERS,
+  realtimeChunkCharacters,
   type SplitOptions,
+  slowestProsodyRate,
   speechWeight,
   splitForRealtime,
   splitSsml,

@@ -283,3 +283,66 @@ export function splitForRealtime(textOrSsml: string, options: SplitOptions = {})
     .replace(/^<\?xml[\s\S]*?\?>\s*/, "");
   return head.startsWith("<speak") ? splitSsml(textOrSsml, options) : splitText(textOrSsml, options);
 }
+
+/** Audio the realtime endpoint returns at most; longer audio is cut silently (rest-text-to-speech.md, "Sample request"). */
+export const REALTIME_MAX_AUDIO_MS = 10 * 60 * 1000;
+
+/**
+ * Spoken characters per word assumed when sizing realtime chunks. The docs' ~9,200 characters per 10 minutes at
+ * ~150 words a minute (batch-synthesis-api.md §8) is ~6.1; 5.5 is on the safe side: text of short words makes more
+ * words, hence more audio, per character.
+ */
+const CHARACTERS_PER_WORD = 5.5;
+/** Words a minute when the voice list does not say (en-US-JennyNeural's documented `WordsPerMinute` is 152). */
+export const DEFAULT_WORDS_PER_MINUTE = 150;
+/** Share of the 10 minutes a chunk may fill by estimate; the rest absorbs pauses, numbers and slow passages. */
+const REALTIME_FILL = 0.85;
+
+const NAMED_RATES: Record<string, number> = {
+  "x-slow": 0.5,
+  slow: 0.64,
+  medium: 1,
+  default: 1,
+  fast: 1.55,
+  "x-fast": 2,
+};
+
+/**
+ * Speaking-rate multiplier of an SSML `<prosody rate>` value or a `synthesisConfig.rate`: named values
+ * (x-slow 0.5, slow 0.64, medium 1, fast 1.55, x-fast 2), relative percentages ("-20%", "+30.00%"), and plain
+ * multipliers ("0.8"), per the SSML reference (speech-synthesis-markup-voice.md, "Adjust prosody").
+ * Unknown values count as 1 (the service ignores invalid values).
+ */
+export function prosodyRateFactor(rate: string | undefined): number {
+  const value = rate?.trim().toLowerCase();
+  if (!value) return 1;
+  if (value in NAMED_RATES) return NAMED_RATES[value] as number;
+  const percent = /^([+-]?\d+(?:\.\d+)?)%$/.exec(value);
+  if (percent) return Math.min(3, Math.max(0.5, 1 + Number(percent[1]) / 100));
+  const multiplier = /^(\d+(?:\.\d+)?)$/.exec(value);
+  if (multiplier) return Math.min(3, Math.max(0.5, Number(multiplier[1])));
+  return 1;
+}
+
+/** The slowest speaking rate in an SSML document (its `<prosody rate>` values), 1 when it sets none. */
+export function slowestProsodyRate(ssml: string): number {
+  let slowest = 1;
+  for (const match of ssml.matchAll(/<prosody\b[^>]*\brate\s*=\s*(["'])(.*?)\1/gi))
+    slowest = Math.min(slowest, prosodyRateFactor(match[2]));
+  return slowest;
+}
+
+/**
+ * Largest chunk (in {@link speechWeight} units) whose audio stays under the realtime cut: the voice's words per
+ * minute times the slowest rate in play, times 10 minutes, with a margin. E.g. 150 wpm at rate 1 → ~7,000
+ * characters; at "-20%" → ~5,600.
+ */
+export function realtimeChunkCharacters(
+  options: { wordsPerMinute?: number; rateFactor?: number } = {},
+): number {
+  const wpm =
+    options.wordsPerMinute && options.wordsPerMinute > 0 ? options.wordsPerMinute : DEFAULT_WORDS_PER_MINUTE;
+  const rate = options.rateFactor && options.rateFactor > 0 ? options.rateFactor : 1;
+  const minutes = REALTIME_MAX_AUDIO_MS / 60_000;
+  return Math.max(200, Math.floor(wpm * rate * minutes * CHARACTERS_PER_WORD * REALTIME_FILL));
+}

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanMp3 } from "../../tools/emulator/audio/codecs.js";
+import { hasLibopus } from "../../tools/emulator/audio/render.js";
 import { ManualClock } from "../../tools/emulator/index.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
@@ -156,9 +157,9 @@ describe("Speech emulator audio: unsupported families and scale", () => {
     await emulator?.stop();
   });
 
-  it("answers Opus/AMR/SILK formats with 400", async () => {
+  it("answers AMR/SILK formats with 400 (it cannot render them; Opus needs ffmpeg with libopus)", async () => {
     for (const outputFormat of [
-      "ogg-24khz-16bit-mono-opus",
+      ...(hasLibopus() ? [] : ["ogg-24khz-16bit-mono-opus"]),
       "amr-wb-16000hz",
       "raw-24khz-16bit-mono-truesilk",
     ]) {

@@ -30,13 +30,15 @@ describe("Speech emulator: faults", () => {
     expect(files.has("0001.wav") && files.has("0003.wav")).toBe(true);
     expect(files.has("0002.wav")).toBe(false);
     const summary = JSON.parse((files.get("summary.json") as Buffer).toString());
-    expect(summary.results.map((r: { status: string }) => r.status)).toEqual([
-      "Succeeded",
-      "Failed",
-      "Succeeded",
-    ]);
-    expect(summary.results[1].error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
-    expect(summary.results[0].wordBoundaryFileName).toBe("0001.word.json");
+    // summary.json is not in input order (CONTRACT §8): entries are found by their file names.
+    type Row = { status: string; audioFileName?: string; wordBoundaryFileName?: string; error?: unknown };
+    const rows = summary.results as Row[];
+    expect(rows.map((r) => r.audioFileName ?? r.status).sort()).toEqual(["0001.wav", "0003.wav", "Failed"]);
+    expect(rows.find((r) => r.status === "Failed")?.error).toMatchObject({
+      code: expect.any(String),
+      message: expect.any(String),
+    });
+    expect(rows.find((r) => r.audioFileName === "0001.wav")?.wordBoundaryFileName).toBe("0001.word.json");
   });
 
   it("[[emulator:fail-job]] fails the whole job with properties.error", async () => {

@@ -186,7 +186,7 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
       expect(queues).toEqual(["video-requests"]);
     });
 
-    it("function app: Flex Consumption (FC1), Node 20, runs as the user-assigned identity, HTTPS only", () => {
+    it("function app: Flex Consumption (FC1), Node 22, runs as the user-assigned identity, HTTPS only", () => {
       const [plan] = resourcesOfType(main, "Microsoft.Web/serverfarms");
       expect(plan?.resource.sku).toEqual({ name: "FC1", tier: "FlexConsumption" });
       expect(plan?.resource.properties).toMatchObject({ reserved: true });
@@ -203,7 +203,8 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
 
       const config = app.properties.functionAppConfig;
       expect(config.runtime.name).toBe("node");
-      expect(resolveValue(config.runtime.version, site!)).toBe("20");
+      // Node 20 reached end of life on 2026-04-30; the official azd template deploys Node 22.
+      expect(resolveValue(config.runtime.version, site!)).toBe("22");
       expect(config.deployment.storage.type).toBe("blobContainer");
       expect(config.deployment.storage.authentication.type).toBe("UserAssignedIdentity");
       expect(
@@ -235,9 +236,20 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
       );
       expect(values.SPEECH_ENDPOINT).toMatch(/deployments', 'speech'\).*outputs\.endpoint\.value/);
       const speech = moduleTemplate(main, "speech");
-      expect(speech.outputs?.endpoint?.value).toBe(
-        "[format('https://{0}.cognitiveservices.azure.com', parameters('customSubDomainName'))]",
+      // The endpoint the resource reports (sovereign clouds have other host names).
+      expect(speech.outputs?.endpoint?.value).toMatch(
+        /^\[reference\(resourceId\('Microsoft\.CognitiveServices\/accounts', parameters\('name'\)\).*\)\.endpoint\]$/,
       );
+      // Realtime with Entra ID: the regional endpoint and the resource id for aad#{id}#{token} (CONTRACT §8).
+      expect(values.SPEECH_RESOURCE_ID).toMatch(/deployments', 'speech'\).*outputs\.id\.value/);
+      expect(values.SPEECH_REGION).toMatch(/deployments', 'speech'\).*outputs\.location\.value/);
+      expect(values.SPEECH_REALTIME_ENDPOINT).toMatch(
+        /deployments', 'speech'\).*outputs\.realtimeEndpoint\.value/,
+      );
+      expect(speech.outputs?.realtimeEndpoint?.value).toMatch(
+        /^\[format\('https:\/\/\{0\}\.tts\.speech\.microsoft\.com'/,
+      );
+      expect(JSON.stringify(speech.outputs)).not.toContain("/tts'");
     });
 
     it("app settings cover CONTRACT §5 and every setting the app needs, with the contract's defaults", () => {
@@ -285,6 +297,25 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
       }
     });
 
+    it("Speech: its own location, restricted to regions with batch synthesis and Flex Consumption", () => {
+      const parameters = (main.parameters ?? {}) as Record<
+        string,
+        { defaultValue?: unknown; allowedValues?: string[] } | undefined
+      >;
+      const speechLocation = parameters.speechLocation ?? {};
+      expect(speechLocation.defaultValue).toBe("[parameters('location')]");
+      const allowed = speechLocation.allowedValues ?? [];
+      const appRegions = parameters.location?.allowedValues ?? [];
+      // regions.md (Text to speech tab): no Batch synthesis API in these regions.
+      for (const region of ["canadaeast", "italynorth", "japanwest", "switzerlandwest", "ukwest", "westus3"])
+        expect(allowed).not.toContain(region);
+      for (const region of ["eastus", "eastus2", "westeurope", "swedencentral", "southeastasia"])
+        expect(allowed).toContain(region);
+      expect(allowed).toEqual(appRegions);
+      expect(allowed).not.toContain("westus3"); // Flex Consumption yes, batch synthesis no
+      expect(moduleParameters(main, "speech").location?.value).toBe("[parameters('speechLocation')]");
+    });
+
     it("Speech: SpeechServices S0 with a custom subdomain and local auth off", () => {
       const [speech] = resourcesOfType(main, "Microsoft.CognitiveServices/accounts");
       expect(speech?.resource).toMatchObject({ kind: "SpeechServices", sku: { name: expect.anything() } });
@@ -317,6 +348,10 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
             new RegExp(`^\\[resourceId\\('${role.scope.replace("/", "\\/")}', parameters\\('\\w+'\\)\\)\\]$`),
           );
           expect(found[0]!.properties.principalId).toBe("[parameters('principalId')]");
+          // Named from the principal id (official template's rbac.bicep): a recreated identity gets new names.
+          expect(found[0]!.name, `${moduleName}: ${role.name} name`).toMatch(
+            new RegExp(`^\\[guid\\(resourceId\\(.*\\), parameters\\('principalId'\\), '${role.id}'\\)\\]$`),
+          );
         }
       }
       const app = moduleParameters(main, "appRoles");
@@ -382,6 +417,7 @@ describe.skipIf(!cli)("infra/ with the Bicep compiler", () => {
           "AZURE_STORAGE_ACCOUNT_NAME",
           "SPEECH_ENDPOINT",
           "SPEECH_REGION",
+          "SPEECH_RESOURCE_ID",
         ]),
       );
     });

@@ -5,6 +5,7 @@ import {
   api,
   chapterText,
   E2E_TIMEOUT_MS,
+  expectBilled,
   readJsonBlob,
   type Stack,
   startProject,
@@ -16,7 +17,9 @@ import {
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack(inject("azuriteConnectionString"));
+  // One poll per execution: every job still running at a poll continues as new, so exact billing is
+  // checked across continueAsNew too (a continued job is never submitted again).
+  stack = await startStack(inject("azuriteConnectionString"), { POLLS_PER_EXECUTION: "1" });
 });
 
 afterAll(async () => {
@@ -107,8 +110,7 @@ describe("batch mode end to end", () => {
     expect(ch7?.audio.url).not.toContain("?");
 
     afterFirst = await stack.emulator.usage();
-    expect(afterFirst.jobs - before.jobs).toBe(4);
-    expect(afterFirst.inputs - before.inputs).toBe(30);
+    await expectBilled(stack.emulator, before, { inputs: 30, realtime: 0, jobs: 4 });
   });
 
   it("re-runs as all unchanged: nothing sent to Speech, no new messages", {
@@ -129,8 +131,7 @@ describe("batch mode end to end", () => {
     expect((await startProject(stack, projectId)).status).toBe(202);
     const third = await waitForRun(stack, projectId);
     expect(third.chapters).toMatchObject({ total: 30, unchanged: 29, succeeded: 1 });
-    const afterThird = await stack.emulator.usage();
-    expect(afterThird.inputs - afterSecond.inputs).toBe(1);
+    await expectBilled(stack.emulator, afterSecond, { inputs: 1, jobs: 1 });
     const newMessages = (await stack.drainMessages()).filter((m) => m.projectId === projectId).slice(30);
     expect(newMessages.map((m) => m.chapterId)).toEqual(["ch5"]);
   });
@@ -140,8 +141,10 @@ describe("batch mode end to end", () => {
   }, async () => {
     const projectId = uniqueName("book");
     await uploadChapters(stack, projectId, book(3));
+    const before = await stack.emulator.usage();
     expect((await startProject(stack, projectId)).status).toBe(202);
     await waitForRun(stack, projectId);
+    await expectBilled(stack.emulator, before, { inputs: 3, jobs: 1 });
     const durable = await api(stack, "GET", `/runtime/webhooks/durabletask/instances/tts-${projectId}`);
     expect(durable.status).toBe(200);
     expect(durable.body["customStatus"]).toMatchObject({
@@ -158,19 +161,23 @@ describe("batch mode end to end", () => {
   }, async () => {
     const projectId = uniqueName("opts");
     await uploadChapters(stack, projectId, book(3));
+    const initial = await stack.emulator.usage();
     expect((await startProject(stack, projectId)).status).toBe(202);
     await waitForRun(stack, projectId);
+    await expectBilled(stack.emulator, initial, { inputs: 3, jobs: 1 });
     const before = await stack.emulator.usage();
 
     expect((await startProject(stack, projectId, { force: true, chapters: ["ch2"] })).status).toBe(202);
     const forced = await waitForRun(stack, projectId);
     expect(forced.chapters).toMatchObject({ total: 3, succeeded: 3, unchanged: 0, pending: 0 });
-    expect((await stack.emulator.usage()).inputs - before.inputs).toBe(1);
+    await expectBilled(stack.emulator, before, { inputs: 1, jobs: 1 });
 
     const wav = { outputFormat: "riff-24khz-16bit-mono-pcm", wordBoundaries: false };
+    const beforeWav = await stack.emulator.usage();
     expect((await startProject(stack, projectId, wav)).status).toBe(202);
     const final = await waitForRun(stack, projectId);
     expect(final.chapters).toMatchObject({ total: 3, succeeded: 3 });
+    await expectBilled(stack.emulator, beforeWav, { inputs: 3, jobs: 1 });
     const props = await stack.audio.getBlobClient(`${projectId}/ch1.wav`).getProperties();
     expect(props.contentType).toBe("audio/wav");
     expect(props.metadata?.["outputformat"]).toBe("riff-24khz-16bit-mono-pcm");
@@ -189,8 +196,10 @@ describe("batch mode end to end", () => {
   }, async () => {
     const projectId = uniqueName("subset");
     await uploadChapters(stack, projectId, { ...book(8), "ch9.txt": "  \n", "notes.md": "not a chapter" });
+    const initial = await stack.emulator.usage();
     expect((await startProject(stack, projectId)).status).toBe(202);
     await waitForRun(stack, projectId);
+    await expectBilled(stack.emulator, initial, { inputs: 8, jobs: 1 });
     const first = await readJsonBlob(stack.audio, `${projectId}/manifest.json`);
     // ch8 changes after its audio was made; ch10 is new and never synthesized.
     await uploadChapters(stack, projectId, {
@@ -202,7 +211,13 @@ describe("batch mode end to end", () => {
     const subset = { force: true, chapters: ["ch2", "ch7"] };
     expect((await startProject(stack, projectId, subset)).status).toBe(202);
     const status = await waitForRun(stack, projectId);
-    expect((await stack.emulator.usage()).inputs - before.inputs).toBe(2);
+    await expectBilled(stack.emulator, before, { inputs: 2, jobs: 1 });
+    // The chapter list never travels in the orchestration: the run's input names the stored list.
+    const durable = await api(stack, "GET", `/runtime/webhooks/durabletask/instances/tts-${projectId}`);
+    const runInput = durable.body["input"];
+    expect(runInput.request).toEqual({ force: true });
+    expect(runInput.chaptersBlob).toBe(`${projectId}/${runInput.runId}/chapters.json`);
+    expect(await readJsonBlob(stack.work, runInput.chaptersBlob)).toEqual({ chapters: ["ch2", "ch7"] });
     expect(status.chapters).toEqual({
       total: 10,
       succeeded: 7,
@@ -270,19 +285,23 @@ describe("batch mode end to end", () => {
       "s1.txt": "Apples are red and sweet.",
       "s2.txt": "Second chapter here.",
     });
+    const initial = await stack.emulator.usage();
     expect((await startProject(stack, projectId)).status).toBe(202);
     await waitForRun(stack, projectId);
+    await expectBilled(stack.emulator, initial, { inputs: 2, jobs: 1 });
 
     await uploadChapters(stack, projectId, { "s1.txt": "Bananas are yellow and long." });
+    const changed = await stack.emulator.usage();
     expect((await startProject(stack, projectId, { wordBoundaries: false })).status).toBe(202);
     expect((await waitForRun(stack, projectId)).chapters).toMatchObject({ succeeded: 1, unchanged: 1 });
+    await expectBilled(stack.emulator, changed, { inputs: 1, jobs: 1 });
     expect(await srtOf("s1").exists()).toBe(false);
     expect(await wordsOf("s1").exists()).toBe(false);
 
     const before = await stack.emulator.usage();
     expect((await startProject(stack, projectId)).status).toBe(202);
     expect((await waitForRun(stack, projectId)).chapters).toMatchObject({ succeeded: 1, unchanged: 1 });
-    expect((await stack.emulator.usage()).inputs - before.inputs).toBe(1);
+    await expectBilled(stack.emulator, before, { inputs: 1, jobs: 1 });
     const manifest = await readJsonBlob(stack.audio, `${projectId}/manifest.json`);
     const s1 = manifest.chapters.find((c: { chapterId: string }) => c.chapterId === "s1");
     expect(s1.status).toBe("succeeded");
@@ -296,6 +315,7 @@ describe("batch mode end to end", () => {
   }, async () => {
     const projectId = uniqueName("race");
     await uploadChapters(stack, projectId, book(2));
+    const before = await stack.emulator.usage();
     const starts = await Promise.all(Array.from({ length: 4 }, () => startProject(stack, projectId)));
     const statuses = starts.map((s) => s.status).sort();
     expect(statuses).toEqual([202, 409, 409, 409]);
@@ -304,6 +324,8 @@ describe("batch mode end to end", () => {
       expect(conflict.body["statusQueryGetUri"]).toContain(`tts-${projectId}`);
     }
     expect((await waitForRun(stack, projectId)).runtimeStatus).toBe("Completed");
+    // One run, its chapters paid once.
+    await expectBilled(stack.emulator, before, { inputs: 2, jobs: 1 });
   });
 
   it("estimates audio at about 150 words a minute, whatever the word lengths", {
@@ -317,8 +339,10 @@ describe("batch mode end to end", () => {
       "a.txt": `${words("I am so glad we met", 300)}.`,
       "b.txt": `${words("extraordinarily comprehensive documentation", 150)}.`,
     });
+    const before = await stack.emulator.usage();
     const estimate = await api(stack, "GET", `/api/projects/${projectId}/estimate`);
     expect(estimate.status).toBe(200);
     expect(estimate.body["estimatedAudioMinutes"]).toBe(3);
+    await expectBilled(stack.emulator, before, { inputs: 0, jobs: 0 });
   });
 });

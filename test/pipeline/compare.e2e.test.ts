@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from "../../src/cli/main.js";
 import type { CompareReport } from "../../src/compare/run.js";
+import { launchChromium } from "../../tools/shared/chromium.js";
 import { captureStream } from "../cli/helpers.js";
 import { uniqueName } from "../support/names.js";
 import {
@@ -158,27 +158,29 @@ describe("compare end to end", () => {
   it("the HTML report opens in headless Chromium, its five charts render, a screenshot is taken", {
     timeout: E2E_TIMEOUT_MS,
   }, async () => {
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1200, height: 900 });
       // No network: the page must be self-contained.
-      await page.route("**/*", (route) =>
-        route.request().url().startsWith("file:") ? route.continue() : route.abort(),
+      await page.setRequestInterception(true);
+      page.on("request", (request) =>
+        request.url().startsWith("file:") ? request.continue() : request.abort(),
       );
       await page.goto(`file://${join(outDir, "report.html")}`);
-      expect(await page.locator("svg.chart").count()).toBe(5);
-      const boxes = await page.locator("svg.chart").evaluateAll((svgs) =>
+      const boxes = await page.$$eval("svg.chart", (svgs) =>
         svgs.map((svg) => {
           const box = svg.getBoundingClientRect();
           return { width: box.width, height: box.height, bars: svg.querySelectorAll("rect.bar").length };
         }),
       );
+      expect(boxes).toHaveLength(5);
       for (const box of boxes) {
         expect(box.width).toBeGreaterThan(100);
         expect(box.height).toBeGreaterThan(100);
         expect(box.bars).toBeGreaterThanOrEqual(10);
       }
-      expect(await page.locator(".verdict").textContent()).toMatch(/FAIL: 9 of 10/);
+      expect(await page.$eval(".verdict", (e) => e.textContent)).toMatch(/FAIL: 9 of 10/);
       const shot = join(outDir, "report.png");
       await page.screenshot({ path: shot, fullPage: true });
       expect((await stat(shot)).size).toBeGreaterThan(10_000);

@@ -2,9 +2,11 @@ import path from "node:path";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import { decodeQueueMessage, type VideoMessage, videoMessageSchema } from "../../src/pipeline/messages.js";
+import type { EmulatorOptions } from "../../tools/emulator/index.js";
 import { startLocalHost } from "../../tools/local-host/index.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { buildApp } from "../support/build.js";
+import type { Usage } from "../support/emulator.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { uniqueName } from "../support/names.js";
 
@@ -28,9 +30,13 @@ export interface Stack {
 }
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-export async function startStack(connectionString: string, env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  connectionString: string,
+  env: Record<string, string> = {},
+  emulatorOptions: EmulatorOptions = {},
+): Promise<Stack> {
   await buildApp();
-  const emulator = await startTestEmulator();
+  const emulator = await startTestEmulator(emulatorOptions);
   const names = {
     CHAPTERS_CONTAINER: uniqueName("chapters"),
     AUDIO_CONTAINER: uniqueName("audio"),
@@ -158,4 +164,29 @@ export function chapterText(seed: number, words = 60): string {
   const out: string[] = [];
   for (let i = 0; i < words; i++) out.push(vocabulary[(seed * 7 + i * 3) % vocabulary.length] as string);
   return `Chapter ${seed}. ${out.join(" ")}.\n\nAnd then, ${seed} more things happened.`;
+}
+
+/** What Speech billed between two `/emulator/usage` readings: batch inputs, realtime requests, jobs created. */
+export interface Billed {
+  inputs: number;
+  realtime: number;
+  jobs: number;
+}
+
+export function billedBetween(before: Usage, after: Usage): Billed {
+  return {
+    inputs: after.inputs - before.inputs,
+    realtime: after.requests.realtime - before.requests.realtime,
+    jobs: after.jobs - before.jobs,
+  };
+}
+
+/** Exact billing since `before`: every chapter paid once (batch inputs, realtime requests), nothing else. */
+export async function expectBilled(emulator: TestEmulator, before: Usage, expected: Partial<Billed>) {
+  const billed = billedBetween(before, await emulator.usage());
+  const wanted: Billed = { inputs: 0, realtime: 0, jobs: billed.jobs, ...expected };
+  if (JSON.stringify(billed) !== JSON.stringify(wanted)) {
+    throw new Error(`Billed ${JSON.stringify(billed)}, expected ${JSON.stringify(wanted)}.`);
+  }
+  return billed;
 }

@@ -4,6 +4,7 @@ import {
   api,
   chapterText,
   E2E_TIMEOUT_MS,
+  expectBilled,
   readJsonBlob,
   type Stack,
   startProject,
@@ -87,8 +88,8 @@ describe("bad input and service faults", () => {
     expect(chapters["04-broken"]).toMatchObject({ status: "rejected", reason: "invalid-ssml" });
     expect(chapters["05-huge"]).toMatchObject({ status: "rejected", reason: "too-large" });
     for (const id of ["01-good", "06-good", "07-bom"]) expect(chapters[id]?.status).toBe("succeeded");
-    // Estimating sent nothing to Speech; the run made one PlainText and one SSML job.
-    expect((await stack.emulator.usage()).jobs - usageBefore.jobs).toBe(2);
+    // Estimating sent nothing to Speech; the run made one PlainText and one SSML job of the 3 good chapters.
+    await expectBilled(stack.emulator, usageBefore, { inputs: 3, jobs: 2 });
   });
 
   it("retries a failing input in later jobs, then falls back to realtime once", async () => {
@@ -98,9 +99,12 @@ describe("bad input and service faults", () => {
       "b.txt": `This one trips the batch service. [[emulator:fail-input]] ${chapterText(2)}`,
       "c.txt": chapterText(3),
     });
+    const before = await stack.emulator.usage();
     expect((await startProject(stack, projectId)).status).toBe(202);
     const final = await waitForRun(stack, projectId);
     expect(final).toMatchObject({ runtimeStatus: "Completed", chapters: { succeeded: 3, failed: 0 } });
+    // a, b, c in the first job; b again alone (attempt 2); then b once through realtime (attempt 3).
+    await expectBilled(stack.emulator, before, { inputs: 4, realtime: 1, jobs: 2 });
     const chapters = byId((await manifestOf(projectId)).chapters);
     expect(chapters["b"]).toMatchObject({ status: "succeeded", mode: "realtime", attempts: 3 });
     expect(chapters["a"]).toMatchObject({ status: "succeeded", mode: "batch", attempts: 1 });
@@ -114,6 +118,7 @@ describe("bad input and service faults", () => {
       "a.txt": chapterText(4),
       "b.txt": `Never works. [[emulator:fail-always]] ${chapterText(5)}`,
     });
+    const before = await stack.emulator.usage();
     expect((await startProject(stack, projectId)).status).toBe(202);
     const final = await waitForRun(stack, projectId);
     expect(final).toMatchObject({
@@ -125,6 +130,8 @@ describe("bad input and service faults", () => {
     expect(b).toMatchObject({ status: "failed", mode: "realtime", attempts: 3 });
     expect(b?.reason).toBeTruthy();
     expect(manifest.totals).toMatchObject({ succeeded: 1, failed: 1 });
+    // a and b, then b alone, then b's one realtime attempt (refused by the service, no retry).
+    await expectBilled(stack.emulator, before, { inputs: 3, realtime: 1, jobs: 2 });
     expect(await stack.audio.getBlobClient(`${projectId}/b.mp3`).exists()).toBe(false);
   });
 
@@ -146,6 +153,9 @@ describe("bad input and service faults", () => {
     expect(final["jobs"]["failed"]).toBeGreaterThanOrEqual(1);
     expect(final["jobs"]["submitted"]).toBeGreaterThanOrEqual(2);
     expect((await stack.emulator.usage()).jobs - before.jobs).toBe(final["jobs"]["submitted"]);
+    // a-d fail as a job (4), then in halves a-b (fails again) and c-d (2 + 2); a and b, at their last
+    // attempt, go through realtime once each.
+    await expectBilled(stack.emulator, before, { inputs: 8, realtime: 2, jobs: 3 });
     const chapters = byId((await manifestOf(projectId)).chapters);
     expect(chapters["b"]).toMatchObject({ status: "succeeded", mode: "realtime" });
     // Halving the retried job isolates the culprit: at least one innocent chapter gets through in batch.
@@ -155,11 +165,13 @@ describe("bad input and service faults", () => {
   it("survives throttling and server errors on polls", async () => {
     const projectId = uniqueName("throttle");
     await uploadChapters(stack, projectId, { "a.txt": chapterText(10), "b.txt": chapterText(11) });
+    const before = await stack.emulator.usage();
     await stack.emulator.setFault({ status: 500, method: "GET", count: 2 });
     await stack.emulator.setFault({ status: 429, count: 2 });
     expect((await startProject(stack, projectId)).status).toBe(202);
     const final = await waitForRun(stack, projectId);
     expect(final).toMatchObject({ runtimeStatus: "Completed", chapters: { succeeded: 2 } });
     await stack.emulator.clearFaults();
+    await expectBilled(stack.emulator, before, { inputs: 2, jobs: 1 });
   });
 });

@@ -7,7 +7,14 @@ import { waitFor } from "../../tools/shared/waitFor.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { type HostProcess, startHostProcess } from "../support/host.js";
 import { uniqueName } from "../support/names.js";
-import { buildApp, chapterText, E2E_TIMEOUT_MS, readJsonBlob } from "./e2eHarness.js";
+import {
+  billedBetween,
+  buildApp,
+  chapterText,
+  E2E_TIMEOUT_MS,
+  expectBilled,
+  readJsonBlob,
+} from "./e2eHarness.js";
 
 /**
  * Run lifecycle through a host *process* (so it can be killed): errors, conflicts, realtime mode,
@@ -145,6 +152,7 @@ describe("runs", () => {
     // Long chapters: each job runs for seconds, so the cancel lands while they are still running.
     for (let i = 1; i <= 6; i++) files[`ch${i}.txt`] = chapterText(i, 3000);
     await upload(projectId, files);
+    const before = await emulator.usage();
     const first = await call("POST", `/api/projects/${projectId}/synthesis`, '{"maxChaptersPerJob":2}');
     expect(first.status).toBe(202);
     const second = await call("POST", `/api/projects/${projectId}/synthesis`);
@@ -177,6 +185,12 @@ describe("runs", () => {
     const jobs = ((await listed.json()) as { value: { id: string }[] }).value;
     expect(jobs.filter((j) => j.id.includes(projectId.slice(0, 8)))).toEqual([]);
     expect((await emulator.usage()).requests.delete).toBeGreaterThanOrEqual(1);
+    // Paid: exactly the inputs of the jobs created before the cancel (three lanes start three 2-chapter
+    // jobs at once; no lane went on to another job), nothing through realtime.
+    const billed = billedBetween(before, await emulator.usage());
+    expect(billed.jobs).toBeGreaterThanOrEqual(1);
+    expect(billed.jobs).toBeLessThanOrEqual(3);
+    expect(billed).toEqual({ inputs: 2 * billed.jobs, realtime: 0, jobs: billed.jobs });
   });
 
   it("realtime mode gives the same outputs", async () => {
@@ -188,9 +202,8 @@ describe("runs", () => {
     );
     const final = await waitForEnd(projectId);
     expect(final).toMatchObject({ runtimeStatus: "Completed", chapters: { total: 3, succeeded: 3 } });
-    const after = await emulator.usage();
-    expect(after.jobs).toBe(before.jobs);
-    expect(after.requests.realtime - before.requests.realtime).toBeGreaterThanOrEqual(3);
+    // One realtime request per (short) chapter, no batch job.
+    await expectBilled(emulator, before, { inputs: 0, realtime: 3, jobs: 0 });
     const audio = BlobServiceClient.fromConnectionString(conn()).getContainerClient(names.AUDIO_CONTAINER);
     const manifest = await readJsonBlob(audio, `${projectId}/manifest.json`);
     expect(manifest.mode).toBe("realtime");
@@ -219,8 +232,6 @@ describe("runs", () => {
     host = await startHostProcess({ appDir, env });
     const final = await waitForEnd(projectId);
     expect(final).toMatchObject({ runtimeStatus: "Completed", chapters: { total: 6, succeeded: 6 } });
-    const after = await emulator.usage();
-    expect(after.jobs - before.jobs).toBe(2);
-    expect(after.inputs - before.inputs).toBe(6);
+    await expectBilled(emulator, before, { inputs: 6, realtime: 0, jobs: 2 });
   });
 });

@@ -5,13 +5,17 @@ import {
   CANCEL_EVENT,
   CHECK_JOB_ACTIVITY,
   COLLECT_JOB_ACTIVITY,
+  COLLECT_JOB_ORCHESTRATOR,
   DELETE_JOB_ACTIVITY,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
+  SUBMIT_JOB_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "../../src/pipeline/names.js";
 import {
   batchJobOrchestrator,
+  collectJobOrchestrator,
+  type JobInput,
   type JobResult,
   projectOrchestrator,
 } from "../../src/pipeline/orchestrators.js";
@@ -22,7 +26,7 @@ import type { PlanResult } from "../../src/pipeline/plan.js";
  * in the end-to-end tests): the job window, retries joining the queue, counters and the final manifest.
  */
 interface FakeTask {
-  kind: "activity" | "sub" | "any" | "timer" | "event";
+  kind: "activity" | "sub" | "any" | "all" | "timer" | "event";
   name?: string;
   input?: unknown;
   instanceId?: string;
@@ -78,6 +82,7 @@ function fakeContext(input: unknown) {
       isFaulted: false,
     }),
     Task: {
+      all: (tasks: FakeTask[]): FakeTask => ({ kind: "all", tasks, isCompleted: false, isFaulted: false }),
       any: (tasks: FakeTask[]): FakeTask => ({
         kind: "any",
         tasks: tasks.filter((t) => t.kind !== "event"),
@@ -139,9 +144,9 @@ function samplePlan(): PlanResult {
 }
 
 describe("project orchestrator", () => {
-  it("keeps at most maxConcurrentJobs jobs in flight and queues retries as jobs finish", () => {
+  it("runs maxConcurrentJobs lanes, then a wave of the retries, keeping counters and the manifest", () => {
     const plan = samplePlan();
-    const { context, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const { context, statuses, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
     const generator = projectOrchestrator(context);
     let step = generator.next();
     const expectActivity = (name: string) => {
@@ -154,55 +159,80 @@ describe("project orchestrator", () => {
     expectActivity(WRITE_MANIFEST_ACTIVITY);
     step = generator.next({});
 
-    // Two jobs in flight, the third waits.
+    // First wave, nothing known of the service: both lanes' first jobs submitted at once, job 1 watched.
+    const submits = step.value as FakeTask;
+    expect(submits.kind).toBe("all");
+    expect(submits.tasks?.map((t) => [t.name, (t.input as { jobNumber: number }).jobNumber])).toEqual([
+      [SUBMIT_JOB_ACTIVITY, 1],
+      [SUBMIT_JOB_ACTIVITY, 2],
+    ]);
+    step = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s2", status: "NotStarted" },
+    ]);
+    const firstPoll = step.value as FakeTask;
+    expect(firstPoll.kind).toBe("any");
+    expect(firstPoll.tasks?.map((t) => t.kind)).toEqual(["timer"]);
+    expect(firstPoll.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
+    // 200 characters, 5.4 s by the prior: first poll after the 5 s minimum.
+    df.currentUtcDateTime = firstPoll.tasks?.[0]?.input as Date;
+    expect(df.currentUtcDateTime.toISOString()).toBe("2026-01-01T00:00:05.000Z");
+    step = generator.next(firstPoll.tasks?.[0]);
+    expect(expectActivity(CHECK_JOB_ACTIVITY).input).toEqual({ synthesisId: "s1" });
+    step = generator.next({ status: "Succeeded" });
+
+    // Two lanes: jobs 1 and 3 in one, job 2 in the other; the cancel waiter beside them.
     let any = step.value as FakeTask;
     expect(any.kind).toBe("any");
-    expect(any.tasks?.map((t) => [t.name, t.instanceId])).toEqual([
-      [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-1"],
-      [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-2"],
+    let lanes = any.tasks?.[0] as FakeTask;
+    expect(lanes.kind).toBe("all");
+    expect(lanes.tasks?.map((t) => [t.name, t.instanceId, (t.input as JobInput).next?.length])).toEqual([
+      [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-1", 1],
+      [BATCH_JOB_ORCHESTRATOR, "tts-book:r1:job-2", 0],
     ]);
-    expect(statuses.at(-1)).toMatchObject({ phase: "synthesizing", jobs: { submitted: 2, running: 2 } });
+    // Job 1 is done (its lane collects it at once); job 2 is polled with the rate job 1 measured.
+    expect(lanes.tasks?.[0]?.input).toMatchObject({ synthesisId: "s1", serviceDone: true, requests: 2 });
+    expect(lanes.tasks?.[1]?.input).toMatchObject({
+      synthesisId: "s2",
+      requests: 1,
+      rate: { low: 40 },
+    });
+    expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
+    expect(statuses.at(-1)).toMatchObject({ phase: "synthesizing", jobs: { submitted: 3, running: 2 } });
 
-    // Job 2 finishes with one chapter to retry: a retry job is planned as job 4 and joins the queue.
-    const job2 = any.tasks?.[1] as FakeTask;
-    job2.isCompleted = true;
-    job2.result = {
-      jobNumber: 2,
-      mode: "batch",
-      jobFailed: false,
-      tally: tally(1, 1),
-      requests: 3,
-    } satisfies JobResult;
-    step = generator.next(job2);
+    // Both lanes done; job 2 left one chapter to retry: planned as job 4, in the next wave.
+    const [lane1, lane2] = lanes.tasks as [FakeTask, FakeTask];
+    lane1.isCompleted = true;
+    lane1.result = [
+      { jobNumber: 1, mode: "batch", jobFailed: false, tally: tally(2), requests: 3 },
+      { jobNumber: 3, mode: "batch", jobFailed: true, tally: tally(2), requests: 3 },
+    ] satisfies JobResult[];
+    lane2.isCompleted = true;
+    lane2.result = [{ jobNumber: 2, mode: "batch", jobFailed: false, tally: tally(1, 1), requests: 3 }];
+    lanes.isCompleted = true;
+    step = generator.next(lanes);
     const retries = expectActivity(PLAN_RETRIES_ACTIVITY);
     expect(retries.input).toMatchObject({ jobNumber: 2, nextJobNumber: 4 });
+    // Options only: no chapter list in an activity input.
+    expect(Object.keys((retries.input as { options: object }).options).sort()).toEqual([
+      "maxChaptersPerJob",
+      "outputFormat",
+      "voice",
+      "wordBoundaries",
+    ]);
     step = generator.next([{ jobNumber: 4, mode: "batch", chapters: 1, characters: 100 }]);
-    expect(expectActivity(WRITE_MANIFEST_ACTIVITY).input).toMatchObject({ jobNumbers: [2] });
+    expect(expectActivity(WRITE_MANIFEST_ACTIVITY).input).toMatchObject({ jobNumbers: [1, 2, 3] });
     step = generator.next({});
 
     any = step.value as FakeTask;
-    expect(any.tasks?.map((t) => t.instanceId)).toEqual(["tts-book:r1:job-1", "tts-book:r1:job-3"]);
-
-    // Jobs 1 and 3 both finished: the second is taken without a new Task.any (it would never resolve).
-    const [job1, job3] = any.tasks as [FakeTask, FakeTask];
-    job1.isCompleted = true;
-    job1.result = { jobNumber: 1, mode: "batch", jobFailed: false, tally: tally(2), requests: 3 };
-    job3.isCompleted = true;
-    job3.result = { jobNumber: 3, mode: "batch", jobFailed: true, tally: tally(2), requests: 3 };
-    step = generator.next(job1);
-    expectActivity(WRITE_MANIFEST_ACTIVITY);
-    step = generator.next({});
-    // Job 4 starts; job 3 is already done, so the next yield is its manifest merge, not a Task.any.
-    expect(expectActivity(WRITE_MANIFEST_ACTIVITY).input).toMatchObject({ jobNumbers: [3] });
-    step = generator.next({});
-
-    any = step.value as FakeTask;
-    expect(any.tasks?.map((t) => t.instanceId)).toEqual(["tts-book:r1:job-4"]);
-    const job4 = any.tasks?.[0] as FakeTask;
+    lanes = any.tasks?.[0] as FakeTask;
+    expect(lanes.tasks?.map((t) => t.instanceId)).toEqual(["tts-book:r1:job-4"]);
+    const job4 = lanes.tasks?.[0] as FakeTask;
     job4.isCompleted = true;
-    job4.result = { jobNumber: 4, mode: "batch", jobFailed: false, tally: tally(1), requests: 3 };
-    step = generator.next(job4);
-    expectActivity(WRITE_MANIFEST_ACTIVITY);
+    job4.result = [{ jobNumber: 4, mode: "batch", jobFailed: false, tally: tally(1), requests: 3 }];
+    lanes.isCompleted = true;
+    step = generator.next(lanes);
+    expect(expectActivity(WRITE_MANIFEST_ACTIVITY).input).toMatchObject({ jobNumbers: [4] });
     step = generator.next({});
 
     const final = expectActivity(WRITE_MANIFEST_ACTIVITY);
@@ -210,6 +240,7 @@ describe("project orchestrator", () => {
       jobNumbers: [],
       batchJobs: 4,
       billableCharacters: 600,
+      speechRequests: 16,
       completedAt: expect.any(String),
     });
     const totals = { chapters: 7, succeeded: 6, failed: 0 };
@@ -220,6 +251,31 @@ describe("project orchestrator", () => {
       chapters: { total: 7, succeeded: 6, unchanged: 1, pending: 0 },
       jobs: { submitted: 4, running: 0, succeeded: 3, failed: 1 },
     });
+  });
+
+  it("on the cancel event publishes phase cancelled with nothing running, then waits to be terminated", () => {
+    const { context, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    generator.next();
+    generator.next(samplePlan());
+    generator.next({});
+    // Cancelled while the first wave's probe waits for its first poll.
+    const any = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s2", status: "NotStarted" },
+    ]).value as FakeTask;
+    // The one waiter created for the run is offered beside the poll timer.
+    expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
+    const cancel = any.events?.[0] as FakeTask;
+    cancel.isCompleted = true;
+    const wait = generator.next(cancel);
+    expect(wait.value).toMatchObject({ kind: "timer" });
+    expect(statuses.at(-1)).toMatchObject({
+      phase: "cancelled",
+      jobs: { submitted: 3, running: 0 },
+      realtime: { running: 0 },
+    });
+    expect(generator.next()).toEqual({ done: true, value: undefined });
   });
 });
 
@@ -243,26 +299,6 @@ describe("batch job orchestrator", () => {
     tuning,
   };
 
-  it("on the cancel event publishes phase cancelled with nothing running, then waits to be terminated", () => {
-    const { context, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
-    const generator = projectOrchestrator(context);
-    generator.next();
-    generator.next(samplePlan());
-    const any = generator.next({}).value as FakeTask;
-    expect(any.tasks).toHaveLength(2);
-    // The one waiter created for the run is offered to the window.
-    expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
-    const cancel = any.events?.[0] as FakeTask;
-    cancel.isCompleted = true;
-    const wait = generator.next(cancel);
-    expect(wait.value).toMatchObject({ kind: "timer" });
-    expect(statuses.at(-1)).toMatchObject({
-      phase: "cancelled",
-      jobs: { submitted: 2, running: 0 },
-      realtime: { running: 0 },
-    });
-    expect(generator.next()).toEqual({ done: true, value: undefined });
-  });
   it("polls on durable timers, and past the deadline abandons the job: chapters retried, job deleted", () => {
     const { context, df } = fakeContext(input);
     const generator = batchJobOrchestrator(context);
@@ -278,18 +314,17 @@ describe("batch job orchestrator", () => {
       expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY, input: { synthesisId: "book-r1-j3-a1" } });
       step = generator.next({ status: "Running" });
     }
-    // Expected 6 s (5 s start + 500 chars at 500/s): first poll after the 5 s minimum, later ones growing.
-    expect(fireTimes[0]).toBe(5_000);
-    expect(fireTimes.reduce((a, b) => a + b, 0)).toBe(60_000);
+    // Nothing measured yet: first poll after the 5 s minimum, then doubling the elapsed time, up to the deadline.
+    expect(fireTimes).toEqual([5_000, 5_000, 10_000, 20_000, 20_000]);
     expect(step.value).toMatchObject({
-      name: COLLECT_JOB_ACTIVITY,
+      kind: "sub",
+      name: COLLECT_JOB_ORCHESTRATOR,
+      instanceId: "tts-book:collect", // the fake runs the job under the id tts-book
       input: { synthesisId: "book-r1-j3-a1", jobError: expect.stringContaining("deadline") },
     });
-    step = generator.next({ ...tally(0), retry: 2 });
-    expect(step.value).toMatchObject({ name: DELETE_JOB_ACTIVITY, input: { synthesisId: "book-r1-j3-a1" } });
-    step = generator.next(undefined);
+    step = generator.next({ tally: { ...tally(0), retry: 2 }, requests: 1 });
     expect(step.done).toBe(true);
-    expect(step.value).toMatchObject({ jobNumber: 3, jobFailed: true, tally: { retry: 2 } });
+    expect(step.value).toMatchObject([{ jobNumber: 3, jobFailed: true, tally: { retry: 2 }, requests: 7 }]);
   });
 
   it("continues as new after its polls per execution, keeping the synthesis id", () => {
@@ -303,7 +338,15 @@ describe("batch job orchestrator", () => {
       step = generator.next({ status: "Running" });
     }
     expect(step.done).toBe(true);
-    expect(continued).toEqual([expect.objectContaining({ synthesisId: "id-1", polls: 2, attempt: 1 })]);
+    expect(continued).toEqual([
+      expect.objectContaining({
+        synthesisId: "id-1",
+        polls: 2,
+        attempt: 1,
+        requests: 3,
+        unfinishedMs: expect.any(Number),
+      }),
+    ]);
   });
 
   it("retries a failing submit after durable timers, then returns a result instead of throwing", () => {
@@ -322,10 +365,29 @@ describe("batch job orchestrator", () => {
     expect(delays).toEqual([5_000, 10_000, 20_000]);
     step = generator.throw(new Error("Activity function 'SubmitBatchJob' failed: 400 bad request"));
     expect(step.value).toMatchObject({
-      name: COLLECT_JOB_ACTIVITY,
-      input: { jobError: "The batch job could not be run: 400 bad request" },
+      name: COLLECT_JOB_ORCHESTRATOR,
+      input: { jobError: "The batch job could not be run: 400 bad request", synthesisId: "" },
     });
-    step = generator.next({ ...tally(0), retry: 2 });
-    expect(step).toMatchObject({ done: true, value: { jobFailed: true, tally: { retry: 2 } } });
+    step = generator.next({ tally: { ...tally(0), retry: 2 }, requests: 0 });
+    expect(step).toMatchObject({ done: true, value: [{ jobFailed: true, tally: { retry: 2 } }] });
+  });
+
+  it("collects a finished job, then deletes it at the service", () => {
+    const { context } = fakeContext({
+      projectId: "book",
+      runId: "r1",
+      jobNumber: 3,
+      instanceId: "tts-book",
+      synthesisId: "s3",
+      options: input.options,
+      maxAttempts: 3,
+    });
+    const generator = collectJobOrchestrator(context);
+    let step = generator.next();
+    expect(step.value).toMatchObject({ name: COLLECT_JOB_ACTIVITY, input: { synthesisId: "s3" } });
+    step = generator.next(tally(2));
+    expect(step.value).toMatchObject({ name: DELETE_JOB_ACTIVITY, input: { synthesisId: "s3" } });
+    step = generator.next(undefined);
+    expect(step).toEqual({ done: true, value: { tally: tally(2), requests: 1 } });
   });
 });

@@ -6,7 +6,6 @@ import {
   idempotencyKey,
   videoMessageSchema,
 } from "../../src/pipeline/messages.js";
-import { pollDelayMs } from "../../src/pipeline/polling.js";
 import {
   approximateWordBoundaries,
   buildCues,
@@ -106,18 +105,5 @@ describe("video message", () => {
     const encoded = encodeQueueMessage(message);
     expect(encoded).toMatch(/^[A-Za-z0-9+/=]+$/);
     expect(videoMessageSchema.parse(decodeQueueMessage(encoded))).toEqual(message);
-  });
-});
-
-describe("polling", () => {
-  const tuning = { pollMinMs: 5_000, pollMaxMs: 60_000 };
-  it("starts near a quarter of the expected time, capped at 30 s", () => {
-    expect(pollDelayMs(40_000, 0, tuning)).toBe(10_000);
-    expect(pollDelayMs(600_000, 0, tuning)).toBe(30_000);
-    expect(pollDelayMs(4_000, 0, tuning)).toBe(5_000);
-  });
-  it("backs off after the expected time, within the cap", () => {
-    expect(pollDelayMs(40_000, 100_000, tuning)).toBe(30_000);
-    expect(pollDelayMs(40_000, 1_000_000, tuning)).toBe(60_000);
   });
 });

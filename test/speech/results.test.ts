@@ -27,6 +27,43 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 describe("openResultsZip", () => {
+  it("places summary.json rows by the number in their file names, not by position", async () => {
+    const { dir, path } = await writeZip({
+      "summary.json": JSON.stringify({
+        jobID: "shuffled",
+        status: "Succeeded",
+        results: [
+          { status: "Succeeded", audioFileName: "0003.mp3", properties: { sizeInBytes: "3" } },
+          { status: "Failed", properties: { error: { code: "InvalidInput", message: "bad" } } },
+          { status: "Succeeded", audioFileName: "0001.mp3", properties: { sizeInBytes: "1" } },
+          { status: "Succeeded", wordBoundaryFileName: "0004.word.json", audioFileName: "0004.mp3" },
+        ],
+      }),
+      "0001.mp3": "A",
+      "0003.mp3": "CCC",
+      "0004.mp3": "DDDD",
+    });
+    const results = await openResultsZip(path, () => removeTempDir(dir));
+    try {
+      const seen: Array<[number, string, string | undefined]> = [];
+      for await (const entry of results.entries()) {
+        seen.push([entry.index, entry.status, entry.audioFileName]);
+        if (entry.status === "Succeeded") {
+          const expected: Record<number, string> = { 1: "A", 3: "CCC", 4: "DDDD" };
+          expect((await readAll(await entry.openAudio())).toString()).toBe(expected[entry.index]);
+        }
+      }
+      expect(seen).toEqual([
+        [1, "Succeeded", "0001.mp3"],
+        [2, "Failed", undefined],
+        [3, "Succeeded", "0003.mp3"],
+        [4, "Succeeded", "0004.mp3"],
+      ]);
+    } finally {
+      await results.close();
+    }
+  });
+
   it("reads summary.json (string sizes, failed inputs), streams audio and word boundaries, and cleans up", async () => {
     const { dir, path } = await writeZip({
       "summary.json": JSON.stringify({

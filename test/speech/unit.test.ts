@@ -440,9 +440,9 @@ describe("Microsoft Entra ID and createSpeechClients", () => {
     const clients = createSpeechClients(entra);
     expect(clients.batch.endpoint).toBe("https://my-speech.cognitiveservices.azure.com");
     expect(clients.realtime.endpoint).toBe("https://rt.example");
-    // Without SPEECH_REALTIME_ENDPOINT a custom domain serves realtime TTS (and Entra tokens) under /tts.
+    // Realtime goes to the regional TTS host, also with a custom domain (its /tts path needs a private endpoint).
     expect(realtimeEndpointOf({ SPEECH_ENDPOINT: entra.SPEECH_ENDPOINT, SPEECH_REGION: "westeurope" })).toBe(
-      "https://my-speech.cognitiveservices.azure.com/tts",
+      "https://westeurope.tts.speech.microsoft.com",
     );
     expect(realtimeEndpointOf({ SPEECH_ENDPOINT: "http://127.0.0.1:7090" })).toBe("http://127.0.0.1:7090");
     expect(

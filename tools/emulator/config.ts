@@ -13,6 +13,8 @@ import {
   DEFAULT_TTL_HOURS,
   RATE_LIMIT_REQUESTS,
   RATE_LIMIT_WINDOW_MS,
+  REALTIME_RATE_LIMIT_REQUESTS,
+  REALTIME_RATE_LIMIT_WINDOW_MS,
 } from "./constants.js";
 
 export type AudioMode = "speech" | "synthetic" | "fast";
@@ -34,8 +36,13 @@ export interface EmulatorOptions {
   inputParallelism?: number;
   /** EMULATOR_MAX_INPUTS (default 10,000). */
   maxInputs?: number;
-  /** EMULATOR_MAX_PAYLOAD_BYTES (default 2 MB). */
+  /**
+   * EMULATOR_MAX_PAYLOAD_BYTES: create-body limit. Default 2 MB, what the articles say (batch-synthesis.md "The
+   * maximum JSON payload size that's accepted is 2 megabytes"); the 2024-04-01 spec says 500 KB (set 512000).
+   */
   maxPayloadBytes?: number;
+  /** EMULATOR_PAYLOAD_STATUS: answer to an oversized create, 400 naming the size (default) or 413. */
+  payloadTooLargeStatus?: 400 | 413;
   /** EMULATOR_AUDIO: "speech" (espeak-ng when installed), "synthetic" (generated signal), "fast" (repeated frames). */
   audioMode?: AudioMode;
   /** Environment to read EMULATOR_* defaults from (default process.env). */
@@ -64,6 +71,20 @@ export interface EmulatorOptions {
   fastAudioThresholdMs?: number;
   /** Public base URL used in Operation-Location, nextLink and result URLs; default the listening URL. */
   publicUrl?: string;
+  /**
+   * EMULATOR_RESOURCE_ID: ARM id of the emulated Speech resource. When set, a realtime
+   * `aad#{resourceId}#{token}` bearer must name it; when unset, any Speech account ARM id is accepted.
+   */
+  resourceId?: string;
+  /**
+   * EMULATOR_PRIVATE_ENDPOINT ("true"): the resource has a private endpoint, so realtime is also served at the
+   * custom-domain path `/tts/cognitiveservices/v1` (documented only for private endpoints); otherwise that path is 404.
+   */
+  privateEndpoint?: boolean;
+  /** EMULATOR_REALTIME_RATE_LIMIT ("200/1000" = S0's 200 transactions per second; "off" disables). */
+  realtimeRateLimit?: { requests: number; windowMs: number } | false;
+  /** EMULATOR_RETRY_AFTER ("off"): 429s without a Retry-After header (the docs do not promise one). */
+  retryAfter?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -76,6 +97,7 @@ export interface ResolvedConfig {
   inputParallelism: number;
   maxInputs: number;
   maxPayloadBytes: number;
+  payloadTooLargeStatus: 400 | 413;
   audioMode: AudioMode;
   clock: Clock;
   startLatencyMs: number;
@@ -88,6 +110,10 @@ export interface ResolvedConfig {
   rateLimit: { requests: number; windowMs: number } | false;
   fastAudioThresholdMs: number;
   publicUrl: string | undefined;
+  resourceId: string | undefined;
+  privateEndpoint: boolean;
+  realtimeRateLimit: { requests: number; windowMs: number } | false;
+  retryAfter: boolean;
 }
 
 const positive = z.coerce.number().positive();
@@ -99,6 +125,7 @@ const envSchema = z.object({
   EMULATOR_CHARS_PER_SECOND: positive.optional(),
   EMULATOR_MAX_INPUTS: nonNegativeInt.optional(),
   EMULATOR_MAX_PAYLOAD_BYTES: nonNegativeInt.optional(),
+  EMULATOR_PAYLOAD_STATUS: z.enum(["400", "413"]).optional(),
   EMULATOR_AUDIO: z.enum(["speech", "synthetic", "fast"]).optional(),
   EMULATOR_START_LATENCY_MS: nonNegativeInt.optional(),
   EMULATOR_RESULT_URL_TTL_SECONDS: positive.optional(),
@@ -114,6 +141,13 @@ const envSchema = z.object({
     .optional(),
   EMULATOR_FAST_AUDIO_THRESHOLD_MS: nonNegativeInt.optional(),
   EMULATOR_PUBLIC_URL: z.string().url().optional(),
+  EMULATOR_RESOURCE_ID: z.string().min(1).optional(),
+  EMULATOR_PRIVATE_ENDPOINT: z.enum(["true", "false"]).optional(),
+  EMULATOR_REALTIME_RATE_LIMIT: z
+    .string()
+    .regex(/^(off|\d+\/\d+)$/)
+    .optional(),
+  EMULATOR_RETRY_AFTER: z.enum(["on", "off"]).optional(),
 });
 
 function parseRateLimit(
@@ -138,6 +172,8 @@ export function resolveConfig(options: EmulatorOptions = {}): ResolvedConfig {
     inputParallelism: options.inputParallelism ?? env.EMULATOR_INPUT_PARALLELISM ?? DEFAULT_INPUT_PARALLELISM,
     maxInputs: options.maxInputs ?? env.EMULATOR_MAX_INPUTS ?? DEFAULT_MAX_INPUTS,
     maxPayloadBytes: options.maxPayloadBytes ?? env.EMULATOR_MAX_PAYLOAD_BYTES ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    payloadTooLargeStatus:
+      options.payloadTooLargeStatus ?? (env.EMULATOR_PAYLOAD_STATUS === "413" ? 413 : 400),
     audioMode: options.audioMode ?? env.EMULATOR_AUDIO ?? "speech",
     clock: options.clock ?? systemClock,
     startLatencyMs: options.startLatencyMs ?? env.EMULATOR_START_LATENCY_MS ?? DEFAULT_START_LATENCY_MS,
@@ -156,6 +192,14 @@ export function resolveConfig(options: EmulatorOptions = {}): ResolvedConfig {
     fastAudioThresholdMs:
       options.fastAudioThresholdMs ?? env.EMULATOR_FAST_AUDIO_THRESHOLD_MS ?? DEFAULT_FAST_AUDIO_THRESHOLD_MS,
     publicUrl: options.publicUrl ?? env.EMULATOR_PUBLIC_URL,
+    resourceId: options.resourceId ?? env.EMULATOR_RESOURCE_ID,
+    privateEndpoint: options.privateEndpoint ?? env.EMULATOR_PRIVATE_ENDPOINT === "true",
+    realtimeRateLimit: options.realtimeRateLimit ??
+      parseRateLimit(env.EMULATOR_REALTIME_RATE_LIMIT) ?? {
+        requests: REALTIME_RATE_LIMIT_REQUESTS,
+        windowMs: REALTIME_RATE_LIMIT_WINDOW_MS,
+      },
+    retryAfter: options.retryAfter ?? env.EMULATOR_RETRY_AFTER !== "off",
   };
 }
 

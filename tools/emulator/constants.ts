@@ -21,6 +21,12 @@ export const MAX_REALTIME_BODY_BYTES = 1024 * 1024;
 /** "100 requests per 10 seconds per Speech resource" (S1, S3). */
 export const RATE_LIMIT_REQUESTS = 100;
 export const RATE_LIMIT_WINDOW_MS = 10_000;
+/**
+ * Realtime text to speech has its own quota: S0 "200 transactions per second" by default (S3,
+ * MicrosoftDocs/azure-ai-docs articles/ai-services/speech-service/speech-services-quotas-and-limits.md).
+ */
+export const REALTIME_RATE_LIMIT_REQUESTS = 200;
+export const REALTIME_RATE_LIMIT_WINDOW_MS = 1_000;
 
 /** Default time-to-live echoed in `properties.timeToLiveInHours`: 744 per spec and C# DTO (docs say 168). */
 export const DEFAULT_TTL_HOURS = 744;

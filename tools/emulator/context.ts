@@ -12,6 +12,8 @@ export interface EmulatorServices {
   engine: SynthesisEngine;
   faults: FaultInjector;
   rateLimiter: RateLimiter;
+  /** Realtime text to speech has its own quota (S0: 200 transactions per second), separate from batch's 100/10 s. */
+  realtimeRateLimiter: RateLimiter;
   /** Secret for result URL signatures (derived from the key, so URLs survive restarts). */
   sasSecret: Buffer;
 }

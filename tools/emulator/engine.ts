@@ -7,11 +7,13 @@ import {
   checkRiffLength,
   estimateDurationMs,
   fastAudio,
+  needsRealEncoder,
   renderToFile,
   type SpeechSegment,
 } from "./audio/render.js";
 import type { ResolvedConfig } from "./config.js";
 import { DEGRADE_SLOWDOWN, FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
+import { resolveLexicons } from "./lexicon.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
 import { resultFiles, writeManifest, zipResults } from "./results.js";
 import type { EmulatorStore } from "./store/store.js";
@@ -250,7 +252,9 @@ export class SynthesisEngine {
     const estimatedMs = request.inputs.reduce((sum, content) => sum + estimateDurationMs(content), 0);
     const big =
       estimatedMs > this.config.fastAudioThresholdMs || request.inputs.length > FAST_AUDIO_INPUTS_THRESHOLD;
-    const mode = this.config.audioMode === "fast" || big ? "fast" : this.config.audioMode;
+    const fastMode = this.config.audioMode === "fast" || big ? "fast" : this.config.audioMode;
+    // No fast path makes an Ogg/WebM container: Opus formats are always encoded (synthetic voice when fast).
+    const mode = needsRealEncoder(format) && fastMode === "fast" ? "synthetic" : fastMode;
     const units: UnitManifest[] = [];
     for (const [g, group] of groups.entries()) {
       if (!this.alive(job)) return undefined;
@@ -260,7 +264,20 @@ export class SynthesisEngine {
       const audioFileName = `${String(number).padStart(4, "0")}.${format.extension}`;
       const contents = group.map((i) => request.inputs[i] as string);
       const billed = contents.reduce((sum, c) => sum + billableCharacters(c, request.inputKind), 0);
-      const failure = this.inputFailure(contents, request.inputKind, request.synthesisConfig?.voice);
+      // Custom lexicons (`<lexicon uri>`) are fetched and applied first; one that cannot be read fails the input.
+      const lexicons = await Promise.all(
+        contents.map((c) =>
+          request.inputKind === "SSML" ? resolveLexicons(c) : { ok: true as const, ssml: c },
+        ),
+      );
+      const badLexicon = lexicons.find((l) => !l.ok);
+      const failure = badLexicon
+        ? { error: { code: "InvalidLexicon", message: badLexicon.reason } }
+        : this.inputFailure(
+            lexicons.map((l) => (l.ok ? l.ssml : "")),
+            request.inputKind,
+            request.synthesisConfig?.voice,
+          );
       const base = {
         number,
         contents,

@@ -55,20 +55,23 @@ export const ErrorFactory = {
       "UnsupportedApiVersion",
     );
   },
-  unauthorized(): SpeechError {
+  unauthorized(message?: string): SpeechError {
     // Same wording as the Cognitive Services gateway.
     return new SpeechError(
       401,
       "Unauthorized",
-      "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
+      message ??
+        "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
     );
   },
-  tooManyRequests(retryAfterSeconds: number): SpeechError {
+  /** `retryAfterSeconds` undefined: no Retry-After header (the docs never promise one). */
+  tooManyRequests(retryAfterSeconds: number | undefined, message?: string): SpeechError {
     return new SpeechError(
       429,
       "TooManyRequests",
-      "There are too many recent requests. Each client application can submit up to 100 requests per 10 seconds for each Speech resource.",
-      { "retry-after": String(retryAfterSeconds) },
+      message ??
+        "There are too many recent requests. Each client application can submit up to 100 requests per 10 seconds for each Speech resource.",
+      retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) },
     );
   },
   notFound(what: string): SpeechError {
@@ -101,11 +104,11 @@ export const ErrorFactory = {
   malformedJson(): SpeechError {
     return new SpeechError(400, "BadRequest", "The request body is not valid JSON.", {}, "InvalidJson");
   },
-  payloadTooLarge(limit: number): SpeechError {
-    // Azure answers an oversized create with a 400 (limits are listed among the 400 causes).
+  /** A 400 that names the size (limits are among the documented 400 causes), or a gateway-style 413. */
+  payloadTooLarge(limit: number, status: 400 | 413 = 400): SpeechError {
     return new SpeechError(
-      400,
-      "BadRequest",
+      status,
+      status === 413 ? "RequestEntityTooLarge" : "BadRequest",
       `The request payload exceeds the maximum allowed size of ${limit} bytes.`,
       {},
       "PayloadTooLarge",
@@ -155,13 +158,12 @@ export const ErrorFactory = {
       `The content type '${contentType}' is not supported.`,
     );
   },
-  injected(status: number, retryAfterSeconds?: number): SpeechError {
+  /** `sendRetryAfter` false (EMULATOR_RETRY_AFTER=off): no Retry-After header at all, as the docs promise none. */
+  injected(status: number, retryAfterSeconds?: number, sendRetryAfter = true): SpeechError {
     const headers: Record<string, string> = {};
-    if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
-    if (status === 429) {
-      const e = ErrorFactory.tooManyRequests(retryAfterSeconds ?? 1);
-      return new SpeechError(429, e.code, e.message, { "retry-after": String(retryAfterSeconds ?? 1) });
-    }
+    if (retryAfterSeconds !== undefined && sendRetryAfter) headers["retry-after"] = String(retryAfterSeconds);
+    if (status === 429)
+      return ErrorFactory.tooManyRequests(sendRetryAfter ? (retryAfterSeconds ?? 1) : undefined);
     const code: SpeechErrorCode =
       status === 503
         ? "ServiceUnavailable"

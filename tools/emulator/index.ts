@@ -36,8 +36,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     config,
     store,
     engine,
-    faults: new FaultInjector(),
-    rateLimiter: new RateLimiter(config.rateLimit, config.clock),
+    faults: new FaultInjector(config.retryAfter),
+    rateLimiter: new RateLimiter(config.rateLimit, config.clock, config.retryAfter),
+    realtimeRateLimiter: new RateLimiter(
+      config.realtimeRateLimit,
+      config.clock,
+      config.retryAfter,
+      "Too many requests: the realtime text to speech quota of this resource is exceeded.",
+    ),
     sasSecret: createHmac("sha256", "speech-emulator-result-sas").update(config.key).digest(),
   };
   const server = createServer(createRequestListener(services));

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -50,9 +51,34 @@ export function debugFileName(unit: UnitManifest): string {
   return `${pad(unit.number)}.debug.json`;
 }
 
-/** summary.json as the service writes it (S1): sizes and durations are strings. */
+/**
+ * A permutation of `count` items seeded by `seed`, never the identity when count >= 2. The docs only promise
+ * that the `[nnnn]` file-name prefix follows input order (batch-synthesis.md, "Batch synthesis results"), not
+ * the order of `summary.json`'s `results`; shuffling makes a client that maps by position fail here (CONTRACT §8).
+ */
+export function summaryOrder(count: number, seed: string): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  const digest = createHash("sha256").update(seed).digest();
+  let state = digest.readUInt32LE(0);
+  const next = () => {
+    // mulberry32: small, deterministic, good enough to scramble an order.
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  if (count >= 2 && order.every((v, i) => v === i)) order.push(order.shift() as number);
+  return order;
+}
+
+/** summary.json as the service writes it (S1): sizes and durations are strings; results not in input order. */
 export function summaryJson(manifest: ResultsManifest): Buffer {
-  const results = manifest.units.map((unit) => {
+  const inInputOrder = manifest.units.map((unit) => {
     if (unit.status === "Failed") {
       return { contents: unit.contents, status: "Failed", error: unit.error };
     }
@@ -70,6 +96,7 @@ export function summaryJson(manifest: ResultsManifest): Buffer {
     };
     return entry;
   });
+  const results = summaryOrder(inInputOrder.length, manifest.jobId).map((i) => inInputOrder[i]);
   return Buffer.from(JSON.stringify({ jobID: manifest.jobId, status: manifest.status, results }, null, 2));
 }
 

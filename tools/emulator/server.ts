@@ -24,8 +24,13 @@ interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
-  /** "speech": key auth + rate limit + faults; "admin": key auth only; "sas": signed URL; "open": nothing. */
-  kind: "speech" | "admin" | "sas" | "open";
+  /**
+   * "speech": key auth + batch rate limit + faults; "realtime": key or realtime token + realtime rate limit +
+   * faults; "admin": key auth only; "sas": signed URL; "open": nothing.
+   */
+  kind: "speech" | "realtime" | "admin" | "sas" | "open";
+  /** Served only when the emulated resource has a private endpoint (EMULATOR_PRIVATE_ENDPOINT). */
+  privateEndpointOnly?: boolean;
   apiVersion: boolean;
   /** Body limit in bytes when the route reads a body. */
   body?: (services: EmulatorServices) => number;
@@ -73,15 +78,28 @@ const ROUTES: Route[] = [
     method: "POST",
     pattern: /^\/cognitiveservices\/v1\/?$/,
     handler: synthesizeRealtime,
-    kind: "speech",
+    kind: "realtime",
     apiVersion: false,
     body: () => MAX_REALTIME_BODY_BYTES,
   },
   {
+    // The custom-domain realtime path is documented only for resources with a private endpoint
+    // (MicrosoftDocs/azure-ai-docs articles/ai-services/speech-service/speech-services-private-link.md);
+    // without one, Azure answers 401/404 there (speech-sdk-js #941, cognitive-services-speech-sdk #2890).
+    method: "POST",
+    pattern: /^\/tts\/cognitiveservices\/v1\/?$/,
+    handler: synthesizeRealtime,
+    kind: "realtime",
+    apiVersion: false,
+    body: () => MAX_REALTIME_BODY_BYTES,
+    privateEndpointOnly: true,
+  },
+  {
     method: "GET",
+    // On the text-to-speech host: the same auth and quota as realtime synthesis.
     pattern: /^\/cognitiveservices\/voices\/list\/?$/,
     handler: listVoices,
-    kind: "speech",
+    kind: "realtime",
     apiVersion: false,
   },
   {
@@ -128,9 +146,14 @@ const ROUTES: Route[] = [
 
 const PARAM_NAMES: Record<string, string> = { "/texttospeech/operations/": "operationId" };
 
-function dispatch(method: string, path: string): { route: Route; params: Record<string, string> } {
+function dispatch(
+  method: string,
+  path: string,
+  privateEndpoint: boolean,
+): { route: Route; params: Record<string, string> } {
   let pathMatched = false;
   for (const route of ROUTES) {
+    if (route.privateEndpointOnly && !privateEndpoint) continue;
     const match = route.pattern.exec(path);
     if (!match) continue;
     pathMatched = true;
@@ -159,15 +182,21 @@ export function createRequestListener(services: EmulatorServices) {
     const ctx: RequestContext = { req, res, requestId, url, baseUrl, params: {} };
     try {
       // 2. dispatch
-      const { route, params } = dispatch(req.method ?? "GET", url.pathname);
+      const { route, params } = dispatch(req.method ?? "GET", url.pathname, services.config.privateEndpoint);
       ctx.params = params;
       // 3. authentication
-      if (route.kind === "speech" || route.kind === "admin")
-        ctx.caller = authenticate(req, services.config.key);
-      if (route.kind === "speech") {
-        // 4. rate limit
+      if (route.kind === "speech" || route.kind === "realtime" || route.kind === "admin") {
+        ctx.caller = authenticate(req, {
+          key: services.config.key,
+          realtime: route.kind === "realtime",
+          resourceId: services.config.resourceId,
+        });
+      }
+      if (route.kind === "speech" || route.kind === "realtime") {
+        // 4. rate limit (realtime has its own quota)
         try {
-          services.rateLimiter.check(ctx.caller as string);
+          const limiter = route.kind === "realtime" ? services.realtimeRateLimiter : services.rateLimiter;
+          limiter.check(ctx.caller as string);
         } catch (error) {
           // A failed bill write must not turn the 429 into a 500.
           await services.store
@@ -199,7 +228,8 @@ export function createRequestListener(services: EmulatorServices) {
       // 7. body
       if (route.body) {
         const limit = route.body(services);
-        ctx.body = await readBody(req, limit, () => ErrorFactory.payloadTooLarge(limit));
+        const status = route.handler === createSynthesis ? services.config.payloadTooLargeStatus : 400;
+        ctx.body = await readBody(req, limit, () => ErrorFactory.payloadTooLarge(limit, status));
       }
       // 8. handler
       await route.handler(ctx, services);

@@ -60,6 +60,15 @@ export function parseSsml(content: string): SsmlParse {
   const text = decodeEntities(
     body
       .replace(/<break\b[^>]*\/>/g, (tag) => ` ${pauseMarker(breakMilliseconds(tag))} `)
+      // Pronunciations: `<sub alias>` speaks the alias, `<phoneme ph>` the phones, instead of the written text.
+      .replace(
+        /<sub\b[^>]*>[\s\S]*?<\/sub>/g,
+        (el) => ` ${attribute(el.slice(0, el.indexOf(">") + 1), "alias") ?? ""} `,
+      )
+      .replace(
+        /<phoneme\b[^>]*>[\s\S]*?<\/phoneme>/g,
+        (el) => ` ${attribute(el.slice(0, el.indexOf(">") + 1), "ph") ?? ""} `,
+      )
       .replace(/<\/?(p|s)\b[^>]*>/g, " ")
       .replace(/<[^>]+>/g, ""),
   );

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
@@ -26,6 +26,7 @@ import { detectAudioTools, espeakVoiceFor } from "./tools.js";
  */
 export function emulatorSupportsFormat(format: OutputFormatInfo): boolean {
   if (format.codec === "mp3") return true;
+  if (format.codec === "opus") return hasLibopus();
   return (
     (format.container === "riff" || format.container === "raw") &&
     ["pcm", "alaw", "mulaw"].includes(format.codec)
@@ -285,6 +286,49 @@ async function encodeMp3(pcmPath: string, outPath: string, format: OutputFormatI
   return "lamejs";
 }
 
+let libopus: boolean | undefined;
+/** Ogg/WebM Opus output needs ffmpeg with libopus (checked once); without it those formats are refused. */
+export function hasLibopus(): boolean {
+  if (libopus === undefined) {
+    try {
+      libopus = /\blibopus\b/.test(
+        execFileSync("ffmpeg", ["-hide_banner", "-encoders"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        }),
+      );
+    } catch {
+      libopus = false;
+    }
+  }
+  return libopus;
+}
+
+/** Whether a format must go through a real encoder (no fast path generates its container). */
+export function needsRealEncoder(format: OutputFormatInfo): boolean {
+  return format.codec === "opus";
+}
+
+/**
+ * Opus in the container the format names: Ogg pages (`ogg-*`, and `audio-*-opus`, "Opus in Ogg"), or WebM
+ * (`webm-*`), encoded by ffmpeg's libopus at the format's bit rate (24 kbit/s when it names none).
+ */
+async function encodeOpus(pcmPath: string, outPath: string, format: OutputFormatInfo): Promise<string> {
+  const container = format.container === "webm" ? "webm" : "ogg";
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      "ffmpeg",
+      [
+        ...["-hide_banner", "-loglevel", "error", "-y"],
+        ...["-f", "s16le", "-ar", String(format.sampleRate), "-ac", "1", "-i", pcmPath],
+        ...["-c:a", "libopus", "-b:a", `${format.kbps ?? 24}k`, "-f", container, outPath],
+      ],
+      (error) => (error ? reject(error) : resolve()),
+    );
+  });
+  return "ffmpeg-libopus";
+}
+
 async function encodeFromPcm(
   pcmPath: string,
   outPath: string,
@@ -292,6 +336,7 @@ async function encodeFromPcm(
   samples: number,
 ): Promise<string> {
   if (format.codec === "mp3") return encodeMp3(pcmPath, outPath, format);
+  if (format.codec === "opus") return encodeOpus(pcmPath, outPath, format);
   const law = format.codec === "alaw" || format.codec === "mulaw" ? format.codec : undefined;
   const bytesPerSample = law ? 1 : 2;
   const out = openOutput(outPath);

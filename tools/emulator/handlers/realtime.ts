@@ -4,10 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { findOutputFormat } from "../../../src/speech/formats.js";
-import { fastAudio, renderToFile } from "../audio/render.js";
+import { slowestProsodyRate } from "../../../src/text/split.js";
+import { fastAudio, needsRealEncoder, renderToFile } from "../audio/render.js";
 import { REALTIME_MAX_AUDIO_MS } from "../constants.js";
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
+import { resolveLexicons } from "../lexicon.js";
+import { EMULATOR_TOKEN_ISSUER } from "../middleware/auth.js";
 import { billableCharacters, markers, parseSsml, planSpeech } from "../text.js";
 import { checkOutputFormat } from "./validation.js";
 
@@ -30,7 +33,10 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
   const format = findOutputFormat(checkOutputFormat(formatHeader));
   if (!format) throw ErrorFactory.unsupportedOutputFormat(formatHeader);
   const ssml = (ctx.body ?? Buffer.alloc(0)).toString("utf8");
-  const parsed = parseSsml(ssml);
+  // Custom lexicons are fetched and applied before parsing; one that cannot be read refuses the request.
+  const resolved = await resolveLexicons(ssml);
+  if (!resolved.ok) throw ErrorFactory.badRequest(resolved.reason, "InvalidLexicon");
+  const parsed = parseSsml(resolved.ssml);
   if (!parsed.ok) throw ErrorFactory.badRequest(parsed.reason, "InvalidSsml");
   if (markers.failsInRealtime(ssml)) {
     throw ErrorFactory.badRequest(
@@ -43,8 +49,14 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
     services.store.updateUsage((u) => {
       u.realtimeCharacters += characters;
     });
-  const estimatedMs = planSpeech(parsed.value.text).totalMs;
-  if (services.config.audioMode === "fast" || estimatedMs > services.config.fastAudioThresholdMs) {
+  // Prosody rate stretches the audio (the emulator applies the slowest rate of the document to all of it).
+  const rate = slowestProsodyRate(ssml);
+  const estimatedMs = Math.round(planSpeech(parsed.value.text).totalMs / rate);
+  if (
+    !needsRealEncoder(format) &&
+    (services.config.audioMode === "fast" || rate !== 1 || estimatedMs > services.config.fastAudioThresholdMs)
+  ) {
+    // Cut at 10 minutes without a word, as the service does (rest-text-to-speech.md, "Sample request").
     const audio = fastAudio(format, Math.min(estimatedMs, REALTIME_MAX_AUDIO_MS));
     await bill();
     ctx.res.writeHead(200, {
@@ -57,7 +69,7 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
   const dir = await mkdtemp(join(tmpdir(), "speech-emulator-rt-"));
   try {
     const file = join(dir, `audio.${format.extension}`);
-    const mode = services.config.audioMode === "synthetic" ? "synthetic" : "speech";
+    const mode = services.config.audioMode === "speech" ? "speech" : "synthetic";
     const rendered = await renderToFile(
       [{ text: parsed.value.text, language: parsed.value.language }],
       format,
@@ -79,13 +91,13 @@ export async function synthesizeRealtime(ctx: RequestContext, services: Emulator
 }
 
 /**
- * `POST /sts/v1.0/issueToken` (S11): exchanges the key for an access token. Any bearer token is accepted
- * by the emulator, so this returns an opaque JWT-shaped string valid for the usual 10 minutes.
+ * `POST /sts/v1.0/issueToken` (S11): exchanges the key for an access token, a JWT-shaped string valid for the
+ * usual 10 minutes that the realtime endpoint accepts as `Authorization: Bearer <token>`.
  */
 export async function issueToken(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   const now = Math.floor(services.config.clock.now() / 1000);
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const token = `${encode({ alg: "none", typ: "JWT" })}.${encode({ iss: "speech-emulator", iat: now, exp: now + 600, region: "local" })}.`;
+  const token = `${encode({ alg: "none", typ: "JWT" })}.${encode({ iss: EMULATOR_TOKEN_ISSUER, iat: now, exp: now + 600, region: "local" })}.`;
   ctx.res.writeHead(200, {
     "content-type": "text/plain; charset=utf-8",
     "content-length": String(Buffer.byteLength(token)),

@@ -25,7 +25,7 @@ export function checkOutputFormat(name: string): string {
   if (!format) throw ErrorFactory.unsupportedOutputFormat(name);
   if (!emulatorSupportsFormat(format)) {
     throw ErrorFactory.badRequest(
-      `The output format '${name}' is not supported by the Speech emulator (it renders the RIFF/PCM, raw PCM, A-law, mu-law and MP3 formats).`,
+      `The output format '${name}' is not supported by the Speech emulator (it renders the RIFF/PCM, raw PCM, A-law, mu-law and MP3 formats, and Ogg/WebM Opus when ffmpeg has libopus).`,
       "InvalidOutputFormat",
     );
   }

@@ -43,7 +43,8 @@ export function renderJob(
   };
   if (request.synthesisConfig) view.synthesisConfig = request.synthesisConfig;
   view.customVoices = request.customVoices;
-  if (request.description !== undefined) view.description = request.description;
+  // `description` is not echoed: no documented response shows it, not even the create response to the
+  // documented request that sets it (batch-synthesis.md "Create batch synthesis"; spec examples get_batch_synthesis*.json).
   view.properties = properties;
   if (terminal && outcome?.hasResults) {
     if (props.destinationContainerUrl) {

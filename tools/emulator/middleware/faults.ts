@@ -15,10 +15,13 @@ export const faultSchema = z.object({
 });
 export type Fault = z.infer<typeof faultSchema>;
 
-const SPEECH_PATHS = ["/texttospeech/", "/cognitiveservices/"];
+const SPEECH_PATHS = ["/texttospeech/", "/cognitiveservices/", "/tts/cognitiveservices/"];
 
 export class FaultInjector {
   private faults: Fault[] = [];
+
+  /** `sendRetryAfter` false: injected 429/503s carry no Retry-After (EMULATOR_RETRY_AFTER=off). */
+  constructor(private readonly sendRetryAfter = true) {}
 
   add(fault: Fault): void {
     this.faults.push({ ...fault });
@@ -43,6 +46,6 @@ export class FaultInjector {
     if (!fault) return undefined;
     fault.count -= 1;
     if (fault.count <= 0) this.faults.splice(index, 1);
-    return ErrorFactory.injected(fault.status, fault.retryAfterSeconds);
+    return ErrorFactory.injected(fault.status, fault.retryAfterSeconds, this.sendRetryAfter);
   }
 }

@@ -11,6 +11,10 @@ export class RateLimiter {
   constructor(
     private readonly limit: { requests: number; windowMs: number } | false,
     private readonly clock: Clock,
+    /** false: 429s carry no Retry-After (EMULATOR_RETRY_AFTER=off). */
+    private readonly sendRetryAfter = true,
+    /** The 429 message (the batch API's documented wording by default). */
+    private readonly message?: string,
   ) {}
 
   /** Throws a 429 SpeechError when the caller is over the limit; otherwise records the request. */
@@ -23,7 +27,7 @@ export class RateLimiter {
       this.windows.set(caller, times);
       const oldest = times[0] ?? now;
       const retryAfterSeconds = Math.max(1, Math.ceil((oldest + this.limit.windowMs - now) / 1000));
-      throw ErrorFactory.tooManyRequests(retryAfterSeconds);
+      throw ErrorFactory.tooManyRequests(this.sendRetryAfter ? retryAfterSeconds : undefined, this.message);
     }
     times.push(now);
     this.windows.set(caller, times);

@@ -1,0 +1,148 @@
+import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import { findStatus, statusBody } from "../http/synthesis.js";
+import type { PipelineDeps } from "../pipeline/deps.js";
+import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
+import { projectInstanceId } from "../pipeline/names.js";
+import { projectIdSchema } from "../pipeline/options.js";
+import { listProject } from "../pipeline/plan.js";
+import { type ChapterCounters, emptyChapterCounters } from "../pipeline/progress.js";
+import { audioPaths, runPaths } from "../pipeline/runState.js";
+import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";
+
+/**
+ * `GET /api/projects` (CONTRACT §8): every project found in the chapters container with the summary of
+ * its last run, from the Durable status (live counters) and the manifest (billing, times).
+ */
+export interface ProjectSummary {
+  projectId: string;
+  /** Durable runtime status of the project's instance; null when it was never started. */
+  runtimeStatus: string | null;
+  phase: string | null;
+  runId: string | null;
+  chapters: ChapterCounters;
+  startedAt: string | null;
+  completedAt: string | null;
+  billableCharacters: number;
+  /** Billed characters at `PRICE_PER_MILLION_CHARACTERS`. */
+  cost: Cost;
+}
+
+export interface Cost {
+  amount: number;
+  currency: "USD";
+  pricePerMillionCharacters: number;
+}
+
+export const ACTIVE_RUNTIME_STATUSES = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
+
+export function costOf(deps: PipelineDeps, billableCharacters: number): Cost {
+  const price = deps.settings.PRICE_PER_MILLION_CHARACTERS;
+  return {
+    amount: Math.round((billableCharacters / 1_000_000) * price * 10_000) / 10_000,
+    currency: "USD",
+    pricePerMillionCharacters: price,
+  };
+}
+
+/** Project ids: the first path segment of the chapters container's blobs (valid ids only). */
+export async function listProjectIds(deps: PipelineDeps): Promise<string[]> {
+  const ids: string[] = [];
+  try {
+    for await (const item of deps.storage.chapters.listBlobsByHierarchy("/")) {
+      if (item.kind !== "prefix") continue;
+      const id = item.name.replace(/\/$/, "");
+      if (projectIdSchema.safeParse(id).success) ids.push(id);
+    }
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+  return ids.sort();
+}
+
+/** The project's manifest, or undefined when there is none (or it is not a manifest). */
+export async function readManifest(deps: PipelineDeps, projectId: string): Promise<Manifest | undefined> {
+  const raw = await readJson(deps.storage.audio, audioPaths.manifest(projectId)).catch((error: unknown) => {
+    if (isNotFound(error) || error instanceof SyntaxError) return undefined;
+    throw error;
+  });
+  const parsed = manifestSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * When a cancelled run stopped: the cancel endpoint's marker (wall clock). Durable's lastUpdatedTime is
+ * the fallback only: under the local host it runs on the scaled orchestration clock.
+ */
+export async function cancelledAt(
+  deps: PipelineDeps,
+  projectId: string,
+  runId: string,
+): Promise<string | undefined> {
+  const marker = await readJson<{ cancelledAt?: string }>(
+    deps.work,
+    runPaths.cancelled(projectId, runId),
+  ).catch(() => undefined);
+  return typeof marker?.cancelledAt === "string" ? marker.cancelledAt : undefined;
+}
+
+/** One project's summary from its status (may be absent) and manifest (may be absent or of an older run). */
+export function summarize(
+  deps: PipelineDeps,
+  projectId: string,
+  status: DurableOrchestrationStatus | undefined,
+  manifest: Manifest | undefined,
+  stoppedAt?: string,
+): ProjectSummary {
+  const live = status ? statusBody(projectId, status) : undefined;
+  const runId = live?.runId ?? manifest?.runId ?? null;
+  // The manifest describes this run only when its run id matches (a new run may still be planning).
+  const current = manifest && (!live?.runId || manifest.runId === live.runId) ? manifest : undefined;
+  const chapters = live?.runId
+    ? live.chapters
+    : current
+      ? {
+          total: current.totals.chapters,
+          succeeded: current.totals.succeeded,
+          failed: current.totals.failed,
+          rejected: current.totals.rejected,
+          unchanged: current.totals.unchanged,
+          pending: current.totals.pending,
+        }
+      : emptyChapterCounters();
+  const ended = live ? !ACTIVE_RUNTIME_STATUSES.has(live.runtimeStatus) : true;
+  const billableCharacters = current?.totals.billableCharacters ?? 0;
+  return {
+    projectId,
+    runtimeStatus: live?.runtimeStatus ?? null,
+    phase: live?.phase ?? (current ? (current.status === "completed" ? "completed" : null) : null),
+    runId,
+    chapters,
+    startedAt: current?.totals.startedAt ?? live?.createdTime ?? null,
+    completedAt: ended ? (current?.totals.completedAt ?? stoppedAt ?? live?.lastUpdatedTime ?? null) : null,
+    billableCharacters,
+    cost: costOf(deps, billableCharacters),
+  };
+}
+
+export async function listProjects(deps: PipelineDeps, client: DurableClient): Promise<ProjectSummary[]> {
+  const ids = await listProjectIds(deps);
+  return mapLimit(ids, 8, async (projectId) => {
+    const [status, manifest] = await Promise.all([
+      findStatus(client, projectInstanceId(projectId)),
+      readManifest(deps, projectId),
+    ]);
+    const runId = (status?.customStatus as { runId?: string } | null | undefined)?.runId;
+    const stoppedAt =
+      status && String(status.runtimeStatus) === "Terminated" && runId
+        ? await cancelledAt(deps, projectId, runId)
+        : undefined;
+    const summary = summarize(deps, projectId, status, manifest, stoppedAt);
+    // Never run: the chapters waiting in the container, all pending.
+    if (!status && !manifest) {
+      const total = (await listProject(deps, projectId)).chapters.length;
+      summary.chapters = { ...emptyChapterCounters(), total, pending: total };
+    }
+    return summary;
+  });
+}
