@@ -167,6 +167,8 @@ export function registerRolloutCommands(
           SPEECH_REGION: values["SPEECH_REGION"],
           SPEECH_KEY: values["SPEECH_KEY"],
           SPEECH_REALTIME_ENDPOINT: values["SPEECH_REALTIME_ENDPOINT"],
+          // Microsoft Entra tokens on the realtime endpoint name the resource (`aad#{resourceId}#{token}`).
+          SPEECH_RESOURCE_ID: values["SPEECH_RESOURCE_ID"],
           AZURE_CLIENT_ID: values["AZURE_CLIENT_ID"],
         });
         if (!storage.json) line(io.stdout, `Comparing ${id}, batch against realtime:`);
