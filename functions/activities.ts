@@ -1,4 +1,7 @@
+import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
+import { activityEvents } from "../src/observability/activityEvents.js";
+import { emitEvent } from "../src/observability/events.js";
 import { activityInputs } from "../src/pipeline/activityInputs.js";
 import { collectJob } from "../src/pipeline/collect.js";
 import { checkJob, deleteJob, submitJob } from "../src/pipeline/jobs.js";
@@ -30,28 +33,70 @@ export {
   WRITE_MANIFEST_ACTIVITY,
 };
 
+// Each activity also logs its job state change through the invocation's logger (src/observability):
+// Application Insights traces in Azure, one readable line per change in `npm start`.
 df.app.activity(PLAN_PROJECT_ACTIVITY, {
-  handler: (input: unknown) => planProject(getPipelineDeps(), activityInputs.plan.parse(input)),
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.plan.parse(input);
+    const result = await planProject(getPipelineDeps(), parsed);
+    emitEvent(context, activityEvents.plan(parsed, result));
+    return result;
+  },
 });
 df.app.activity(SUBMIT_JOB_ACTIVITY, {
-  handler: (input: unknown) => submitJob(getPipelineDeps(), activityInputs.submit.parse(input)),
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.submit.parse(input);
+    const result = await submitJob(getPipelineDeps(), parsed);
+    emitEvent(context, activityEvents.submit(parsed, result));
+    return result;
+  },
 });
 df.app.activity(CHECK_JOB_ACTIVITY, {
-  handler: (input: unknown) => checkJob(getPipelineDeps(), activityInputs.check.parse(input)),
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.check.parse(input);
+    const result = await checkJob(getPipelineDeps(), parsed);
+    emitEvent(context, activityEvents.check(parsed, result));
+    return result;
+  },
 });
 df.app.activity(COLLECT_JOB_ACTIVITY, {
-  handler: (input: unknown) => collectJob(getPipelineDeps(), activityInputs.collect.parse(input)),
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.collect.parse(input);
+    const tally = await collectJob(getPipelineDeps(), parsed);
+    emitEvent(context, activityEvents.collect(parsed, tally));
+    return tally;
+  },
 });
 df.app.activity(DELETE_JOB_ACTIVITY, {
-  handler: (input: unknown) => deleteJob(getPipelineDeps(), activityInputs.delete.parse(input)),
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.delete.parse(input);
+    await deleteJob(getPipelineDeps(), parsed);
+    emitEvent(context, activityEvents.delete(parsed));
+  },
 });
 df.app.activity(PLAN_RETRIES_ACTIVITY, {
-  handler: (input: unknown) => planRetries(getPipelineDeps(), activityInputs.planRetries.parse(input)),
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.planRetries.parse(input);
+    const jobs = await planRetries(getPipelineDeps(), parsed);
+    emitEvent(context, activityEvents.planRetries(parsed, jobs));
+    return jobs;
+  },
 });
 df.app.activity(SYNTHESIZE_REALTIME_ACTIVITY, {
-  handler: (input: unknown) =>
-    synthesizeChapterRealtime(getPipelineDeps(), activityInputs.realtime.parse(input)),
+  handler: (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.realtime.parse(input);
+    return synthesizeChapterRealtime(getPipelineDeps(), parsed, {
+      onOutcome: (outcome) => {
+        for (const event of activityEvents.realtime(parsed, outcome)) emitEvent(context, event);
+      },
+    });
+  },
 });
 df.app.activity(WRITE_MANIFEST_ACTIVITY, {
-  handler: (input: unknown) => writeManifest(getPipelineDeps(), activityInputs.manifest.parse(input)),
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.manifest.parse(input);
+    const totals = await writeManifest(getPipelineDeps(), parsed);
+    emitEvent(context, activityEvents.manifest(parsed, totals));
+    return totals;
+  },
 });

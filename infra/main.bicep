@@ -142,6 +142,9 @@ param maximumInstanceCount int = 100
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+@description('E-mail address the pipeline alerts notify (docs/operations.md); empty: alerts fire without notifying.')
+param alertEmailAddress string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-${resourceToken}'
@@ -192,6 +195,30 @@ module monitoring 'modules/monitoring.bicep' = {
     applicationInsightsName: applicationInsightsName
     location: location
     tags: tags
+  }
+}
+
+// Workbook and alert rules over the pipeline's events (docs/operations.md).
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+  }
+  dependsOn: [monitoring]
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    location: location
+    tags: tags
+    namePrefix: functionAppName
+    alertEmailAddress: alertEmailAddress
   }
 }
 

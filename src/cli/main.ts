@@ -12,6 +12,7 @@ import {
 import { audioContainerName, downloadProject } from "./download.js";
 import { createProgressView, describeStatus } from "./progress.js";
 import { registerPronounceCommands } from "./pronounceCommands.js";
+import { registerRolloutCommands } from "./rollout.js";
 import { chaptersContainerName, resolveStorage } from "./storage.js";
 import { uploadProject } from "./upload.js";
 
@@ -21,6 +22,8 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export interface CliIo {
+  /** Answers a yes/no question (compare's confirmation); without it, and without a terminal, the answer is no. */
+  confirm?: (question: string) => Promise<boolean>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
@@ -304,6 +307,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
         writeLine(io.stdout, `Cancel requested for ${id}.`),
       );
     });
+
+  registerRolloutCommands(program, io, setExitCode);
 
   // Pronunciations (issue 14): `pronounce suggest` and `pronounce try`.
   registerPronounceCommands(program, io, {

@@ -67,3 +67,8 @@ function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
 export function chaptersContainerName(env: NodeJS.ProcessEnv = process.env): string {
   return env["CHAPTERS_CONTAINER"] || "chapters";
 }
+
+/** Audio container name (CONTRACT §5 `AUDIO_CONTAINER`). */
+export function audioContainerName(env: NodeJS.ProcessEnv = process.env): string {
+  return env["AUDIO_CONTAINER"] || "audio";
+}

@@ -24,13 +24,21 @@ export interface RealtimeChapterInput extends JobRef {
 export async function synthesizeChapterRealtime(
   deps: PipelineDeps,
   input: RealtimeChapterInput,
-  claimTiming: ClaimTiming = REALTIME_CLAIM_TIMING,
+  options: {
+    claimTiming?: ClaimTiming;
+    /** Sees the chapter's outcome (for the observability events), also when a re-run finds it saved. */
+    onOutcome?: (outcome: ChapterOutcome) => void;
+  } = {},
 ): Promise<JobTally> {
   const job = await readJobSpec(deps, input);
   const chapter = job.chapters[input.position];
   if (!chapter) throw new RangeError(`Job ${input.jobNumber} has no chapter at position ${input.position}.`);
   const previous = await readOutcome(deps, input, chapter.chapterId);
-  if (previous) return addOutcome(emptyTally(), previous);
+  const { claimTiming = REALTIME_CLAIM_TIMING, onOutcome } = options;
+  if (previous) {
+    onOutcome?.(previous);
+    return addOutcome(emptyTally(), previous);
+  }
   // A late copy (the run was cancelled, superseded or has completed) pays for and stores nothing.
   if (await runEnded(deps, input.projectId, input.runId)) return emptyTally();
   const claim = await claimChapter(
@@ -39,9 +47,12 @@ export async function synthesizeChapterRealtime(
     () => readOutcome(deps, input, chapter.chapterId),
     claimTiming,
   );
-  if (claim.kind === "done") return addOutcome(emptyTally(), claim.outcome);
+  if (claim.kind === "done") {
+    onOutcome?.(claim.outcome);
+    return addOutcome(emptyTally(), claim.outcome);
+  }
   try {
-    const tally = await synthesizeClaimed(deps, input, chapter);
+    const tally = await synthesizeClaimed(deps, input, chapter, onOutcome);
     await claim.release(false);
     return tally;
   } catch (error) {
@@ -55,6 +66,7 @@ async function synthesizeClaimed(
   deps: PipelineDeps,
   input: RealtimeChapterInput,
   chapter: JobChapter,
+  onOutcome: ((outcome: ChapterOutcome) => void) | undefined,
 ): Promise<JobTally> {
   const base = {
     chapterId: chapter.chapterId,
@@ -105,5 +117,6 @@ async function synthesizeClaimed(
     outcome = { ...base, status: "failed", reason: error instanceof Error ? error.message : String(error) };
   }
   await writeOutcome(deps, input, outcome);
+  onOutcome?.(outcome);
   return addOutcome(emptyTally(), outcome);
 }

@@ -202,8 +202,8 @@ describe("realtime claim", () => {
       };
       const timing = { leaseMs: 60_000, renewMs: 1_000, pollMs: 20 };
       const [a, b] = await Promise.all([
-        synthesizeChapterRealtime(d, input, timing),
-        synthesizeChapterRealtime(d, input, timing),
+        synthesizeChapterRealtime(d, input, { claimTiming: timing }),
+        synthesizeChapterRealtime(d, input, { claimTiming: timing }),
       ]);
       expect(a).toMatchObject({ succeeded: 1 });
       expect(b).toMatchObject({ succeeded: 1 });
@@ -251,7 +251,7 @@ describe("realtime claim", () => {
             wordBoundaries: false,
           },
         },
-        { leaseMs: 300, renewMs: 100, pollMs: 20 },
+        { claimTiming: { leaseMs: 300, renewMs: 100, pollMs: 20 } },
       );
       expect(tally).toMatchObject({ succeeded: 1 });
       expect((await em.usage()).requests.realtime).toBe(1);

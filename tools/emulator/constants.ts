@@ -84,6 +84,9 @@ export const FAST_AUDIO_INPUTS_THRESHOLD = 200;
 export const MARKER_FAIL_INPUT = "[[emulator:fail-input]]";
 export const MARKER_FAIL_ALWAYS = "[[emulator:fail-always]]";
 export const MARKER_FAIL_JOB = "[[emulator:fail-job]]";
+/** Batch renders the input this much slower than realtime does (CONTRACT §8), for `tts-pipeline compare`. */
+export const MARKER_DEGRADE = "[[emulator:degrade]]";
+export const DEGRADE_SLOWDOWN = 1.25;
 
 /** Request id header the service returns (the C# sample logs it). */
 export const REQUEST_ID_HEADER = "apim-request-id";

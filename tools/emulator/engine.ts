@@ -12,7 +12,7 @@ import {
   type SpeechSegment,
 } from "./audio/render.js";
 import type { ResolvedConfig } from "./config.js";
-import { FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
+import { DEGRADE_SLOWDOWN, FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
 import { resolveLexicons } from "./lexicon.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
 import { resultFiles, writeManifest, zipResults } from "./results.js";
@@ -26,6 +26,7 @@ import {
   planSegments,
   type SpeakableText,
   type SpeechPlan,
+  slowPlan,
 } from "./text.js";
 
 /** Limits concurrent audio production (real CPU), independent of the simulated timeline. */
@@ -294,7 +295,9 @@ export class SynthesisEngine {
         language: s.language,
       }));
       const spokenTexts = segments.map((segment) => segment.text);
-      const plans = planSegments(spokenTexts);
+      // [[emulator:degrade]]: batch output slower than realtime's, so `compare` has a real difference to find.
+      const slowdown = contents.some(markers.degrades) ? DEGRADE_SLOWDOWN : 1;
+      const plans = planSegments(spokenTexts).map((plan) => slowPlan(plan, slowdown));
       const plannedMs = plans.reduce((sum, plan) => sum + plan.totalMs, 0);
       try {
         checkRiffLength(format, plannedMs);
@@ -320,12 +323,13 @@ export class SynthesisEngine {
           audio: { kind: "fast", format: format.name, durationMs: plannedMs },
           sidecars: await this.writeSidecars(dir, number, plans, request.properties, false),
           spokenTexts,
+          ...(slowdown === 1 ? {} : { slowdown }),
           billedCharacters: billed,
           engine: "fast",
         });
         continue;
       }
-      const rendered = await renderToFile(segments, format, mode, join(dir, audioFileName));
+      const rendered = await renderToFile(segments, format, mode, join(dir, audioFileName), { slowdown });
       units.push({
         ...base,
         status: "Succeeded",

@@ -111,6 +111,8 @@ export interface UnitManifest {
   sidecars: { name: string; size: number; generated?: "word" | "sentence" }[];
   /** Fast path: the spoken texts (markup removed) the boundaries are planned from. */
   spokenTexts?: string[];
+  /** Fast path: `[[emulator:degrade]]` slowed the unit down by this factor (absent: 1). */
+  slowdown?: number;
   billedCharacters: number;
   engine: string;
 }

@@ -9,7 +9,7 @@ import yazl from "yazl";
 import { findOutputFormat } from "../../src/speech/formats.js";
 import { fastAudio } from "./audio/render.js";
 import type { ResultsManifest, UnitManifest } from "./model.js";
-import { boundaryJson, planSegments } from "./text.js";
+import { boundaryJson, planSegments, slowPlan } from "./text.js";
 
 export const MANIFEST_FILE = "manifest.json";
 
@@ -156,7 +156,12 @@ export function resultFiles(dir: string, manifest: ResultsManifest): ResultFile[
         // Fast path: regenerated on read by the same function that measured the recorded size.
         open: () =>
           kind
-            ? Readable.from([boundaryJson(planSegments(unit.spokenTexts ?? []), kind)])
+            ? Readable.from([
+                boundaryJson(
+                  planSegments(unit.spokenTexts ?? []).map((plan) => slowPlan(plan, unit.slowdown ?? 1)),
+                  kind,
+                ),
+              ])
             : createReadStream(join(dir, sidecar.name)),
       });
     }

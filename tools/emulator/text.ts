@@ -2,6 +2,7 @@ import { XMLValidator } from "fast-xml-parser";
 import {
   CLAUSE_PAUSE_MS,
   LEADING_SILENCE_MS,
+  MARKER_DEGRADE,
   MARKER_FAIL_ALWAYS,
   MARKER_FAIL_INPUT,
   MARKER_FAIL_JOB,
@@ -95,6 +96,8 @@ export function stripMarkers(text: string): string {
     .split(MARKER_FAIL_ALWAYS)
     .join(" ")
     .split(MARKER_FAIL_JOB)
+    .join(" ")
+    .split(MARKER_DEGRADE)
     .join(" ");
 }
 
@@ -103,6 +106,7 @@ export const markers = {
     content.includes(MARKER_FAIL_INPUT) || content.includes(MARKER_FAIL_ALWAYS),
   failsInRealtime: (content: string) => content.includes(MARKER_FAIL_ALWAYS),
   failsJob: (content: string) => content.includes(MARKER_FAIL_JOB),
+  degrades: (content: string) => content.includes(MARKER_DEGRADE),
 };
 
 /** CJK ideographs (Chinese hanzi, Japanese kanji, Korean hanja) are billed twice (S12). */
@@ -231,6 +235,11 @@ export function scalePlan(plan: SpeechPlan, totalMs: number): SpeechPlan {
     })),
     totalMs,
   };
+}
+
+/** Slows a plan down by `factor` (offsets, durations and length); 1 returns it as it is. */
+export function slowPlan(plan: SpeechPlan, factor: number): SpeechPlan {
+  return factor === 1 ? plan : scalePlan(plan, plan.totalMs * factor);
 }
 
 /** Shifts a plan by an offset (concatenated results). */

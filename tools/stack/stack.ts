@@ -134,6 +134,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SPEECH_REGION: env["SPEECH_REGION"] || "local",
       EMULATOR_TIME_SCALE: String(emulatorTimeScale),
       LOCAL_HOST_TIME_SCALE: String(hostTimeScale),
+      // Info shows the pipeline's events (src/observability): one line per job state change.
+      LOCAL_HOST_LOG_LEVEL: env["LOCAL_HOST_LOG_LEVEL"] || "info",
     });
     if (env["SPEECH_ENDPOINT"]) {
       if (env["SPEECH_KEY"]) appSettings["SPEECH_KEY"] = env["SPEECH_KEY"];

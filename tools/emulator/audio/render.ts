@@ -5,7 +5,7 @@ import { open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises"
 import { Readable, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { OutputFormatInfo } from "../../../src/speech/formats.js";
-import { PAUSE_MARKER, planSpeech, type SpeechPlan, scalePlan, shiftPlan } from "../text.js";
+import { PAUSE_MARKER, planSpeech, type SpeechPlan, scalePlan, shiftPlan, slowPlan } from "../text.js";
 import {
   AudioTooLongError,
   mp3FrameLayout,
@@ -369,7 +369,7 @@ export async function renderToFile(
   format: OutputFormatInfo,
   mode: "speech" | "synthetic",
   outPath: string,
-  options: { maxDurationMs?: number } = {},
+  options: { maxDurationMs?: number; slowdown?: number } = {},
 ): Promise<RenderedAudio> {
   const tools = await detectAudioTools();
   const useEspeak = mode === "speech" && tools.espeak;
@@ -380,7 +380,7 @@ export async function renderToFile(
   try {
     for (const [i, segment] of segments.entries()) {
       const offsetMs = (samples * 1000) / format.sampleRate;
-      const plan = planSpeech(segment.text);
+      const plan = slowPlan(planSpeech(segment.text), options.slowdown ?? 1);
       let written: number;
       if (useEspeak && plan.tokens.length > 0) {
         written = await writeEspeakPcm(segment, plan, format.sampleRate, `${outPath}.${i}`, pcmOut);
