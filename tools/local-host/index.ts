@@ -7,7 +7,9 @@ import type { AppRegistry, RpcTypedData } from "./core-api.js";
 import { VirtualClock } from "./durable/clock.js";
 import { DurableEngine, type DurableEngine as Engine, type EngineStats } from "./durable/engine.js";
 import { type ApiResponse, handleDurableApi, type UrlFactory } from "./durable/http-api.js";
-import { DurableStore } from "./durable/store.js";
+import { MemoryDurableStore } from "./durable/memory-store.js";
+import type { DurableStore } from "./durable/store.js";
+import { TableDurableStore } from "./durable/table-store.js";
 import { HostLogger } from "./logger.js";
 import { startQueueTriggers } from "./queue-trigger.js";
 import { buildRoute, type HttpRoute, matchRoute } from "./routes.js";
@@ -21,6 +23,11 @@ export interface LocalHostOptions {
   env?: Record<string, string>;
   /** Where instances and histories live; default the AzureWebJobsStorage setting. */
   storageConnectionString?: string;
+  /**
+   * `"memory"`: instances and histories in process memory (golden tests; nothing survives a restart and no
+   * storage account is needed for orchestrations). Default: Table storage at the connection string.
+   */
+  durableStore?: "table" | "memory";
   /** Default host.json extensions.durableTask.hubName (else "TestHubName"). */
   taskHub?: string;
   /** Durable timers fire this many times sooner (LOCAL_HOST_TIME_SCALE). */
@@ -56,7 +63,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     );
   }
   const connectionString = options.storageConnectionString ?? settings.AzureWebJobsStorage;
-  if (!connectionString)
+  const inMemory = options.durableStore === "memory";
+  if (!connectionString && !inMemory)
     throw new Error("No storage: set AzureWebJobsStorage (or pass storageConnectionString).");
   const timeScale = options.timeScale ?? Number(settings.LOCAL_HOST_TIME_SCALE ?? "1");
 
@@ -67,7 +75,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     .map((fn) => buildRoute(fn, routePrefix))
     .sort((a, b) => specificity(b) - specificity(a));
 
-  const store = new DurableStore(connectionString, taskHub);
+  const store: DurableStore =
+    inMemory || !connectionString
+      ? new MemoryDurableStore()
+      : new TableDurableStore(connectionString, taskHub);
   await store.init();
   const clock = new VirtualClock(timeScale);
   let origin = "";
