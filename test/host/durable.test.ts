@@ -377,8 +377,14 @@ describe("local host: long timers on a fast clock", () => {
       });
       expect(done.output).toEqual({ lateEnough: true });
       const timers = (done.historyEvents ?? []).filter((e) => e.EventType === "TimerFired");
-      // 7 days > the 6-day maximum: a 3-day interval timer, then the final one.
-      expect(timers).toHaveLength(2);
+      // 7 days > the 6-day maximum: the extension's CreateTimer loop schedules 3-day intervals while at least
+      // 3 days remain, then the rest (3 + 3 + 1 days), whatever intervals the SDK itself expects.
+      expect(timers).toHaveLength(3);
+      const days = timers.map((e, i) => {
+        const from = i === 0 ? String(done.createdTime) : String(timers[i - 1]?.FireAt);
+        return Math.round((Date.parse(String(e.FireAt)) - Date.parse(from)) / 86_400_000);
+      });
+      expect(days).toEqual([3, 3, 1]);
     } finally {
       await fast.stop();
     }

@@ -5,18 +5,10 @@ import type { RegisteredFunction } from "../core-api.js";
 import { fromTypedData } from "../invoke.js";
 import type { HostLogger } from "../logger.js";
 import { Semaphore } from "../semaphore.js";
+import type { OrchestratorState } from "./actions.js";
 import type { VirtualClock } from "./clock.js";
+import { foldEpisode } from "./episode.js";
 import { completedId, EventType, type HistoryEvent, historyEvent, schedulingTypes } from "./history.js";
-import {
-  ActionType,
-  actionTypesIn,
-  findContinueAsNew,
-  instrumentExecutor,
-  type PlannedWork,
-  planFor,
-  retryDelayMs,
-  trackedTasks,
-} from "./sdk-internals.js";
 import {
   type DurableStore,
   type InboxMessage,
@@ -42,7 +34,13 @@ export interface EngineStats {
   replayCpuSeconds: number;
   activitiesRun: number;
   historyEventsMax: number;
+  /** Sub-orchestration starts dropped because the instance id was running (DTFx "Duplicate start event"). */
+  duplicateStartsDropped: number;
 }
+
+/** The Azure Storage provider's timer limits, also passed to the SDK (as the extension does). */
+const maximumShortTimerMs = 6 * 24 * 3600_000;
+const longTimerIntervalMs = 3 * 24 * 3600_000;
 
 /** DTFx `OrchestrationStatus` numbers used in ExecutionCompleted events. */
 const OrchestrationStatus = { Completed: 1, ContinuedAsNew: 2, Failed: 3, Terminated: 5 } as const;
@@ -114,7 +112,13 @@ export class DurableEngine {
   readonly #instances = new Map<string, Instance>();
   readonly #activitySlots: Semaphore;
   readonly #orchestrationSlots: Semaphore;
-  readonly #stats: EngineStats = { episodes: 0, replayCpuSeconds: 0, activitiesRun: 0, historyEventsMax: 0 };
+  readonly #stats: EngineStats = {
+    episodes: 0,
+    replayCpuSeconds: 0,
+    activitiesRun: 0,
+    historyEventsMax: 0,
+    duplicateStartsDropped: 0,
+  };
   readonly #pendingWork = new Set<Promise<unknown>>();
   /** Ids being started right now (two concurrent starts of one id: the second is a conflict). */
   readonly #starting = new Set<string>();
@@ -123,7 +127,6 @@ export class DurableEngine {
   constructor(readonly options: EngineOptions) {
     this.#activitySlots = new Semaphore(options.maxConcurrentActivities);
     this.#orchestrationSlots = new Semaphore(options.maxConcurrentOrchestrations);
-    instrumentExecutor(options.appDir);
   }
 
   get stats(): EngineStats {
@@ -623,26 +626,21 @@ export class DurableEngine {
       parentInstanceId: record.parentInstanceId ?? null,
       upperSchemaVersion: 1,
       upperSchemaVersionNew: 2,
-      longRunningTimerIntervalDuration: "3.00:00:00",
-      maximumShortTimerDuration: "6.00:00:00",
+      longRunningTimerIntervalDuration: "3.00:00:00", // = longTimerIntervalMs
+      maximumShortTimerDuration: "6.00:00:00", // = maximumShortTimerMs
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
-    let state: OrchestratorState;
-    let context: unknown;
+    let state: OrchestratorState = {};
+    let thrown: string | undefined;
     try {
       const outcome = await this.options.runner.invoke(fn, { string: JSON.stringify(payload) });
-      context = outcome.context;
       state = (fromTypedData(outcome.response.returnValue ?? undefined) ?? {}) as OrchestratorState;
     } catch (error) {
       const parsed = parseOutOfProcData(error);
-      if (!parsed) {
-        this.#fail(instance, describe(error));
-        return [];
-      }
-      state = parsed;
-      context = undefined;
+      if (parsed) state = parsed;
+      else thrown = describe(error);
     } finally {
       const cpu = process.cpuUsage(cpuBefore);
       this.#stats.replayCpuSeconds += (cpu.user + cpu.system) / 1e6;
@@ -652,145 +650,32 @@ export class DurableEngine {
         `Episode of "${record.instanceId}" took ${(performance.now() - wallBefore).toFixed(1)} ms`,
       );
     }
-    if (state.customStatus !== undefined) record.customStatus = JSON.stringify(state.customStatus);
-
-    const unsupported = [...actionTypesIn(state.actions)].find((t) =>
-      [ActionType.CallEntity, ActionType.CallHttp, ActionType.SignalEntity, ActionType.LockEntities].includes(
-        t as 7 | 8 | 9 | 13,
-      ),
-    );
-    if (unsupported !== undefined) {
-      this.#fail(
-        instance,
-        `Orchestrator function '${record.name}' uses action type ${unsupported} (entities or callHttp), which the local host does not support.`,
-      );
-      return [];
-    }
-
-    // Tasks the SDK tracked this episode, by id; on failure the context is gone but the history check still holds.
-    const tracked = context ? trackedTasks(context) : undefined;
-    const plans = new Map<number, PlannedWork>();
-    for (const [id, task] of tracked ?? []) plans.set(id, planFor(task));
-
-    if (tracked) {
-      const violation = nonDeterminism(instance, plans, state.error !== undefined);
-      if (violation) {
-        this.#fail(
-          instance,
-          `Non-Deterministic workflow detected: ${violation}`,
-          "NonDeterministicOrchestrationException",
-        );
+    const episode = foldEpisode({
+      orchestratorName: record.name,
+      executionId: record.executionId,
+      history: instance.history,
+      startedAt,
+      answer: thrown === undefined ? { state } : { thrown },
+      maximumShortTimerMs,
+      longTimerIntervalMs,
+    });
+    if (episode.customStatus !== undefined) record.customStatus = episode.customStatus;
+    for (const warning of episode.warnings) this.#log.host("warning", `"${record.instanceId}": ${warning}`);
+    this.#append(instance, episode.scheduled);
+    const outcome = episode.outcome;
+    switch (outcome.kind) {
+      case "failed":
+        this.#fail(instance, outcome.message, outcome.errorType);
         return [];
-      }
-    }
-    if (state.error !== undefined) {
-      this.#fail(instance, `Orchestrator function '${record.name}' failed: ${state.error}`);
-      return [];
-    }
-
-    const newWork: HistoryEvent[] = [];
-    const ids = [...plans.keys()].filter((id) => !instance.scheduled.has(id)).sort((a, b) => a - b);
-    for (const id of ids) {
-      const plan = plans.get(id) as PlannedWork;
-      const event = this.#schedulingEvent(instance, id, plan, startedAt);
-      if (event === "unsupported") {
-        this.#fail(
-          instance,
-          `Orchestrator function '${record.name}' scheduled ${plan.kind === "unsupported" ? plan.what : plan.kind}, which the local host does not support.`,
-        );
+      case "continuedAsNew":
+        await this.#continueAsNew(instance, outcome.inputJson, outcome.carryOverEvents);
         return [];
-      }
-      if (event) newWork.push(event);
-    }
-    this.#append(instance, newWork);
-
-    const continued = state.isDone ? findContinueAsNew(state.actions) : undefined;
-    if (continued) {
-      await this.#continueAsNew(instance, continued.input);
-      return [];
-    }
-    if (state.isDone) {
-      this.#finish(
-        instance,
-        "Completed",
-        JSON.stringify(state.output ?? null),
-        OrchestrationStatus.Completed,
-      );
-      return [];
-    }
-    this.#append(instance, [historyEvent(EventType.OrchestratorCompleted, this.options.clock.now())]);
-    return newWork.filter((e) => !(e.EventType === EventType.TimerCreated && e.Canceled === true));
-  }
-
-  #schedulingEvent(
-    instance: Instance,
-    id: number,
-    plan: PlannedWork,
-    startedAt: Date,
-  ): HistoryEvent | "unsupported" | undefined {
-    switch (plan.kind) {
-      case "activity":
-        return historyEvent(
-          EventType.TaskScheduled,
-          startedAt,
-          {
-            Name: plan.name,
-            Version: "",
-            Input: plan.input === undefined ? undefined : JSON.stringify(activityInput(plan.input)),
-          },
-          id,
-        );
-      case "subOrchestration": {
-        const childId = plan.instanceId || `${instance.record.instanceId}:${id}`;
-        return historyEvent(
-          EventType.SubOrchestrationInstanceCreated,
-          startedAt,
-          {
-            Name: plan.name,
-            Version: "",
-            InstanceId: childId,
-            Input: plan.input === undefined ? undefined : JSON.stringify(plan.input),
-          },
-          id,
-        );
-      }
-      case "timer":
-        return historyEvent(
-          EventType.TimerCreated,
-          startedAt,
-          { FireAt: plan.fireAt.toISOString(), ...(plan.canceled ? { Canceled: true } : {}) },
-          id,
-        );
-      case "retryTimer": {
-        // DTFx RetryInterceptor: delay = first * backoff^attempt, capped by the max interval, from "now".
-        const options = plan.retryOptions;
-        const delay = retryDelayMs(options, plan.failureIndex);
-        if (
-          options.retryTimeoutInMilliseconds &&
-          options.retryTimeoutInMilliseconds > 0 &&
-          plan.firstAttemptId !== undefined
-        ) {
-          const first = instance.scheduled.get(plan.firstAttemptId);
-          if (
-            first &&
-            startedAt.getTime() >= new Date(first.Timestamp).getTime() + options.retryTimeoutInMilliseconds
-          ) {
-            this.#log.host(
-              "warning",
-              `"${instance.record.instanceId}": retryTimeoutInMilliseconds expired, so (like the Durable Task Framework) no retry timer is created and the orchestration will wait forever (durable-js issue #629).`,
-            );
-            return undefined;
-          }
-        }
-        return historyEvent(
-          EventType.TimerCreated,
-          startedAt,
-          { FireAt: new Date(startedAt.getTime() + delay).toISOString() },
-          id,
-        );
-      }
-      default:
-        return "unsupported";
+      case "completed":
+        this.#finish(instance, "Completed", outcome.outputJson, OrchestrationStatus.Completed);
+        return [];
+      case "running":
+        this.#append(instance, [historyEvent(EventType.OrchestratorCompleted, this.options.clock.now())]);
+        return episode.work;
     }
   }
 
@@ -802,9 +687,17 @@ export class DurableEngine {
     this.#log.host("information", `Orchestration "${instance.record.instanceId}" failed: ${message}`);
   }
 
-  async #continueAsNew(instance: Instance, rawInput: unknown): Promise<void> {
+  /**
+   * A new execution. Events the old one buffered without a waiter are dropped (JS cannot ask the extension to
+   * preserve them); `EventRaised` replayed after ContinueAsNew is carried over (DTFx `Carryover`); messages not yet
+   * taken into an episode stay in the inbox for the new execution.
+   */
+  async #continueAsNew(
+    instance: Instance,
+    inputJson: string,
+    carryOverEvents: HistoryEvent[],
+  ): Promise<void> {
     const record = instance.record;
-    const inputJson = JSON.stringify(activityInput(rawInput) ?? null);
     const now = this.options.clock.now();
     this.#append(instance, [
       historyEvent(EventType.OrchestratorCompleted, now),
@@ -833,7 +726,17 @@ export class DurableEngine {
       kind: "start",
       event: start.event,
     });
-    instance.inbox.unshift(start);
+    const carried: Message[] = [];
+    for (const [index, event] of carryOverEvents.entries()) {
+      const id = `${startId}-carry-${index.toString().padStart(4, "0")}`;
+      const copy = historyEvent(EventType.EventRaised, new Date(event.Timestamp), {
+        Name: event.Name,
+        Input: event.Input,
+      });
+      await this.options.store.addInbox({ id, instanceId: record.instanceId, kind: "event", event: copy });
+      carried.push({ persistedId: id, kind: "event", event: copy });
+    }
+    instance.inbox.unshift(start, ...carried);
     this.#track(
       this.options.store.deleteHistory(record.instanceId, record.executionId).catch((error: unknown) => {
         this.#log.host(
@@ -962,11 +865,12 @@ export class DurableEngine {
       taskId,
     });
     if (created === "conflict") {
-      this.#deliverChildFailure(
-        parent,
-        executionId,
-        taskId,
-        `An Orchestration instance with the status Running already exists: '${childId}'.`,
+      // DTFx drops an ExecutionStarted for an instance that already has one ("Duplicate start event",
+      // Azure/durabletask src/DurableTask.Core/TaskOrchestrationDispatcher.cs): the parent keeps waiting.
+      this.#stats.duplicateStartsDropped++;
+      this.#log.host(
+        "warning",
+        `"${parent.record.instanceId}" started sub-orchestration "${childId}" (task ${taskId}) while it is running: duplicate start dropped, as the Durable Task Framework does; the parent waits for a completion that will not come.`,
       );
     }
   }
@@ -1014,14 +918,6 @@ export class DurableEngine {
   }
 }
 
-interface OrchestratorState {
-  isDone?: boolean;
-  actions?: unknown;
-  output?: unknown;
-  error?: string;
-  customStatus?: unknown;
-}
-
 /** `OrchestrationFailureError` carries the orchestrator state after this label (durable-js testutils). */
 function parseOutOfProcData(error: unknown): OrchestratorState | undefined {
   const message = error instanceof Error ? error.message : String(error);
@@ -1032,16 +928,6 @@ function parseOutOfProcData(error: unknown): OrchestratorState | undefined {
     return JSON.parse(message.slice(at + label.length)) as OrchestratorState;
   } catch {
     return undefined;
-  }
-}
-
-/** Inputs the SDK pre-stringified (`Utils.processInput`) are JSON text; the host passes the value on. */
-function activityInput(input: unknown): unknown {
-  if (typeof input !== "string") return input;
-  try {
-    return JSON.parse(input);
-  } catch {
-    return input;
   }
 }
 
@@ -1056,40 +942,4 @@ function parseJson(text: string | undefined): unknown {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Compares the tasks the orchestrator tracked with the scheduling events in history, as DTFx does when it
- * replays (TaskOrchestrationExecutor / NonDeterministicOrchestrationException), and returns the message.
- */
-function nonDeterminism(
-  instance: Instance,
-  plans: Map<number, PlannedWork>,
-  orchestratorFailed: boolean,
-): string | undefined {
-  const advice =
-    "Was a change made to the orchestrator code after this instance had already started running?";
-  for (const [id, event] of [...instance.scheduled].sort((a, b) => a[0] - b[0])) {
-    const plan = plans.get(id);
-    if (event.EventType === EventType.TaskScheduled) {
-      if (plan?.kind !== "activity") {
-        if (!plan && orchestratorFailed) continue;
-        return `A previous execution of this orchestration scheduled an activity task with sequence ID ${id} and name '${String(event.Name)}' (version ''), but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
-      }
-      if (plan.name !== event.Name) {
-        return `A previous execution of this orchestration scheduled an activity task with sequence number ${id} named '${String(event.Name)}', but the current orchestration replay instead scheduled an activity task named '${plan.name}' at this sequence number. ${advice}`;
-      }
-    } else if (event.EventType === EventType.TimerCreated) {
-      if (!plan || (plan.kind !== "timer" && plan.kind !== "retryTimer")) {
-        if (!plan && orchestratorFailed) continue;
-        return `A previous execution of this orchestration scheduled a timer task with sequence ID ${id}, but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
-      }
-    } else if (event.EventType === EventType.SubOrchestrationInstanceCreated) {
-      if (plan?.kind !== "subOrchestration" || plan.name !== event.Name) {
-        if (!plan && orchestratorFailed) continue;
-        return `A previous execution of this orchestration scheduled a sub-orchestration task with sequence ID ${id}, type '${String(event.Name)}' (version ''), and instance ID '${String(event.InstanceId)}', but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
-      }
-    }
-  }
-  return undefined;
 }
