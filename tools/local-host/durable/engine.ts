@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { FunctionRunner } from "../bindings.js";
 import type { RegisteredFunction } from "../core-api.js";
@@ -7,8 +6,19 @@ import type { HostLogger } from "../logger.js";
 import { Semaphore } from "../semaphore.js";
 import type { OrchestratorState } from "./actions.js";
 import type { VirtualClock } from "./clock.js";
+import { WorkDispatcher } from "./dispatch.js";
 import { foldEpisode } from "./episode.js";
-import { completedId, EventType, type HistoryEvent, historyEvent, schedulingTypes } from "./history.js";
+import { EventType, type HistoryEvent, historyEvent } from "./history.js";
+import {
+  Instance,
+  type Message,
+  newExecutionId,
+  newMessageId,
+  OrchestrationStatus,
+  startMessage,
+  takeBatch,
+} from "./instance.js";
+import { restoreInstance } from "./recovery.js";
 import {
   type DurableStore,
   type InboxMessage,
@@ -42,64 +52,7 @@ export interface EngineStats {
 const maximumShortTimerMs = 6 * 24 * 3600_000;
 const longTimerIntervalMs = 3 * 24 * 3600_000;
 
-/** DTFx `OrchestrationStatus` numbers used in ExecutionCompleted events. */
-const OrchestrationStatus = { Completed: 1, ContinuedAsNew: 2, Failed: 3, Terminated: 5 } as const;
-
-interface Message {
-  /** Id in the persisted pending log, when the message was persisted (starts, events, control). */
-  persistedId?: string;
-  kind: InboxMessage["kind"] | "completion";
-  event: HistoryEvent;
-  /** Completions belong to one execution; later executions ignore them. */
-  executionId?: string;
-}
-
-class Instance {
-  history: HistoryEvent[] = [];
-  persisted = 0;
-  inbox: Message[] = [];
-  busy = false;
-  scheduled = new Map<number, HistoryEvent>();
-  completed = new Set<number>();
-  timers = new Map<number, NodeJS.Timeout>();
-  persistedMessageIds = new Set<string>();
-  /** What the stored instance row says, to skip rewriting it when only the update time moved. */
-  rowKey = "";
-  rowWrittenAt = 0;
-  constructor(public record: InstanceRecord) {}
-
-  get terminal(): boolean {
-    return terminalStatuses.has(this.record.runtimeStatus);
-  }
-
-  resetExecution(executionId: string): void {
-    this.clearTimers();
-    this.record.executionId = executionId;
-    this.history = [];
-    this.persisted = 0;
-    this.scheduled.clear();
-    this.completed.clear();
-  }
-
-  clearTimers(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-  }
-
-  indexEvent(event: HistoryEvent): void {
-    if (schedulingTypes.has(event.EventType)) this.scheduled.set(event.EventId, event);
-    const id = completedId(event);
-    if (id !== undefined) this.completed.add(id);
-  }
-}
-
 export type CommandResult = "accepted" | "notFound" | "gone";
-
-let messageCounter = 0;
-function newMessageId(): string {
-  messageCounter = (messageCounter + 1) % 1_000_000;
-  return `${Date.now().toString().padStart(15, "0")}-${messageCounter.toString().padStart(6, "0")}-${randomUUID().slice(0, 8)}`;
-}
 
 /**
  * Runs orchestrations the way the Durable Task Framework and the Durable Functions extension do, on the real
@@ -110,6 +63,7 @@ function newMessageId(): string {
  */
 export class DurableEngine {
   readonly #instances = new Map<string, Instance>();
+  readonly #work: WorkDispatcher;
   readonly #activitySlots: Semaphore;
   readonly #orchestrationSlots: Semaphore;
   readonly #stats: EngineStats = {
@@ -127,6 +81,22 @@ export class DurableEngine {
   constructor(readonly options: EngineOptions) {
     this.#activitySlots = new Semaphore(options.maxConcurrentActivities);
     this.#orchestrationSlots = new Semaphore(options.maxConcurrentOrchestrations);
+    this.#work = new WorkDispatcher({
+      clock: options.clock,
+      logger: options.logger,
+      runner: options.runner,
+      activitySlots: this.#activitySlots,
+      stats: this.#stats,
+      isStopped: () => this.#stopped,
+      deliver: (instance, message) => this.#deliver(instance, message),
+      track: (work) => this.#track(work),
+      live: (instanceId) => this.#instances.get(instanceId),
+      loadKnown: (instanceId) => this.#loadKnown(instanceId),
+      adopt: (instance) => this.#instances.set(instance.record.instanceId, instance),
+      start: (name, instanceId, inputJson, parent) => this.start(name, instanceId, inputJson, parent),
+      activity: (name) => this.#function(name, "activityTrigger"),
+      isOrchestrator: (name) => this.isOrchestrator(name),
+    });
   }
 
   get stats(): EngineStats {
@@ -193,7 +163,7 @@ export class DurableEngine {
       );
     }
     const now = this.options.clock.now().toISOString();
-    const executionId = randomUUID().replaceAll("-", "");
+    const executionId = newExecutionId();
     const record: InstanceRecord = {
       instanceId,
       name,
@@ -207,7 +177,7 @@ export class DurableEngine {
       parentTaskId: parent?.taskId,
     };
     const instance = new Instance(record);
-    const message = this.#startMessage(instance, inputJson);
+    const message = startMessage(instance.record, this.options.clock.now(), inputJson);
     await this.options.store.addInbox({
       id: message.persistedId as string,
       instanceId,
@@ -218,26 +188,6 @@ export class DurableEngine {
     this.#instances.set(instanceId, instance);
     this.#deliver(instance, message);
     return "created";
-  }
-
-  #startMessage(instance: Instance, inputJson: string | undefined, id = newMessageId()): Message {
-    const record = instance.record;
-    const event = historyEvent(EventType.ExecutionStarted, this.options.clock.now(), {
-      Name: record.name,
-      Version: record.version ?? "",
-      Input: inputJson,
-      OrchestrationInstance: { InstanceId: record.instanceId, ExecutionId: record.executionId },
-      ParentInstance: record.parentInstanceId
-        ? {
-            OrchestrationInstance: {
-              InstanceId: record.parentInstanceId,
-              ExecutionId: record.parentExecutionId,
-            },
-            TaskScheduleId: record.parentTaskId,
-          }
-        : null,
-    });
-    return { persistedId: id, kind: "start", event, executionId: record.executionId };
   }
 
   async #loadKnown(instanceId: string): Promise<Instance | undefined> {
@@ -346,63 +296,18 @@ export class DurableEngine {
     const recovered: Instance[] = [];
     for (const record of records) {
       if (this.#instances.has(record.instanceId)) continue;
-      const instance = new Instance(record);
-      const { events, messageIds } = await this.options.store.loadHistory(
-        record.instanceId,
-        record.executionId,
-      );
-      for (const event of events) {
-        event.IsPlayed = true;
-        instance.indexEvent(event);
-      }
-      instance.history = events;
-      instance.persisted = events.length;
-      const ended = [...events].reverse().find((e) => e.EventType === EventType.ExecutionCompleted);
-      if (ended && ended.OrchestrationStatus !== OrchestrationStatus.ContinuedAsNew) {
-        // Killed between writing the history and the instance row: the history decides.
-        const statusByCode: Record<number, RuntimeStatus> = { 1: "Completed", 3: "Failed", 5: "Terminated" };
-        record.runtimeStatus = statusByCode[ended.OrchestrationStatus as number] ?? "Failed";
-        record.output = ended.Result as string | undefined;
-        await this.options.store.putInstance(record);
-        this.#instances.set(record.instanceId, instance);
-        this.#notifyParent(instance);
-        continue;
-      }
-      instance.persistedMessageIds = messageIds;
-      const last = [...events].reverse().find((e) => e.EventType === EventType.OrchestratorStarted);
-      if (last) this.options.clock.advanceTo(new Date(last.Timestamp));
-      for (const message of await this.options.store.loadInbox(record.instanceId)) {
-        if (messageIds.has(message.id)) {
-          void this.options.store.removeInbox(record.instanceId, [message.id]);
-          continue;
-        }
-        const startOf = (message.event.OrchestrationInstance as { ExecutionId?: string } | undefined)
-          ?.ExecutionId;
-        instance.inbox.push({
-          persistedId: message.id,
-          kind: message.kind,
-          event: message.event,
-          ...(message.kind === "start" && startOf ? { executionId: startOf } : {}),
-        });
-      }
-      this.#instances.set(record.instanceId, instance);
-      recovered.push(instance);
+      const restored = await restoreInstance(this.options.store, this.options.clock, record);
+      this.#instances.set(record.instanceId, restored.instance);
+      if (restored.kind === "finished") this.#work.notifyParent(restored.instance);
+      else recovered.push(restored.instance);
     }
     for (const instance of recovered) {
-      this.#dispatchOpenWork(instance);
+      this.#work.dispatchOpenWork(instance);
       this.#schedule(instance);
     }
     if (recovered.length > 0)
       this.#log.host("information", `Resumed ${recovered.length} unfinished orchestration instance(s).`);
     return recovered.length;
-  }
-
-  /** Re-issues work scheduled in history without a recorded completion (activities run again: at least once). */
-  #dispatchOpenWork(instance: Instance): void {
-    for (const [id, event] of instance.scheduled) {
-      if (instance.completed.has(id)) continue;
-      this.#dispatch(instance, event);
-    }
   }
 
   // ---------------------------------------------------------------- episodes
@@ -430,54 +335,17 @@ export class DurableEngine {
     this.#track(work);
   }
 
-  /** Picks the messages of one episode, like a control-queue batch for one instance. */
-  #takeBatch(instance: Instance): Message[] {
-    const current = instance.record.executionId;
-    // Drop what can no longer apply: stale completions, duplicate completions (at-least-once), stale starts.
-    instance.inbox = instance.inbox.filter((m) => {
-      if (m.kind === "completion") {
-        const id = completedId(m.event) as number;
-        return m.executionId === current && instance.scheduled.has(id) && !instance.completed.has(id);
-      }
-      if (m.kind === "start") return instance.history.length === 0 && m.executionId === current;
-      return true;
-    });
-    const terminate = instance.inbox.findIndex((m) => m.kind === "terminate");
-    if (terminate >= 0) return instance.inbox.splice(terminate, 1);
-    if (instance.record.runtimeStatus === "Suspended") {
-      const resume = instance.inbox.findIndex((m) => m.kind === "resume");
-      return resume >= 0 ? instance.inbox.splice(resume, 1) : [];
-    }
-    if (instance.history.length === 0) {
-      const start = instance.inbox.findIndex((m) => m.kind === "start");
-      if (start < 0) return [];
-      const [startMessage] = instance.inbox.splice(start, 1);
-      return startMessage ? [startMessage] : [];
-    }
-    const head = instance.inbox[0];
-    if (head && (head.kind === "suspend" || head.kind === "resume")) return instance.inbox.splice(0, 1);
-    let count = 0;
-    while (
-      count < instance.inbox.length &&
-      count < this.options.batchSize &&
-      instance.inbox[count]?.kind !== "suspend" &&
-      instance.inbox[count]?.kind !== "resume"
-    ) {
-      count++;
-    }
-    return instance.inbox.splice(0, count);
-  }
-
   async #episode(instance: Instance): Promise<void> {
     if (instance.terminal) {
       instance.inbox = [];
       return;
     }
-    const batch = this.#takeBatch(instance);
+    const batch = takeBatch(instance, this.options.batchSize);
     if (batch.length === 0) return;
     const record = instance.record;
     const consumed = batch.flatMap((m) => (m.persistedId ? [m.persistedId] : []));
     const messageIds = new Map<HistoryEvent, string>();
+    instance.episode = { messageIds, consumed };
     const control = batch[0]?.kind;
 
     if (control === "resume" && record.runtimeStatus !== "Suspended") {
@@ -513,14 +381,14 @@ export class DurableEngine {
     }
     record.lastUpdatedTime = this.options.clock.now().toISOString();
     const persistStart = performance.now();
-    await this.#persist(instance, messageIds, consumed);
+    await this.#persist(instance, messageIds, instance.episode.consumed);
     this.#log.host(
       "debug",
       `Persisted "${record.instanceId}" (${batch.length} messages) in ${(performance.now() - persistStart).toFixed(1)} ms`,
     );
     if (instance.terminal) {
       instance.clearTimers();
-      this.#notifyParent(instance);
+      this.#work.notifyParent(instance);
       // Finished instances are served from storage; memory holds only live ones, and their pending log goes.
       this.#instances.delete(record.instanceId);
       const leftovers = instance.inbox.flatMap((m) => (m.persistedId ? [m.persistedId] : []));
@@ -528,7 +396,7 @@ export class DurableEngine {
       if (leftovers.length > 0) await this.options.store.removeInbox(record.instanceId, leftovers);
       return;
     }
-    for (const event of newWork) this.#dispatch(instance, event);
+    for (const event of newWork) this.#work.dispatch(instance, event);
   }
 
   /** Monotonic episode timestamps on the (possibly scaled) clock. */
@@ -708,24 +576,24 @@ export class DurableEngine {
     ]);
     const oldExecution = record.executionId;
     const startId = `${newMessageId()}-can-${oldExecution}`;
-    // Persist the old execution's end and the new start before switching, so a crash resumes one of them.
-    await this.options.store.appendHistory(
+    // Persist the old execution's end (with the messages it consumed, which then leave the pending log), the
+    // carried-over events and last the new start: recovery (recovery.ts) finishes a switch killed at any point.
+    const store = this.options.store;
+    await store.appendHistory(
       record.instanceId,
       oldExecution,
       instance.persisted,
       instance.history.slice(instance.persisted),
+      instance.episode.messageIds,
     );
-    instance.resetExecution(randomUUID().replaceAll("-", ""));
+    if (instance.episode.consumed.length > 0)
+      await store.removeInbox(record.instanceId, instance.episode.consumed);
+    instance.episode.consumed = [];
+    instance.resetExecution(newExecutionId());
     record.input = inputJson;
     record.runtimeStatus = "Running";
     record.output = undefined;
-    const start = this.#startMessage(instance, inputJson, startId);
-    await this.options.store.addInbox({
-      id: startId,
-      instanceId: record.instanceId,
-      kind: "start",
-      event: start.event,
-    });
+    const start = startMessage(record, this.options.clock.now(), inputJson, startId);
     const carried: Message[] = [];
     for (const [index, event] of carryOverEvents.entries()) {
       const id = `${startId}-carry-${index.toString().padStart(4, "0")}`;
@@ -733,9 +601,10 @@ export class DurableEngine {
         Name: event.Name,
         Input: event.Input,
       });
-      await this.options.store.addInbox({ id, instanceId: record.instanceId, kind: "event", event: copy });
+      await store.addInbox({ id, instanceId: record.instanceId, kind: "event", event: copy });
       carried.push({ persistedId: id, kind: "event", event: copy });
     }
+    await store.addInbox({ id: startId, instanceId: record.instanceId, kind: "start", event: start.event });
     instance.inbox.unshift(start, ...carried);
     this.#track(
       this.options.store.deleteHistory(record.instanceId, record.executionId).catch((error: unknown) => {
@@ -745,169 +614,6 @@ export class DurableEngine {
         );
       }),
     );
-  }
-
-  // ---------------------------------------------------------------- work
-
-  #dispatch(instance: Instance, event: HistoryEvent): void {
-    const executionId = instance.record.executionId;
-    const id = event.EventId;
-    if (event.EventType === EventType.TaskScheduled) {
-      this.#track(
-        this.#runActivity(instance, executionId, id, String(event.Name), event.Input as string | undefined),
-      );
-    } else if (event.EventType === EventType.TimerCreated) {
-      if (event.Canceled === true) return;
-      this.#armTimer(instance, executionId, id, new Date(String(event.FireAt)));
-    } else if (event.EventType === EventType.SubOrchestrationInstanceCreated) {
-      this.#track(this.#startChild(instance, executionId, id, event));
-    }
-  }
-
-  #armTimer(instance: Instance, executionId: string, id: number, fireAt: Date): void {
-    const existing = instance.timers.get(id);
-    if (existing) clearTimeout(existing);
-    const delay = Math.min(this.options.clock.realDelayUntil(fireAt), 2_000_000_000);
-    const timer = setTimeout(() => {
-      instance.timers.delete(id);
-      if (instance.record.executionId !== executionId || this.#stopped) return;
-      if (this.options.clock.now() < fireAt) {
-        this.#armTimer(instance, executionId, id, fireAt);
-        return;
-      }
-      const event = historyEvent(EventType.TimerFired, this.options.clock.now(), {
-        TimerId: id,
-        FireAt: fireAt.toISOString(),
-      });
-      this.#deliver(instance, { kind: "completion", event, executionId });
-    }, delay);
-    instance.timers.set(id, timer);
-  }
-
-  async #runActivity(
-    instance: Instance,
-    executionId: string,
-    id: number,
-    name: string,
-    inputJson: string | undefined,
-  ): Promise<void> {
-    await this.#activitySlots.run(async () => {
-      if (this.#stopped || instance.record.executionId !== executionId || instance.terminal) return;
-      let event: HistoryEvent;
-      const fn = this.#function(name, "activityTrigger");
-      if (!fn) {
-        event = historyEvent(EventType.TaskFailed, this.options.clock.now(), {
-          TaskScheduledId: id,
-          Reason: `The function '${name}' doesn't exist, is disabled, or is not an activity function.`,
-          Details: "",
-        });
-      } else {
-        try {
-          this.#stats.activitiesRun++;
-          const input = inputJson === undefined ? undefined : (JSON.parse(inputJson) as unknown);
-          const outcome = await this.options.runner.invoke(
-            fn,
-            input === undefined ? undefined : { json: JSON.stringify(input) },
-          );
-          const result = fromTypedData(outcome.response.returnValue ?? undefined);
-          event = historyEvent(EventType.TaskCompleted, this.options.clock.now(), {
-            TaskScheduledId: id,
-            Result: JSON.stringify(Buffer.isBuffer(result) ? result.toString("base64") : (result ?? null)),
-          });
-        } catch (error) {
-          const err = error instanceof Error ? error : new Error(String(error));
-          event = historyEvent(EventType.TaskFailed, this.options.clock.now(), {
-            TaskScheduledId: id,
-            Reason: `Activity function '${name}' failed: ${err.message}`,
-            Details: err.stack ?? "",
-          });
-        }
-      }
-      if (this.#stopped) return;
-      this.#deliver(instance, { kind: "completion", event, executionId });
-    });
-  }
-
-  async #startChild(
-    parent: Instance,
-    executionId: string,
-    taskId: number,
-    event: HistoryEvent,
-  ): Promise<void> {
-    const childId = String(event.InstanceId);
-    const name = String(event.Name);
-    const existing = this.#instances.get(childId) ?? (await this.#loadKnown(childId));
-    // After a restart the child may already exist: if it belongs to this task, let it finish (or report).
-    if (
-      existing &&
-      existing.record.parentInstanceId === parent.record.instanceId &&
-      existing.record.parentExecutionId === executionId &&
-      existing.record.parentTaskId === taskId
-    ) {
-      if (existing.terminal) {
-        this.#instances.set(childId, existing);
-        this.#notifyParent(existing);
-      }
-      return;
-    }
-    if (!this.isOrchestrator(name)) {
-      this.#deliverChildFailure(
-        parent,
-        executionId,
-        taskId,
-        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
-      );
-      return;
-    }
-    const created = await this.start(name, childId, event.Input as string | undefined, {
-      instanceId: parent.record.instanceId,
-      executionId,
-      taskId,
-    });
-    if (created === "conflict") {
-      // DTFx drops an ExecutionStarted for an instance that already has one ("Duplicate start event",
-      // Azure/durabletask src/DurableTask.Core/TaskOrchestrationDispatcher.cs): the parent keeps waiting.
-      this.#stats.duplicateStartsDropped++;
-      this.#log.host(
-        "warning",
-        `"${parent.record.instanceId}" started sub-orchestration "${childId}" (task ${taskId}) while it is running: duplicate start dropped, as the Durable Task Framework does; the parent waits for a completion that will not come.`,
-      );
-    }
-  }
-
-  #deliverChildFailure(parent: Instance, executionId: string, taskId: number, reason: string): void {
-    const event = historyEvent(EventType.SubOrchestrationInstanceFailed, this.options.clock.now(), {
-      TaskScheduledId: taskId,
-      Reason: reason,
-      Details: "",
-    });
-    this.#deliver(parent, { kind: "completion", event, executionId });
-  }
-
-  #notifyParent(child: Instance): void {
-    const record = child.record;
-    if (!record.parentInstanceId || record.parentTaskId === undefined) return;
-    const parent = this.#instances.get(record.parentInstanceId);
-    if (!parent || parent.record.executionId !== record.parentExecutionId || parent.terminal) return;
-    const now = this.options.clock.now();
-    let event: HistoryEvent;
-    if (record.runtimeStatus === "Completed") {
-      event = historyEvent(EventType.SubOrchestrationInstanceCompleted, now, {
-        TaskScheduledId: record.parentTaskId,
-        Result: record.output ?? "null",
-      });
-    } else {
-      const output = parseJson(record.output);
-      event = historyEvent(EventType.SubOrchestrationInstanceFailed, now, {
-        TaskScheduledId: record.parentTaskId,
-        Reason:
-          record.runtimeStatus === "Terminated"
-            ? `Sub-orchestration '${record.instanceId}' was terminated: ${String(output)}`
-            : String(output ?? `Sub-orchestration '${record.instanceId}' failed`),
-        Details: "",
-      });
-    }
-    this.#deliver(parent, { kind: "completion", event, executionId: record.parentExecutionId as string });
   }
 
   /** Stops timers and waits for running episodes and activities to settle. */
