@@ -25,9 +25,10 @@ export interface LocalHostOptions {
   storageConnectionString?: string;
   /**
    * `"memory"`: instances and histories in process memory (golden tests; nothing survives a restart and no
-   * storage account is needed for orchestrations). Default: Table storage at the connection string.
+   * storage account is needed for orchestrations); or a store object (recovery tests hand in prepared state).
+   * Default: Table storage at the connection string.
    */
-  durableStore?: "table" | "memory";
+  durableStore?: "table" | "memory" | DurableStore;
   /** Default host.json extensions.durableTask.hubName (else "TestHubName"). */
   taskHub?: string;
   /** Durable timers fire this many times sooner (LOCAL_HOST_TIME_SCALE). */
@@ -63,7 +64,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     );
   }
   const connectionString = options.storageConnectionString ?? settings.AzureWebJobsStorage;
-  const inMemory = options.durableStore === "memory";
+  const inMemory = options.durableStore !== undefined && options.durableStore !== "table";
   if (!connectionString && !inMemory)
     throw new Error("No storage: set AzureWebJobsStorage (or pass storageConnectionString).");
   const timeScale = options.timeScale ?? Number(settings.LOCAL_HOST_TIME_SCALE ?? "1");
@@ -76,9 +77,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     .sort((a, b) => specificity(b) - specificity(a));
 
   const store: DurableStore =
-    inMemory || !connectionString
-      ? new MemoryDurableStore()
-      : new TableDurableStore(connectionString, taskHub);
+    typeof options.durableStore === "object"
+      ? options.durableStore
+      : inMemory || !connectionString
+        ? new MemoryDurableStore()
+        : new TableDurableStore(connectionString, taskHub);
   await store.init();
   const clock = new VirtualClock(timeScale);
   let origin = "";

@@ -55,3 +55,21 @@ df.app.orchestration("ParentOfChild", function* (context) {
     return { failed: String(error) };
   }
 });
+
+// Counts down through continueAsNew; at zero it reports whether an event reached it within ten minutes.
+df.app.orchestration("Countdown", function* (context) {
+  const n = context.df.getInput();
+  if (n > 0) {
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 60_000));
+    context.df.continueAsNew(n - 1);
+    return undefined;
+  }
+  const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 10 * 60_000));
+  const ping = context.df.waitForExternalEvent("ping");
+  const winner = yield context.df.Task.any([ping, timeout]);
+  if (winner === ping) {
+    timeout.cancel();
+    return { pinged: ping.result };
+  }
+  return { pinged: false };
+});
