@@ -518,6 +518,8 @@ export class DurableEngine {
         `Episode of "${record.instanceId}" took ${(performance.now() - wallBefore).toFixed(1)} ms`,
       );
     }
+    // The extension's half of the replay (the action-list walk) counts as replay CPU too.
+    const foldCpuBefore = process.cpuUsage();
     const episode = foldEpisode({
       orchestratorName: record.name,
       executionId: record.executionId,
@@ -527,6 +529,8 @@ export class DurableEngine {
       maximumShortTimerMs,
       longTimerIntervalMs,
     });
+    const foldCpu = process.cpuUsage(foldCpuBefore);
+    this.#stats.replayCpuSeconds += (foldCpu.user + foldCpu.system) / 1e6;
     if (episode.customStatus !== undefined) record.customStatus = episode.customStatus;
     for (const warning of episode.warnings) this.#log.host("warning", `"${record.instanceId}": ${warning}`);
     this.#append(instance, episode.scheduled);
