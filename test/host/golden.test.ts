@@ -216,6 +216,28 @@ describe("golden histories: the host schedules from the action list as the exten
     expect(carried.map((e) => e.Name)).toEqual(["late"]);
   });
 
+  it("an unknown activity takes no id and is never scheduled; the next call gets the id (the SDK waits)", async () => {
+    const run = new GoldenRun(
+      function* (ctx) {
+        const results = yield ctx.df.Task.all([
+          ctx.df.callActivity("Missing", 1),
+          ctx.df.callActivity("Work", 2),
+        ]);
+        return results;
+      },
+      null,
+      "golden",
+      { activities: new Set(["work"]), orchestrators: new Set() },
+    );
+    const first = await run.start();
+    expect(summary(first.scheduled)).toEqual([[0, "Work(2)"]]);
+    expect(first.warnings.join()).toContain("The function 'Missing' doesn't exist");
+    // The SDK numbered Work 1: the completion for id 0 lands on Missing, and Work is never completed.
+    const second = await run.episode([run.completed(0, "two")]);
+    expect(second.state.isDone).toBe(false);
+    expect(second.outcome).toEqual({ kind: "running" });
+  });
+
   it("replaying a different activity at a scheduled id is non-determinism, as DTFx reports it", async () => {
     let name = "Work";
     const run = new GoldenRun(function* (ctx) {

@@ -108,7 +108,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     store,
     clock,
     logger,
-    appDir,
     maxConcurrentActivities: durableConfig.maxConcurrentActivityFunctions ?? 10 * cores,
     maxConcurrentOrchestrations: durableConfig.maxConcurrentOrchestratorFunctions ?? 10 * cores,
     batchSize: durableConfig.storageProvider?.controlQueueBatchSize ?? 32,

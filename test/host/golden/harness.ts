@@ -38,6 +38,8 @@ export class GoldenRun {
     readonly fn: OrchestratorFunction,
     readonly input: unknown = null,
     readonly instanceId = "golden",
+    /** The app's function names (lower case), for the extension's unknown-function check. */
+    readonly knownFunctions?: { activities: ReadonlySet<string>; orchestrators: ReadonlySet<string> },
   ) {}
 
   /** Starts the execution: ExecutionStarted in the first episode. */
@@ -92,6 +94,7 @@ export class GoldenRun {
       answer: { state },
       maximumShortTimerMs: 6 * day,
       longTimerIntervalMs: 3 * day,
+      ...(this.knownFunctions ? { knownFunctions: this.knownFunctions } : {}),
     });
     this.history.push(...result.scheduled);
     if (result.outcome.kind === "running")

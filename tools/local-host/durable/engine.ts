@@ -32,7 +32,6 @@ export interface EngineOptions {
   store: DurableStore;
   clock: VirtualClock;
   logger: HostLogger;
-  appDir: string;
   maxConcurrentActivities: number;
   maxConcurrentOrchestrations: number;
   /** Messages processed per orchestrator episode (Azure Storage `controlQueueBatchSize`, 32). */
@@ -57,9 +56,9 @@ export type CommandResult = "accepted" | "notFound" | "gone";
 /**
  * Runs orchestrations the way the Durable Task Framework and the Durable Functions extension do, on the real
  * durable-functions replay: each episode appends the new messages to the history, invokes the orchestrator
- * function with the extension's payload, checks the tasks it tracked against the history (non-determinism),
- * appends the scheduling events for new tasks, persists, and then runs activities, timers and
- * sub-orchestrations, whose completions come back as the next episode's messages.
+ * function with the extension's payload, folds the SDK's action list into new history events the way the
+ * extension's shim and DTFx would (`foldEpisode`, `scheduleFromActions`), persists, and then has the dispatcher
+ * run activities, timers and sub-orchestrations, whose completions come back as the next episode's messages.
  */
 export class DurableEngine {
   readonly #instances = new Map<string, Instance>();
@@ -110,6 +109,21 @@ export class DurableEngine {
   #function(name: string, triggerType: string): RegisteredFunction | undefined {
     const fn = this.options.runner.registry.functions.get(name.toLowerCase());
     return fn && fn.trigger.type.toLowerCase() === triggerType.toLowerCase() ? fn : undefined;
+  }
+
+  #known: { activities: ReadonlySet<string>; orchestrators: ReadonlySet<string> } | undefined;
+
+  /** The app's activity and orchestrator names, lower case (registrations are fixed once the host runs). */
+  #knownFunctions(): { activities: ReadonlySet<string>; orchestrators: ReadonlySet<string> } {
+    if (!this.#known) {
+      const functions = [...this.options.runner.registry.functions.values()];
+      const named = (type: string) =>
+        new Set(
+          functions.filter((fn) => fn.trigger.type.toLowerCase() === type).map((fn) => fn.name.toLowerCase()),
+        );
+      this.#known = { activities: named("activitytrigger"), orchestrators: named("orchestrationtrigger") };
+    }
+    return this.#known;
   }
 
   orchestratorNames(): string[] {
@@ -528,6 +542,7 @@ export class DurableEngine {
       answer: thrown === undefined ? { state } : { thrown },
       maximumShortTimerMs,
       longTimerIntervalMs,
+      knownFunctions: this.#knownFunctions(),
     });
     const foldCpu = process.cpuUsage(foldCpuBefore);
     this.#stats.replayCpuSeconds += (foldCpu.user + foldCpu.system) / 1e6;

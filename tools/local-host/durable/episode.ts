@@ -1,6 +1,11 @@
 import type { OrchestratorState } from "./actions.js";
 import { EventType, type HistoryEvent, historyEvent } from "./history.js";
-import { activityInput, type ScheduledAction, scheduleFromActions } from "./scheduler.js";
+import {
+  activityInput,
+  type ScheduledAction,
+  type SchedulerOptions,
+  scheduleFromActions,
+} from "./scheduler.js";
 
 /**
  * One orchestrator episode as a pure fold: the history (with this episode's `OrchestratorStarted` and new
@@ -17,6 +22,8 @@ export interface EpisodeInput {
   answer: { state: OrchestratorState } | { thrown: string };
   maximumShortTimerMs: number;
   longTimerIntervalMs: number;
+  /** The app's function names (lower case), for the extension's check of unknown ones; omitted: all known. */
+  knownFunctions?: SchedulerOptions["knownFunctions"];
 }
 
 export type EpisodeOutcome =
@@ -51,6 +58,7 @@ export function foldEpisode(input: EpisodeInput): EpisodeResult {
     executionId: input.executionId,
     maximumShortTimerMs: input.maximumShortTimerMs,
     longTimerIntervalMs: input.longTimerIntervalMs,
+    ...(input.knownFunctions ? { knownFunctions: input.knownFunctions } : {}),
   });
   const base = { ...(customStatus === undefined ? {} : { customStatus }), warnings: schedule.warnings };
   if (schedule.failure) {

@@ -45,6 +45,12 @@ export interface SchedulerOptions {
   maximumShortTimerMs: number;
   /** Azure Storage `LongRunningTimerIntervalLength` (3 days). */
   longTimerIntervalMs: number;
+  /**
+   * The app's activity and orchestrator names (lower case); omitted: every name is known. An unknown one is
+   * `ThrowIfFunctionDoesNotExist` inside the async `CallDurableTaskFunctionAsync`: a faulted task, no id, and the
+   * shim's walk goes on (the SDK keeps waiting).
+   */
+  knownFunctions?: { activities: ReadonlySet<string>; orchestrators: ReadonlySet<string> };
 }
 
 export interface ScheduleResult {
@@ -218,7 +224,21 @@ class ExtensionReplay {
     }
   }
 
+  /** A faulted call when the function is unknown (DurableTaskExtension.ThrowIfFunctionDoesNotExist). */
+  #unknown(action: SdkAction, kind: "activity" | "orchestrator"): ReplayTask | undefined {
+    const known = this.options.knownFunctions;
+    const name = String(action.functionName);
+    const names = kind === "activity" ? known?.activities : known?.orchestrators;
+    if (!names || names.has(name.toLowerCase())) return undefined;
+    this.#warnings.push(
+      `The function '${name}' doesn't exist, is disabled, or is not an ${kind} function. Like the extension, the call fails without being scheduled and the orchestrator is never told (it waits).`,
+    );
+    return settled("failed");
+  }
+
   #activity(action: SdkAction): ReplayTask {
+    const unknown = this.#unknown(action, "activity");
+    if (unknown) return unknown;
     const id = this.#idCounter++;
     const input = action.input === undefined ? undefined : JSON.stringify(activityInput(action.input));
     this.#actions.set(id, { id, kind: "activity", name: String(action.functionName), input });
@@ -226,6 +246,8 @@ class ExtensionReplay {
   }
 
   #subOrchestration(action: SdkAction): ReplayTask {
+    const unknown = this.#unknown(action, "orchestrator");
+    if (unknown) return unknown;
     const id = this.#idCounter++;
     const instanceId = action.instanceId?.trim() ? action.instanceId : `${this.options.executionId}:${id}`;
     const input = action.input === undefined ? undefined : JSON.stringify(action.input);
