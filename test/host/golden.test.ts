@@ -79,7 +79,8 @@ describe("golden histories: the host schedules from the action list as the exten
       [1, "Child[child-1](1)"],
     ]);
     const second = await run.episode([run.subCompleted(0, "c0")]);
-    // child-1 is running: the engine drops this second start (DTFx "Duplicate start event"), and id 2 never completes.
+    // child-1 is running: on Azure Storage this second start replaces it with a new execution (reporting to
+    // task 2), so task 1 never completes and the parent cannot finish (an open task).
     expect(summary(second.scheduled)).toEqual([
       [2, "Child[child-1](1)"],
       [3, "Child[child-2](2)"],

@@ -13,7 +13,7 @@ export interface DispatchHost {
   readonly logger: HostLogger;
   readonly runner: FunctionRunner;
   readonly activitySlots: Semaphore;
-  readonly stats: { activitiesRun: number; duplicateStartsDropped: number };
+  readonly stats: { activitiesRun: number; runningSubOrchestrationsOverwritten: number };
   isStopped(): boolean;
   /** Queues a message for an instance's next episode. */
   deliver(instance: Instance, message: Message): void;
@@ -27,7 +27,7 @@ export interface DispatchHost {
     instanceId: string,
     inputJson: string | undefined,
     parent: { instanceId: string; executionId: string; taskId: number },
-  ): Promise<"created" | "conflict">;
+  ): Promise<"created" | "conflict" | "overwritten">;
   activity(name: string): RegisteredFunction | undefined;
   isOrchestrator(name: string): boolean;
 }
@@ -163,13 +163,22 @@ export class WorkDispatcher {
       executionId,
       taskId,
     });
-    if (created === "conflict") {
-      // DTFx drops an ExecutionStarted for an instance that already has one ("Duplicate start event",
-      // Azure/durabletask src/DurableTask.Core/TaskOrchestrationDispatcher.cs): the parent keeps waiting.
-      this.host.stats.duplicateStartsDropped++;
+    if (created === "overwritten") {
+      // Azure Storage has no de-dupe for sub-orchestration starts (OrchestrationSessionManager: "De-dupe
+      // protection for sub-orchestrations is not implemented"): the start carries a new execution id, the
+      // tracking store loads no history for it (AzureTableTrackingStore.GetHistoryEventsAsync, generation
+      // mismatch), so a new execution replaces the running one, whose parent task then never completes. DTFx's
+      // "Duplicate start event" drop is for a start redelivered to the same execution (handled above).
+      this.host.stats.runningSubOrchestrationsOverwritten++;
       this.host.logger.host(
         "warning",
-        `"${parent.record.instanceId}" started sub-orchestration "${childId}" (task ${taskId}) while it is running: duplicate start dropped, as the Durable Task Framework does; the parent waits for a completion that will not come.`,
+        `"${parent.record.instanceId}" started sub-orchestration "${childId}" (task ${taskId}) while it was running: as on Azure Storage, a new execution replaces the running one, whose parent will wait for ever.`,
+      );
+    } else if (created === "conflict") {
+      // Another start of this id is in progress right now (two parents in the same instant): it wins.
+      this.host.logger.host(
+        "warning",
+        `Sub-orchestration "${childId}" is being started concurrently; this start is dropped.`,
       );
     }
   }

@@ -43,8 +43,11 @@ export interface EngineStats {
   replayCpuSeconds: number;
   activitiesRun: number;
   historyEventsMax: number;
-  /** Sub-orchestration starts dropped because the instance id was running (DTFx "Duplicate start event"). */
-  duplicateStartsDropped: number;
+  /**
+   * Sub-orchestration starts under the id of a running instance: the Azure Storage provider has no de-dupe for
+   * them and replaces the running execution (dispatch.ts).
+   */
+  runningSubOrchestrationsOverwritten: number;
 }
 
 /** The Azure Storage provider's timer limits, also passed to the SDK (as the extension does). */
@@ -70,7 +73,7 @@ export class DurableEngine {
     replayCpuSeconds: 0,
     activitiesRun: 0,
     historyEventsMax: 0,
-    duplicateStartsDropped: 0,
+    runningSubOrchestrationsOverwritten: 0,
   };
   readonly #pendingWork = new Set<Promise<unknown>>();
   /** Ids being started right now (two concurrent starts of one id: the second is a conflict). */
@@ -92,7 +95,7 @@ export class DurableEngine {
       live: (instanceId) => this.#instances.get(instanceId),
       loadKnown: (instanceId) => this.#loadKnown(instanceId),
       adopt: (instance) => this.#instances.set(instance.record.instanceId, instance),
-      start: (name, instanceId, inputJson, parent) => this.start(name, instanceId, inputJson, parent),
+      start: (name, instanceId, inputJson, parent) => this.start(name, instanceId, inputJson, parent, true),
       activity: (name) => this.#function(name, "activityTrigger"),
       isOrchestrator: (name) => this.isOrchestrator(name),
     });
@@ -143,17 +146,21 @@ export class DurableEngine {
 
   // ---------------------------------------------------------------- client operations
 
-  /** Starts an instance; `conflict` when one with that id is Pending, Running or Suspended. */
+  /**
+   * Starts an instance; `conflict` when one with that id is Pending, Running or Suspended, unless
+   * `overwriteRunning` (sub-orchestration starts): then the running execution is abandoned and replaced.
+   */
   async start(
     name: string,
     instanceId: string,
     inputJson: string | undefined,
     parent?: { instanceId: string; executionId: string; taskId: number },
-  ): Promise<"created" | "conflict"> {
+    overwriteRunning = false,
+  ): Promise<"created" | "conflict" | "overwritten"> {
     if (this.#starting.has(instanceId)) return "conflict";
     this.#starting.add(instanceId);
     try {
-      return await this.#startUnlocked(name, instanceId, inputJson, parent);
+      return await this.#startUnlocked(name, instanceId, inputJson, parent, overwriteRunning);
     } finally {
       this.#starting.delete(instanceId);
     }
@@ -163,13 +170,19 @@ export class DurableEngine {
     name: string,
     instanceId: string,
     inputJson: string | undefined,
-    parent?: { instanceId: string; executionId: string; taskId: number },
-  ): Promise<"created" | "conflict"> {
+    parent: { instanceId: string; executionId: string; taskId: number } | undefined,
+    overwriteRunning: boolean,
+  ): Promise<"created" | "conflict" | "overwritten"> {
     const existing = this.#instances.get(instanceId) ?? (await this.#loadKnown(instanceId));
-    if (existing && !existing.terminal) return "conflict";
+    const overwritten = existing !== undefined && !existing.terminal;
+    if (overwritten && !overwriteRunning) return "conflict";
     if (existing) {
       existing.clearTimers();
       this.#instances.delete(instanceId);
+      // A running execution being overwritten finishes its current episode first; later ones never run
+      // (#schedule only serves the instance the map holds) and its completions are dropped.
+      while (existing.busy) await new Promise((resolve) => setTimeout(resolve, 5));
+      existing.clearTimers();
       await this.options.store.deleteHistory(instanceId);
       await this.options.store.removeInbox(
         instanceId,
@@ -201,7 +214,7 @@ export class DurableEngine {
     await this.options.store.putInstance(record);
     this.#instances.set(instanceId, instance);
     this.#deliver(instance, message);
-    return "created";
+    return overwritten ? "overwritten" : "created";
   }
 
   async #loadKnown(instanceId: string): Promise<Instance | undefined> {
@@ -333,6 +346,7 @@ export class DurableEngine {
 
   #schedule(instance: Instance): void {
     if (instance.busy || this.#stopped || instance.inbox.length === 0) return;
+    if (this.#instances.get(instance.record.instanceId) !== instance) return; // purged or overwritten
     instance.busy = true;
     const work = this.#orchestrationSlots
       .run(() => this.#episode(instance))
@@ -404,7 +418,7 @@ export class DurableEngine {
       instance.clearTimers();
       this.#work.notifyParent(instance);
       // Finished instances are served from storage; memory holds only live ones, and their pending log goes.
-      this.#instances.delete(record.instanceId);
+      if (this.#instances.get(record.instanceId) === instance) this.#instances.delete(record.instanceId);
       const leftovers = instance.inbox.flatMap((m) => (m.persistedId ? [m.persistedId] : []));
       instance.inbox = [];
       if (leftovers.length > 0) await this.options.store.removeInbox(record.instanceId, leftovers);
