@@ -87,4 +87,62 @@ describe("local host: recovery from storage a kill left behind", () => {
       }
     });
   }
+
+  it("does not re-send a sub-orchestration start after a restart to a child running for another task", async () => {
+    const store = new MemoryDurableStore();
+    const parentId = uniqueName("subwindow");
+    const child = (i: number) => `${parentId}-c${i}`;
+    const raise = (url: string, id: string) =>
+      fetch(`${url}${webhook}/instances/${id}/raiseEvent/go`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(id),
+      });
+    const first = await startLocalHost({ appDir, port: 0, durableStore: store });
+    let before: InstanceRecord | undefined;
+    try {
+      const started = await fetch(`${first.url}${webhook}/orchestrators/SubWindow/${parentId}`, {
+        method: "POST",
+      });
+      expect(started.status).toBe(202);
+      await waitFor(async () => (await store.getInstance(child(1)))?.runtimeStatus === "Running", {
+        description: "c1 to run",
+      });
+      expect((await raise(first.url, child(0))).status).toBe(202);
+      // The second window re-sends c1 (task 2), which overwrites the running c1 (task 1), as on Azure Storage.
+      before = await waitFor(
+        async () => {
+          const record = await store.getInstance(child(1));
+          return record?.parentTaskId === 2 && record.runtimeStatus === "Running" ? record : undefined;
+        },
+        { description: "c1 to be overwritten for task 2" },
+      );
+      expect(first.stats().runningSubOrchestrationsOverwritten).toBe(1);
+    } finally {
+      await first.stop();
+    }
+
+    // A new host on the same storage re-issues the parent's open work: tasks 1, 2 (both c1) and 3 (c2).
+    const second = await startLocalHost({ appDir, port: 0, durableStore: store });
+    try {
+      await waitFor(async () => (await store.getInstance(child(2)))?.runtimeStatus === "Running", {
+        description: "c2 to run after the restart",
+      });
+      expect((await raise(second.url, child(1))).status).toBe(202);
+      // c1 (task 2) completes and reaches the parent: then the parent re-sends c1 again (task 4), as on Azure.
+      await waitFor(
+        async () => {
+          const parent = await store.getInstance(parentId);
+          const { events } = await store.loadHistory(parentId, String(parent?.executionId));
+          return events.some((e) => e.EventType === 8 && e.TaskScheduledId === 2);
+        },
+        { description: "the parent to get c1's completion for task 2" },
+      );
+      // Recovery re-issued tasks 1-3 but sent no start to the running c1 (with a re-send: two overwrites).
+      expect(second.stats().runningSubOrchestrationsOverwritten).toBe(0);
+      expect(before?.parentTaskId).toBe(2);
+    } finally {
+      await second.stop();
+    }
+  });
 });

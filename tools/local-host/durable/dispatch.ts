@@ -44,11 +44,12 @@ export class WorkDispatcher {
   dispatchOpenWork(instance: Instance): void {
     for (const [id, event] of instance.scheduled) {
       if (instance.completed.has(id)) continue;
-      this.dispatch(instance, event);
+      this.dispatch(instance, event, true);
     }
   }
 
-  dispatch(instance: Instance, event: HistoryEvent): void {
+  /** `recovering`: the work may have been dispatched before the restart (its start messages delivered). */
+  dispatch(instance: Instance, event: HistoryEvent, recovering = false): void {
     const executionId = instance.record.executionId;
     const id = event.EventId;
     if (event.EventType === EventType.TaskScheduled) {
@@ -59,7 +60,7 @@ export class WorkDispatcher {
       if (event.Canceled === true) return;
       this.armTimer(instance, executionId, id, new Date(String(event.FireAt)));
     } else if (event.EventType === EventType.SubOrchestrationInstanceCreated) {
-      this.host.track(this.startChild(instance, executionId, id, event));
+      this.host.track(this.startChild(instance, executionId, id, event, recovering));
     }
   }
 
@@ -132,6 +133,7 @@ export class WorkDispatcher {
     executionId: string,
     taskId: number,
     event: HistoryEvent,
+    recovering: boolean,
   ): Promise<void> {
     const childId = String(event.InstanceId);
     const name = String(event.Name);
@@ -147,6 +149,15 @@ export class WorkDispatcher {
         this.host.adopt(existing);
         this.notifyParent(existing);
       }
+      return;
+    }
+    // On Azure a start message is delivered once; after a restart the host cannot tell whether this one was.
+    // A running child linked to another task most likely got it and was overwritten since: leave it running.
+    if (recovering && existing && !existing.terminal) {
+      this.host.logger.host(
+        "information",
+        `Not re-sending the start of sub-orchestration "${childId}" for "${parent.record.instanceId}" task ${taskId}: it is running for another task.`,
+      );
       return;
     }
     if (!this.host.isOrchestrator(name)) {

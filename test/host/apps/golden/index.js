@@ -73,3 +73,16 @@ df.app.orchestration("Countdown", function* (context) {
   }
   return { pinged: false };
 });
+
+// A Task.any window of 2 over 3 waiting children (ids `<instance>-c<i>`): the second window re-sends a running one.
+df.app.orchestration("SubWindow", function* (context) {
+  const call = (i) => context.df.callSubOrchestrator("WaitingChild", i, `${context.df.instanceId}-c${i}`);
+  const pending = [call(0), call(1)];
+  let next = 2;
+  while (pending.length > 0) {
+    const winner = yield context.df.Task.any(pending);
+    pending.splice(pending.indexOf(winner), 1);
+    if (next < 3) pending.push(call(next++));
+  }
+  return "done";
+});
