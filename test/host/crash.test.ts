@@ -24,7 +24,7 @@ async function status(host: HostProcess, id: string): Promise<{ code: number; bo
 }
 
 describe("local host: crash and resume", () => {
-  it("resumes orchestrations, sub-orchestrations and timers after SIGKILL, counting each result exactly once", async () => {
+  it("resumes orchestrations, sub-orchestrations and timers after two SIGKILLs, counting each result exactly once", async () => {
     const env = {
       AzureWebJobsStorage: inject("azuriteConnectionString"),
       // Each test run gets its own task hub through host.json's hub plus this override.
@@ -56,7 +56,23 @@ describe("local host: crash and resume", () => {
       },
       { intervalMs: 10, description: "the fan-out to be part-way through" },
     );
+    const completedAtFirstKill = (await status(first, id)).body.historyEvents?.filter(
+      (e) => e.EventType === "TaskCompleted",
+    ).length;
     await first.kill("SIGKILL");
+
+    // A second kill at another point: as soon as the resumed host has made progress (or finished the fan-out).
+    const resumed = await startHostProcess({ appDir, env });
+    hosts.push(resumed);
+    await waitFor(
+      async () => {
+        const { code, body } = await status(resumed, id);
+        const completed = (body.historyEvents ?? []).filter((e) => e.EventType === "TaskCompleted").length;
+        return code === 200 || completed > (completedAtFirstKill ?? 0);
+      },
+      { intervalMs: 10, timeoutMs: 90_000, description: "the resumed host to make progress" },
+    );
+    await resumed.kill("SIGKILL");
 
     const second = await startHostProcess({ appDir, env });
     hosts.push(second);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelayMs } from "../../tools/local-host/durable/sdk-internals.js";
+import { retryDelayMs } from "../../tools/local-host/durable/actions.js";
 
 describe("retry timers (DTFx RetryInterceptor)", () => {
   it("waits the first interval times the backoff coefficient per failure, capped by the max interval", () => {

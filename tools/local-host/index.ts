@@ -7,7 +7,9 @@ import type { AppRegistry, RpcTypedData } from "./core-api.js";
 import { VirtualClock } from "./durable/clock.js";
 import { DurableEngine, type DurableEngine as Engine, type EngineStats } from "./durable/engine.js";
 import { type ApiResponse, handleDurableApi, type UrlFactory } from "./durable/http-api.js";
-import { DurableStore } from "./durable/store.js";
+import { MemoryDurableStore } from "./durable/memory-store.js";
+import type { DurableStore } from "./durable/store.js";
+import { TableDurableStore } from "./durable/table-store.js";
 import { HostLogger } from "./logger.js";
 import { startQueueTriggers } from "./queue-trigger.js";
 import { buildRoute, type HttpRoute, matchRoute } from "./routes.js";
@@ -21,6 +23,12 @@ export interface LocalHostOptions {
   env?: Record<string, string>;
   /** Where instances and histories live; default the AzureWebJobsStorage setting. */
   storageConnectionString?: string;
+  /**
+   * `"memory"`: instances and histories in process memory (golden tests; nothing survives a restart and no
+   * storage account is needed for orchestrations); or a store object (recovery tests hand in prepared state).
+   * Default: Table storage at the connection string.
+   */
+  durableStore?: "table" | "memory" | DurableStore;
   /** Default host.json extensions.durableTask.hubName (else "TestHubName"). */
   taskHub?: string;
   /** Durable timers fire this many times sooner (LOCAL_HOST_TIME_SCALE). */
@@ -56,7 +64,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     );
   }
   const connectionString = options.storageConnectionString ?? settings.AzureWebJobsStorage;
-  if (!connectionString)
+  const inMemory = options.durableStore !== undefined && options.durableStore !== "table";
+  if (!connectionString && !inMemory)
     throw new Error("No storage: set AzureWebJobsStorage (or pass storageConnectionString).");
   const timeScale = options.timeScale ?? Number(settings.LOCAL_HOST_TIME_SCALE ?? "1");
 
@@ -67,7 +76,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     .map((fn) => buildRoute(fn, routePrefix))
     .sort((a, b) => specificity(b) - specificity(a));
 
-  const store = new DurableStore(connectionString, taskHub);
+  const store: DurableStore =
+    typeof options.durableStore === "object"
+      ? options.durableStore
+      : inMemory || !connectionString
+        ? new MemoryDurableStore()
+        : new TableDurableStore(connectionString, taskHub);
   await store.init();
   const clock = new VirtualClock(timeScale);
   let origin = "";
@@ -94,7 +108,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     store,
     clock,
     logger,
-    appDir,
     maxConcurrentActivities: durableConfig.maxConcurrentActivityFunctions ?? 10 * cores,
     maxConcurrentOrchestrations: durableConfig.maxConcurrentOrchestratorFunctions ?? 10 * cores,
     batchSize: durableConfig.storageProvider?.controlQueueBatchSize ?? 32,

@@ -1,22 +1,24 @@
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { FunctionRunner } from "../bindings.js";
 import type { RegisteredFunction } from "../core-api.js";
 import { fromTypedData } from "../invoke.js";
 import type { HostLogger } from "../logger.js";
 import { Semaphore } from "../semaphore.js";
+import type { OrchestratorState } from "./actions.js";
 import type { VirtualClock } from "./clock.js";
-import { completedId, EventType, type HistoryEvent, historyEvent, schedulingTypes } from "./history.js";
+import { WorkDispatcher } from "./dispatch.js";
+import { foldEpisode } from "./episode.js";
+import { EventType, type HistoryEvent, historyEvent } from "./history.js";
 import {
-  ActionType,
-  actionTypesIn,
-  findContinueAsNew,
-  instrumentExecutor,
-  type PlannedWork,
-  planFor,
-  retryDelayMs,
-  trackedTasks,
-} from "./sdk-internals.js";
+  Instance,
+  type Message,
+  newExecutionId,
+  newMessageId,
+  OrchestrationStatus,
+  startMessage,
+  takeBatch,
+} from "./instance.js";
+import { restoreInstance } from "./recovery.js";
 import {
   type DurableStore,
   type InboxMessage,
@@ -30,7 +32,6 @@ export interface EngineOptions {
   store: DurableStore;
   clock: VirtualClock;
   logger: HostLogger;
-  appDir: string;
   maxConcurrentActivities: number;
   maxConcurrentOrchestrations: number;
   /** Messages processed per orchestrator episode (Azure Storage `controlQueueBatchSize`, 32). */
@@ -42,79 +43,38 @@ export interface EngineStats {
   replayCpuSeconds: number;
   activitiesRun: number;
   historyEventsMax: number;
+  /**
+   * Sub-orchestration starts under the id of a running instance: the Azure Storage provider has no de-dupe for
+   * them and replaces the running execution (dispatch.ts).
+   */
+  runningSubOrchestrationsOverwritten: number;
 }
 
-/** DTFx `OrchestrationStatus` numbers used in ExecutionCompleted events. */
-const OrchestrationStatus = { Completed: 1, ContinuedAsNew: 2, Failed: 3, Terminated: 5 } as const;
-
-interface Message {
-  /** Id in the persisted pending log, when the message was persisted (starts, events, control). */
-  persistedId?: string;
-  kind: InboxMessage["kind"] | "completion";
-  event: HistoryEvent;
-  /** Completions belong to one execution; later executions ignore them. */
-  executionId?: string;
-}
-
-class Instance {
-  history: HistoryEvent[] = [];
-  persisted = 0;
-  inbox: Message[] = [];
-  busy = false;
-  scheduled = new Map<number, HistoryEvent>();
-  completed = new Set<number>();
-  timers = new Map<number, NodeJS.Timeout>();
-  persistedMessageIds = new Set<string>();
-  /** What the stored instance row says, to skip rewriting it when only the update time moved. */
-  rowKey = "";
-  rowWrittenAt = 0;
-  constructor(public record: InstanceRecord) {}
-
-  get terminal(): boolean {
-    return terminalStatuses.has(this.record.runtimeStatus);
-  }
-
-  resetExecution(executionId: string): void {
-    this.clearTimers();
-    this.record.executionId = executionId;
-    this.history = [];
-    this.persisted = 0;
-    this.scheduled.clear();
-    this.completed.clear();
-  }
-
-  clearTimers(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-  }
-
-  indexEvent(event: HistoryEvent): void {
-    if (schedulingTypes.has(event.EventType)) this.scheduled.set(event.EventId, event);
-    const id = completedId(event);
-    if (id !== undefined) this.completed.add(id);
-  }
-}
+/** The Azure Storage provider's timer limits, also passed to the SDK (as the extension does). */
+const maximumShortTimerMs = 6 * 24 * 3600_000;
+const longTimerIntervalMs = 3 * 24 * 3600_000;
 
 export type CommandResult = "accepted" | "notFound" | "gone";
-
-let messageCounter = 0;
-function newMessageId(): string {
-  messageCounter = (messageCounter + 1) % 1_000_000;
-  return `${Date.now().toString().padStart(15, "0")}-${messageCounter.toString().padStart(6, "0")}-${randomUUID().slice(0, 8)}`;
-}
 
 /**
  * Runs orchestrations the way the Durable Task Framework and the Durable Functions extension do, on the real
  * durable-functions replay: each episode appends the new messages to the history, invokes the orchestrator
- * function with the extension's payload, checks the tasks it tracked against the history (non-determinism),
- * appends the scheduling events for new tasks, persists, and then runs activities, timers and
- * sub-orchestrations, whose completions come back as the next episode's messages.
+ * function with the extension's payload, folds the SDK's action list into new history events the way the
+ * extension's shim and DTFx would (`foldEpisode`, `scheduleFromActions`), persists, and then has the dispatcher
+ * run activities, timers and sub-orchestrations, whose completions come back as the next episode's messages.
  */
 export class DurableEngine {
   readonly #instances = new Map<string, Instance>();
+  readonly #work: WorkDispatcher;
   readonly #activitySlots: Semaphore;
   readonly #orchestrationSlots: Semaphore;
-  readonly #stats: EngineStats = { episodes: 0, replayCpuSeconds: 0, activitiesRun: 0, historyEventsMax: 0 };
+  readonly #stats: EngineStats = {
+    episodes: 0,
+    replayCpuSeconds: 0,
+    activitiesRun: 0,
+    historyEventsMax: 0,
+    runningSubOrchestrationsOverwritten: 0,
+  };
   readonly #pendingWork = new Set<Promise<unknown>>();
   /** Ids being started right now (two concurrent starts of one id: the second is a conflict). */
   readonly #starting = new Set<string>();
@@ -123,7 +83,22 @@ export class DurableEngine {
   constructor(readonly options: EngineOptions) {
     this.#activitySlots = new Semaphore(options.maxConcurrentActivities);
     this.#orchestrationSlots = new Semaphore(options.maxConcurrentOrchestrations);
-    instrumentExecutor(options.appDir);
+    this.#work = new WorkDispatcher({
+      clock: options.clock,
+      logger: options.logger,
+      runner: options.runner,
+      activitySlots: this.#activitySlots,
+      stats: this.#stats,
+      isStopped: () => this.#stopped,
+      deliver: (instance, message) => this.#deliver(instance, message),
+      track: (work) => this.#track(work),
+      live: (instanceId) => this.#instances.get(instanceId),
+      loadKnown: (instanceId) => this.#loadKnown(instanceId),
+      adopt: (instance) => this.#instances.set(instance.record.instanceId, instance),
+      start: (name, instanceId, inputJson, parent) => this.start(name, instanceId, inputJson, parent, true),
+      activity: (name) => this.#function(name, "activityTrigger"),
+      isOrchestrator: (name) => this.isOrchestrator(name),
+    });
   }
 
   get stats(): EngineStats {
@@ -137,6 +112,21 @@ export class DurableEngine {
   #function(name: string, triggerType: string): RegisteredFunction | undefined {
     const fn = this.options.runner.registry.functions.get(name.toLowerCase());
     return fn && fn.trigger.type.toLowerCase() === triggerType.toLowerCase() ? fn : undefined;
+  }
+
+  #known: { activities: ReadonlySet<string>; orchestrators: ReadonlySet<string> } | undefined;
+
+  /** The app's activity and orchestrator names, lower case (registrations are fixed once the host runs). */
+  #knownFunctions(): { activities: ReadonlySet<string>; orchestrators: ReadonlySet<string> } {
+    if (!this.#known) {
+      const functions = [...this.options.runner.registry.functions.values()];
+      const named = (type: string) =>
+        new Set(
+          functions.filter((fn) => fn.trigger.type.toLowerCase() === type).map((fn) => fn.name.toLowerCase()),
+        );
+      this.#known = { activities: named("activitytrigger"), orchestrators: named("orchestrationtrigger") };
+    }
+    return this.#known;
   }
 
   orchestratorNames(): string[] {
@@ -156,17 +146,21 @@ export class DurableEngine {
 
   // ---------------------------------------------------------------- client operations
 
-  /** Starts an instance; `conflict` when one with that id is Pending, Running or Suspended. */
+  /**
+   * Starts an instance; `conflict` when one with that id is Pending, Running or Suspended, unless
+   * `overwriteRunning` (sub-orchestration starts): then the running execution is abandoned and replaced.
+   */
   async start(
     name: string,
     instanceId: string,
     inputJson: string | undefined,
     parent?: { instanceId: string; executionId: string; taskId: number },
-  ): Promise<"created" | "conflict"> {
+    overwriteRunning = false,
+  ): Promise<"created" | "conflict" | "overwritten"> {
     if (this.#starting.has(instanceId)) return "conflict";
     this.#starting.add(instanceId);
     try {
-      return await this.#startUnlocked(name, instanceId, inputJson, parent);
+      return await this.#startUnlocked(name, instanceId, inputJson, parent, overwriteRunning);
     } finally {
       this.#starting.delete(instanceId);
     }
@@ -176,13 +170,19 @@ export class DurableEngine {
     name: string,
     instanceId: string,
     inputJson: string | undefined,
-    parent?: { instanceId: string; executionId: string; taskId: number },
-  ): Promise<"created" | "conflict"> {
+    parent: { instanceId: string; executionId: string; taskId: number } | undefined,
+    overwriteRunning: boolean,
+  ): Promise<"created" | "conflict" | "overwritten"> {
     const existing = this.#instances.get(instanceId) ?? (await this.#loadKnown(instanceId));
-    if (existing && !existing.terminal) return "conflict";
+    const overwritten = existing !== undefined && !existing.terminal;
+    if (overwritten && !overwriteRunning) return "conflict";
     if (existing) {
       existing.clearTimers();
       this.#instances.delete(instanceId);
+      // A running execution being overwritten finishes its current episode first; later ones never run
+      // (#schedule only serves the instance the map holds) and its completions are dropped.
+      while (existing.busy) await new Promise((resolve) => setTimeout(resolve, 5));
+      existing.clearTimers();
       await this.options.store.deleteHistory(instanceId);
       await this.options.store.removeInbox(
         instanceId,
@@ -190,7 +190,7 @@ export class DurableEngine {
       );
     }
     const now = this.options.clock.now().toISOString();
-    const executionId = randomUUID().replaceAll("-", "");
+    const executionId = newExecutionId();
     const record: InstanceRecord = {
       instanceId,
       name,
@@ -204,7 +204,7 @@ export class DurableEngine {
       parentTaskId: parent?.taskId,
     };
     const instance = new Instance(record);
-    const message = this.#startMessage(instance, inputJson);
+    const message = startMessage(instance.record, this.options.clock.now(), inputJson);
     await this.options.store.addInbox({
       id: message.persistedId as string,
       instanceId,
@@ -214,27 +214,7 @@ export class DurableEngine {
     await this.options.store.putInstance(record);
     this.#instances.set(instanceId, instance);
     this.#deliver(instance, message);
-    return "created";
-  }
-
-  #startMessage(instance: Instance, inputJson: string | undefined, id = newMessageId()): Message {
-    const record = instance.record;
-    const event = historyEvent(EventType.ExecutionStarted, this.options.clock.now(), {
-      Name: record.name,
-      Version: record.version ?? "",
-      Input: inputJson,
-      OrchestrationInstance: { InstanceId: record.instanceId, ExecutionId: record.executionId },
-      ParentInstance: record.parentInstanceId
-        ? {
-            OrchestrationInstance: {
-              InstanceId: record.parentInstanceId,
-              ExecutionId: record.parentExecutionId,
-            },
-            TaskScheduleId: record.parentTaskId,
-          }
-        : null,
-    });
-    return { persistedId: id, kind: "start", event, executionId: record.executionId };
+    return overwritten ? "overwritten" : "created";
   }
 
   async #loadKnown(instanceId: string): Promise<Instance | undefined> {
@@ -343,63 +323,18 @@ export class DurableEngine {
     const recovered: Instance[] = [];
     for (const record of records) {
       if (this.#instances.has(record.instanceId)) continue;
-      const instance = new Instance(record);
-      const { events, messageIds } = await this.options.store.loadHistory(
-        record.instanceId,
-        record.executionId,
-      );
-      for (const event of events) {
-        event.IsPlayed = true;
-        instance.indexEvent(event);
-      }
-      instance.history = events;
-      instance.persisted = events.length;
-      const ended = [...events].reverse().find((e) => e.EventType === EventType.ExecutionCompleted);
-      if (ended && ended.OrchestrationStatus !== OrchestrationStatus.ContinuedAsNew) {
-        // Killed between writing the history and the instance row: the history decides.
-        const statusByCode: Record<number, RuntimeStatus> = { 1: "Completed", 3: "Failed", 5: "Terminated" };
-        record.runtimeStatus = statusByCode[ended.OrchestrationStatus as number] ?? "Failed";
-        record.output = ended.Result as string | undefined;
-        await this.options.store.putInstance(record);
-        this.#instances.set(record.instanceId, instance);
-        this.#notifyParent(instance);
-        continue;
-      }
-      instance.persistedMessageIds = messageIds;
-      const last = [...events].reverse().find((e) => e.EventType === EventType.OrchestratorStarted);
-      if (last) this.options.clock.advanceTo(new Date(last.Timestamp));
-      for (const message of await this.options.store.loadInbox(record.instanceId)) {
-        if (messageIds.has(message.id)) {
-          void this.options.store.removeInbox(record.instanceId, [message.id]);
-          continue;
-        }
-        const startOf = (message.event.OrchestrationInstance as { ExecutionId?: string } | undefined)
-          ?.ExecutionId;
-        instance.inbox.push({
-          persistedId: message.id,
-          kind: message.kind,
-          event: message.event,
-          ...(message.kind === "start" && startOf ? { executionId: startOf } : {}),
-        });
-      }
-      this.#instances.set(record.instanceId, instance);
-      recovered.push(instance);
+      const restored = await restoreInstance(this.options.store, this.options.clock, record);
+      this.#instances.set(record.instanceId, restored.instance);
+      if (restored.kind === "finished") this.#work.notifyParent(restored.instance);
+      else recovered.push(restored.instance);
     }
     for (const instance of recovered) {
-      this.#dispatchOpenWork(instance);
+      this.#work.dispatchOpenWork(instance);
       this.#schedule(instance);
     }
     if (recovered.length > 0)
       this.#log.host("information", `Resumed ${recovered.length} unfinished orchestration instance(s).`);
     return recovered.length;
-  }
-
-  /** Re-issues work scheduled in history without a recorded completion (activities run again: at least once). */
-  #dispatchOpenWork(instance: Instance): void {
-    for (const [id, event] of instance.scheduled) {
-      if (instance.completed.has(id)) continue;
-      this.#dispatch(instance, event);
-    }
   }
 
   // ---------------------------------------------------------------- episodes
@@ -411,6 +346,7 @@ export class DurableEngine {
 
   #schedule(instance: Instance): void {
     if (instance.busy || this.#stopped || instance.inbox.length === 0) return;
+    if (this.#instances.get(instance.record.instanceId) !== instance) return; // purged or overwritten
     instance.busy = true;
     const work = this.#orchestrationSlots
       .run(() => this.#episode(instance))
@@ -427,54 +363,17 @@ export class DurableEngine {
     this.#track(work);
   }
 
-  /** Picks the messages of one episode, like a control-queue batch for one instance. */
-  #takeBatch(instance: Instance): Message[] {
-    const current = instance.record.executionId;
-    // Drop what can no longer apply: stale completions, duplicate completions (at-least-once), stale starts.
-    instance.inbox = instance.inbox.filter((m) => {
-      if (m.kind === "completion") {
-        const id = completedId(m.event) as number;
-        return m.executionId === current && instance.scheduled.has(id) && !instance.completed.has(id);
-      }
-      if (m.kind === "start") return instance.history.length === 0 && m.executionId === current;
-      return true;
-    });
-    const terminate = instance.inbox.findIndex((m) => m.kind === "terminate");
-    if (terminate >= 0) return instance.inbox.splice(terminate, 1);
-    if (instance.record.runtimeStatus === "Suspended") {
-      const resume = instance.inbox.findIndex((m) => m.kind === "resume");
-      return resume >= 0 ? instance.inbox.splice(resume, 1) : [];
-    }
-    if (instance.history.length === 0) {
-      const start = instance.inbox.findIndex((m) => m.kind === "start");
-      if (start < 0) return [];
-      const [startMessage] = instance.inbox.splice(start, 1);
-      return startMessage ? [startMessage] : [];
-    }
-    const head = instance.inbox[0];
-    if (head && (head.kind === "suspend" || head.kind === "resume")) return instance.inbox.splice(0, 1);
-    let count = 0;
-    while (
-      count < instance.inbox.length &&
-      count < this.options.batchSize &&
-      instance.inbox[count]?.kind !== "suspend" &&
-      instance.inbox[count]?.kind !== "resume"
-    ) {
-      count++;
-    }
-    return instance.inbox.splice(0, count);
-  }
-
   async #episode(instance: Instance): Promise<void> {
     if (instance.terminal) {
       instance.inbox = [];
       return;
     }
-    const batch = this.#takeBatch(instance);
+    const batch = takeBatch(instance, this.options.batchSize);
     if (batch.length === 0) return;
     const record = instance.record;
     const consumed = batch.flatMap((m) => (m.persistedId ? [m.persistedId] : []));
     const messageIds = new Map<HistoryEvent, string>();
+    instance.episode = { messageIds, consumed };
     const control = batch[0]?.kind;
 
     if (control === "resume" && record.runtimeStatus !== "Suspended") {
@@ -510,22 +409,22 @@ export class DurableEngine {
     }
     record.lastUpdatedTime = this.options.clock.now().toISOString();
     const persistStart = performance.now();
-    await this.#persist(instance, messageIds, consumed);
+    await this.#persist(instance, messageIds, instance.episode.consumed);
     this.#log.host(
       "debug",
       `Persisted "${record.instanceId}" (${batch.length} messages) in ${(performance.now() - persistStart).toFixed(1)} ms`,
     );
     if (instance.terminal) {
       instance.clearTimers();
-      this.#notifyParent(instance);
+      this.#work.notifyParent(instance);
       // Finished instances are served from storage; memory holds only live ones, and their pending log goes.
-      this.#instances.delete(record.instanceId);
+      if (this.#instances.get(record.instanceId) === instance) this.#instances.delete(record.instanceId);
       const leftovers = instance.inbox.flatMap((m) => (m.persistedId ? [m.persistedId] : []));
       instance.inbox = [];
       if (leftovers.length > 0) await this.options.store.removeInbox(record.instanceId, leftovers);
       return;
     }
-    for (const event of newWork) this.#dispatch(instance, event);
+    for (const event of newWork) this.#work.dispatch(instance, event);
   }
 
   /** Monotonic episode timestamps on the (possibly scaled) clock. */
@@ -623,26 +522,21 @@ export class DurableEngine {
       parentInstanceId: record.parentInstanceId ?? null,
       upperSchemaVersion: 1,
       upperSchemaVersionNew: 2,
-      longRunningTimerIntervalDuration: "3.00:00:00",
-      maximumShortTimerDuration: "6.00:00:00",
+      longRunningTimerIntervalDuration: "3.00:00:00", // = longTimerIntervalMs
+      maximumShortTimerDuration: "6.00:00:00", // = maximumShortTimerMs
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
-    let state: OrchestratorState;
-    let context: unknown;
+    let state: OrchestratorState = {};
+    let thrown: string | undefined;
     try {
       const outcome = await this.options.runner.invoke(fn, { string: JSON.stringify(payload) });
-      context = outcome.context;
       state = (fromTypedData(outcome.response.returnValue ?? undefined) ?? {}) as OrchestratorState;
     } catch (error) {
       const parsed = parseOutOfProcData(error);
-      if (!parsed) {
-        this.#fail(instance, describe(error));
-        return [];
-      }
-      state = parsed;
-      context = undefined;
+      if (parsed) state = parsed;
+      else thrown = describe(error);
     } finally {
       const cpu = process.cpuUsage(cpuBefore);
       this.#stats.replayCpuSeconds += (cpu.user + cpu.system) / 1e6;
@@ -652,145 +546,37 @@ export class DurableEngine {
         `Episode of "${record.instanceId}" took ${(performance.now() - wallBefore).toFixed(1)} ms`,
       );
     }
-    if (state.customStatus !== undefined) record.customStatus = JSON.stringify(state.customStatus);
-
-    const unsupported = [...actionTypesIn(state.actions)].find((t) =>
-      [ActionType.CallEntity, ActionType.CallHttp, ActionType.SignalEntity, ActionType.LockEntities].includes(
-        t as 7 | 8 | 9 | 13,
-      ),
-    );
-    if (unsupported !== undefined) {
-      this.#fail(
-        instance,
-        `Orchestrator function '${record.name}' uses action type ${unsupported} (entities or callHttp), which the local host does not support.`,
-      );
-      return [];
-    }
-
-    // Tasks the SDK tracked this episode, by id; on failure the context is gone but the history check still holds.
-    const tracked = context ? trackedTasks(context) : undefined;
-    const plans = new Map<number, PlannedWork>();
-    for (const [id, task] of tracked ?? []) plans.set(id, planFor(task));
-
-    if (tracked) {
-      const violation = nonDeterminism(instance, plans, state.error !== undefined);
-      if (violation) {
-        this.#fail(
-          instance,
-          `Non-Deterministic workflow detected: ${violation}`,
-          "NonDeterministicOrchestrationException",
-        );
+    // The extension's half of the replay (the action-list walk) counts as replay CPU too.
+    const foldCpuBefore = process.cpuUsage();
+    const episode = foldEpisode({
+      orchestratorName: record.name,
+      executionId: record.executionId,
+      history: instance.history,
+      startedAt,
+      answer: thrown === undefined ? { state } : { thrown },
+      maximumShortTimerMs,
+      longTimerIntervalMs,
+      knownFunctions: this.#knownFunctions(),
+    });
+    const foldCpu = process.cpuUsage(foldCpuBefore);
+    this.#stats.replayCpuSeconds += (foldCpu.user + foldCpu.system) / 1e6;
+    if (episode.customStatus !== undefined) record.customStatus = episode.customStatus;
+    for (const warning of episode.warnings) this.#log.host("warning", `"${record.instanceId}": ${warning}`);
+    this.#append(instance, episode.scheduled);
+    const outcome = episode.outcome;
+    switch (outcome.kind) {
+      case "failed":
+        this.#fail(instance, outcome.message, outcome.errorType);
         return [];
-      }
-    }
-    if (state.error !== undefined) {
-      this.#fail(instance, `Orchestrator function '${record.name}' failed: ${state.error}`);
-      return [];
-    }
-
-    const newWork: HistoryEvent[] = [];
-    const ids = [...plans.keys()].filter((id) => !instance.scheduled.has(id)).sort((a, b) => a - b);
-    for (const id of ids) {
-      const plan = plans.get(id) as PlannedWork;
-      const event = this.#schedulingEvent(instance, id, plan, startedAt);
-      if (event === "unsupported") {
-        this.#fail(
-          instance,
-          `Orchestrator function '${record.name}' scheduled ${plan.kind === "unsupported" ? plan.what : plan.kind}, which the local host does not support.`,
-        );
+      case "continuedAsNew":
+        await this.#continueAsNew(instance, outcome.inputJson, outcome.carryOverEvents);
         return [];
-      }
-      if (event) newWork.push(event);
-    }
-    this.#append(instance, newWork);
-
-    const continued = state.isDone ? findContinueAsNew(state.actions) : undefined;
-    if (continued) {
-      await this.#continueAsNew(instance, continued.input);
-      return [];
-    }
-    if (state.isDone) {
-      this.#finish(
-        instance,
-        "Completed",
-        JSON.stringify(state.output ?? null),
-        OrchestrationStatus.Completed,
-      );
-      return [];
-    }
-    this.#append(instance, [historyEvent(EventType.OrchestratorCompleted, this.options.clock.now())]);
-    return newWork.filter((e) => !(e.EventType === EventType.TimerCreated && e.Canceled === true));
-  }
-
-  #schedulingEvent(
-    instance: Instance,
-    id: number,
-    plan: PlannedWork,
-    startedAt: Date,
-  ): HistoryEvent | "unsupported" | undefined {
-    switch (plan.kind) {
-      case "activity":
-        return historyEvent(
-          EventType.TaskScheduled,
-          startedAt,
-          {
-            Name: plan.name,
-            Version: "",
-            Input: plan.input === undefined ? undefined : JSON.stringify(activityInput(plan.input)),
-          },
-          id,
-        );
-      case "subOrchestration": {
-        const childId = plan.instanceId || `${instance.record.instanceId}:${id}`;
-        return historyEvent(
-          EventType.SubOrchestrationInstanceCreated,
-          startedAt,
-          {
-            Name: plan.name,
-            Version: "",
-            InstanceId: childId,
-            Input: plan.input === undefined ? undefined : JSON.stringify(plan.input),
-          },
-          id,
-        );
-      }
-      case "timer":
-        return historyEvent(
-          EventType.TimerCreated,
-          startedAt,
-          { FireAt: plan.fireAt.toISOString(), ...(plan.canceled ? { Canceled: true } : {}) },
-          id,
-        );
-      case "retryTimer": {
-        // DTFx RetryInterceptor: delay = first * backoff^attempt, capped by the max interval, from "now".
-        const options = plan.retryOptions;
-        const delay = retryDelayMs(options, plan.failureIndex);
-        if (
-          options.retryTimeoutInMilliseconds &&
-          options.retryTimeoutInMilliseconds > 0 &&
-          plan.firstAttemptId !== undefined
-        ) {
-          const first = instance.scheduled.get(plan.firstAttemptId);
-          if (
-            first &&
-            startedAt.getTime() >= new Date(first.Timestamp).getTime() + options.retryTimeoutInMilliseconds
-          ) {
-            this.#log.host(
-              "warning",
-              `"${instance.record.instanceId}": retryTimeoutInMilliseconds expired, so (like the Durable Task Framework) no retry timer is created and the orchestration will wait forever (durable-js issue #629).`,
-            );
-            return undefined;
-          }
-        }
-        return historyEvent(
-          EventType.TimerCreated,
-          startedAt,
-          { FireAt: new Date(startedAt.getTime() + delay).toISOString() },
-          id,
-        );
-      }
-      default:
-        return "unsupported";
+      case "completed":
+        this.#finish(instance, "Completed", outcome.outputJson, OrchestrationStatus.Completed);
+        return [];
+      case "running":
+        this.#append(instance, [historyEvent(EventType.OrchestratorCompleted, this.options.clock.now())]);
+        return episode.work;
     }
   }
 
@@ -802,9 +588,17 @@ export class DurableEngine {
     this.#log.host("information", `Orchestration "${instance.record.instanceId}" failed: ${message}`);
   }
 
-  async #continueAsNew(instance: Instance, rawInput: unknown): Promise<void> {
+  /**
+   * A new execution. Events the old one buffered without a waiter are dropped (JS cannot ask the extension to
+   * preserve them); `EventRaised` replayed after ContinueAsNew is carried over (DTFx `Carryover`); messages not yet
+   * taken into an episode stay in the inbox for the new execution.
+   */
+  async #continueAsNew(
+    instance: Instance,
+    inputJson: string,
+    carryOverEvents: HistoryEvent[],
+  ): Promise<void> {
     const record = instance.record;
-    const inputJson = JSON.stringify(activityInput(rawInput) ?? null);
     const now = this.options.clock.now();
     this.#append(instance, [
       historyEvent(EventType.OrchestratorCompleted, now),
@@ -815,25 +609,36 @@ export class DurableEngine {
     ]);
     const oldExecution = record.executionId;
     const startId = `${newMessageId()}-can-${oldExecution}`;
-    // Persist the old execution's end and the new start before switching, so a crash resumes one of them.
-    await this.options.store.appendHistory(
+    // Persist the old execution's end (with the messages it consumed, which then leave the pending log), the
+    // carried-over events and last the new start: recovery (recovery.ts) finishes a switch killed at any point.
+    const store = this.options.store;
+    await store.appendHistory(
       record.instanceId,
       oldExecution,
       instance.persisted,
       instance.history.slice(instance.persisted),
+      instance.episode.messageIds,
     );
-    instance.resetExecution(randomUUID().replaceAll("-", ""));
+    if (instance.episode.consumed.length > 0)
+      await store.removeInbox(record.instanceId, instance.episode.consumed);
+    instance.episode.consumed = [];
+    instance.resetExecution(newExecutionId());
     record.input = inputJson;
     record.runtimeStatus = "Running";
     record.output = undefined;
-    const start = this.#startMessage(instance, inputJson, startId);
-    await this.options.store.addInbox({
-      id: startId,
-      instanceId: record.instanceId,
-      kind: "start",
-      event: start.event,
-    });
-    instance.inbox.unshift(start);
+    const start = startMessage(record, this.options.clock.now(), inputJson, startId);
+    const carried: Message[] = [];
+    for (const [index, event] of carryOverEvents.entries()) {
+      const id = `${startId}-carry-${index.toString().padStart(4, "0")}`;
+      const copy = historyEvent(EventType.EventRaised, new Date(event.Timestamp), {
+        Name: event.Name,
+        Input: event.Input,
+      });
+      await store.addInbox({ id, instanceId: record.instanceId, kind: "event", event: copy });
+      carried.push({ persistedId: id, kind: "event", event: copy });
+    }
+    await store.addInbox({ id: startId, instanceId: record.instanceId, kind: "start", event: start.event });
+    instance.inbox.unshift(start, ...carried);
     this.#track(
       this.options.store.deleteHistory(record.instanceId, record.executionId).catch((error: unknown) => {
         this.#log.host(
@@ -844,182 +649,12 @@ export class DurableEngine {
     );
   }
 
-  // ---------------------------------------------------------------- work
-
-  #dispatch(instance: Instance, event: HistoryEvent): void {
-    const executionId = instance.record.executionId;
-    const id = event.EventId;
-    if (event.EventType === EventType.TaskScheduled) {
-      this.#track(
-        this.#runActivity(instance, executionId, id, String(event.Name), event.Input as string | undefined),
-      );
-    } else if (event.EventType === EventType.TimerCreated) {
-      if (event.Canceled === true) return;
-      this.#armTimer(instance, executionId, id, new Date(String(event.FireAt)));
-    } else if (event.EventType === EventType.SubOrchestrationInstanceCreated) {
-      this.#track(this.#startChild(instance, executionId, id, event));
-    }
-  }
-
-  #armTimer(instance: Instance, executionId: string, id: number, fireAt: Date): void {
-    const existing = instance.timers.get(id);
-    if (existing) clearTimeout(existing);
-    const delay = Math.min(this.options.clock.realDelayUntil(fireAt), 2_000_000_000);
-    const timer = setTimeout(() => {
-      instance.timers.delete(id);
-      if (instance.record.executionId !== executionId || this.#stopped) return;
-      if (this.options.clock.now() < fireAt) {
-        this.#armTimer(instance, executionId, id, fireAt);
-        return;
-      }
-      const event = historyEvent(EventType.TimerFired, this.options.clock.now(), {
-        TimerId: id,
-        FireAt: fireAt.toISOString(),
-      });
-      this.#deliver(instance, { kind: "completion", event, executionId });
-    }, delay);
-    instance.timers.set(id, timer);
-  }
-
-  async #runActivity(
-    instance: Instance,
-    executionId: string,
-    id: number,
-    name: string,
-    inputJson: string | undefined,
-  ): Promise<void> {
-    await this.#activitySlots.run(async () => {
-      if (this.#stopped || instance.record.executionId !== executionId || instance.terminal) return;
-      let event: HistoryEvent;
-      const fn = this.#function(name, "activityTrigger");
-      if (!fn) {
-        event = historyEvent(EventType.TaskFailed, this.options.clock.now(), {
-          TaskScheduledId: id,
-          Reason: `The function '${name}' doesn't exist, is disabled, or is not an activity function.`,
-          Details: "",
-        });
-      } else {
-        try {
-          this.#stats.activitiesRun++;
-          const input = inputJson === undefined ? undefined : (JSON.parse(inputJson) as unknown);
-          const outcome = await this.options.runner.invoke(
-            fn,
-            input === undefined ? undefined : { json: JSON.stringify(input) },
-          );
-          const result = fromTypedData(outcome.response.returnValue ?? undefined);
-          event = historyEvent(EventType.TaskCompleted, this.options.clock.now(), {
-            TaskScheduledId: id,
-            Result: JSON.stringify(Buffer.isBuffer(result) ? result.toString("base64") : (result ?? null)),
-          });
-        } catch (error) {
-          const err = error instanceof Error ? error : new Error(String(error));
-          event = historyEvent(EventType.TaskFailed, this.options.clock.now(), {
-            TaskScheduledId: id,
-            Reason: `Activity function '${name}' failed: ${err.message}`,
-            Details: err.stack ?? "",
-          });
-        }
-      }
-      if (this.#stopped) return;
-      this.#deliver(instance, { kind: "completion", event, executionId });
-    });
-  }
-
-  async #startChild(
-    parent: Instance,
-    executionId: string,
-    taskId: number,
-    event: HistoryEvent,
-  ): Promise<void> {
-    const childId = String(event.InstanceId);
-    const name = String(event.Name);
-    const existing = this.#instances.get(childId) ?? (await this.#loadKnown(childId));
-    // After a restart the child may already exist: if it belongs to this task, let it finish (or report).
-    if (
-      existing &&
-      existing.record.parentInstanceId === parent.record.instanceId &&
-      existing.record.parentExecutionId === executionId &&
-      existing.record.parentTaskId === taskId
-    ) {
-      if (existing.terminal) {
-        this.#instances.set(childId, existing);
-        this.#notifyParent(existing);
-      }
-      return;
-    }
-    if (!this.isOrchestrator(name)) {
-      this.#deliverChildFailure(
-        parent,
-        executionId,
-        taskId,
-        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
-      );
-      return;
-    }
-    const created = await this.start(name, childId, event.Input as string | undefined, {
-      instanceId: parent.record.instanceId,
-      executionId,
-      taskId,
-    });
-    if (created === "conflict") {
-      this.#deliverChildFailure(
-        parent,
-        executionId,
-        taskId,
-        `An Orchestration instance with the status Running already exists: '${childId}'.`,
-      );
-    }
-  }
-
-  #deliverChildFailure(parent: Instance, executionId: string, taskId: number, reason: string): void {
-    const event = historyEvent(EventType.SubOrchestrationInstanceFailed, this.options.clock.now(), {
-      TaskScheduledId: taskId,
-      Reason: reason,
-      Details: "",
-    });
-    this.#deliver(parent, { kind: "completion", event, executionId });
-  }
-
-  #notifyParent(child: Instance): void {
-    const record = child.record;
-    if (!record.parentInstanceId || record.parentTaskId === undefined) return;
-    const parent = this.#instances.get(record.parentInstanceId);
-    if (!parent || parent.record.executionId !== record.parentExecutionId || parent.terminal) return;
-    const now = this.options.clock.now();
-    let event: HistoryEvent;
-    if (record.runtimeStatus === "Completed") {
-      event = historyEvent(EventType.SubOrchestrationInstanceCompleted, now, {
-        TaskScheduledId: record.parentTaskId,
-        Result: record.output ?? "null",
-      });
-    } else {
-      const output = parseJson(record.output);
-      event = historyEvent(EventType.SubOrchestrationInstanceFailed, now, {
-        TaskScheduledId: record.parentTaskId,
-        Reason:
-          record.runtimeStatus === "Terminated"
-            ? `Sub-orchestration '${record.instanceId}' was terminated: ${String(output)}`
-            : String(output ?? `Sub-orchestration '${record.instanceId}' failed`),
-        Details: "",
-      });
-    }
-    this.#deliver(parent, { kind: "completion", event, executionId: record.parentExecutionId as string });
-  }
-
   /** Stops timers and waits for running episodes and activities to settle. */
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const instance of this.#instances.values()) instance.clearTimers();
     while (this.#pendingWork.size > 0) await Promise.allSettled([...this.#pendingWork]);
   }
-}
-
-interface OrchestratorState {
-  isDone?: boolean;
-  actions?: unknown;
-  output?: unknown;
-  error?: string;
-  customStatus?: unknown;
 }
 
 /** `OrchestrationFailureError` carries the orchestrator state after this label (durable-js testutils). */
@@ -1035,16 +670,6 @@ function parseOutOfProcData(error: unknown): OrchestratorState | undefined {
   }
 }
 
-/** Inputs the SDK pre-stringified (`Utils.processInput`) are JSON text; the host passes the value on. */
-function activityInput(input: unknown): unknown {
-  if (typeof input !== "string") return input;
-  try {
-    return JSON.parse(input);
-  } catch {
-    return input;
-  }
-}
-
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return null;
   try {
@@ -1056,40 +681,4 @@ function parseJson(text: string | undefined): unknown {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Compares the tasks the orchestrator tracked with the scheduling events in history, as DTFx does when it
- * replays (TaskOrchestrationExecutor / NonDeterministicOrchestrationException), and returns the message.
- */
-function nonDeterminism(
-  instance: Instance,
-  plans: Map<number, PlannedWork>,
-  orchestratorFailed: boolean,
-): string | undefined {
-  const advice =
-    "Was a change made to the orchestrator code after this instance had already started running?";
-  for (const [id, event] of [...instance.scheduled].sort((a, b) => a[0] - b[0])) {
-    const plan = plans.get(id);
-    if (event.EventType === EventType.TaskScheduled) {
-      if (plan?.kind !== "activity") {
-        if (!plan && orchestratorFailed) continue;
-        return `A previous execution of this orchestration scheduled an activity task with sequence ID ${id} and name '${String(event.Name)}' (version ''), but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
-      }
-      if (plan.name !== event.Name) {
-        return `A previous execution of this orchestration scheduled an activity task with sequence number ${id} named '${String(event.Name)}', but the current orchestration replay instead scheduled an activity task named '${plan.name}' at this sequence number. ${advice}`;
-      }
-    } else if (event.EventType === EventType.TimerCreated) {
-      if (!plan || (plan.kind !== "timer" && plan.kind !== "retryTimer")) {
-        if (!plan && orchestratorFailed) continue;
-        return `A previous execution of this orchestration scheduled a timer task with sequence ID ${id}, but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
-      }
-    } else if (event.EventType === EventType.SubOrchestrationInstanceCreated) {
-      if (plan?.kind !== "subOrchestration" || plan.name !== event.Name) {
-        if (!plan && orchestratorFailed) continue;
-        return `A previous execution of this orchestration scheduled a sub-orchestration task with sequence ID ${id}, type '${String(event.Name)}' (version ''), and instance ID '${String(event.InstanceId)}', but the current replay execution hasn't (yet?) scheduled this task. ${advice}`;
-      }
-    }
-  }
-  return undefined;
 }
