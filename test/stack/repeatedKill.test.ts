@@ -9,6 +9,7 @@ import { decodeQueueMessage, type VideoMessage, videoMessageSchema } from "../..
 import { azuriteConnectionString } from "../../tools/shared/azurite.js";
 import { getFreePort } from "../../tools/shared/ports.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
+import { waitForPreviousAzurite } from "../../tools/stack/lock.js";
 import { buildApp } from "../support/build.js";
 
 /**
@@ -144,21 +145,10 @@ afterAll(async () => {
   if (process.env["KEEP_KILL_STATE"])
     console.log(`state in ${stateDir}; ports ${JSON.stringify(ports)}\n${running?.output()}`);
   if (running) await killGroup(running);
-  // A stopping Azurite (it outlives the group kill to save its data) must let go of the folder first.
-  await waitFor(
-    async () => {
-      for (const port of [ports.blob, ports.queue, ports.table]) {
-        const open = await fetch(`http://127.0.0.1:${port}/`).then(
-          () => true,
-          () => false,
-        );
-        if (open) return false;
-      }
-      return true;
-    },
-    { timeoutMs: 30_000, intervalMs: 200, description: "Azurite to stop" },
-  ).catch(() => {});
-  if (!process.env["KEEP_KILL_STATE"]) await rm(stateDir, { recursive: true, force: true });
+  // A stopping Azurite (it outlives the group kill to save its data) must let go of the folder first: wait
+  // for its process to end, not only for its ports to close (it saves after closing them).
+  await waitForPreviousAzurite(stateDir);
+  if (!process.env["KEEP_KILL_STATE"]) await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 describe("the whole stack SIGKILLed three times during a book", () => {
