@@ -43,10 +43,11 @@ module.exports = {
       name: "pipeline-reaches-speech-through-ports",
       comment:
         "Use cases call Speech through speechPorts.ts; only the adapter (speechAdapter.ts) and the composition root " +
-        "(runtime.ts) import the Speech clients. speech/formats.ts is a pure table of output formats.",
+        "(runtime.ts) import the Speech clients. speech/formats.ts (output formats) and speech/models.ts (the " +
+        "wire types: request body, status, word boundaries) are pure and shared.",
       severity: "error",
       from: { path: "^src/pipeline/", pathNot: "^src/pipeline/(speechAdapter|runtime)\\.ts$" },
-      to: { path: "^src/speech/", pathNot: "^src/speech/formats\\.ts$" },
+      to: { path: "^src/speech/", pathNot: "^src/speech/(formats|models)\\.ts$" },
     },
     {
       name: "inner-layers-stay-inner",
