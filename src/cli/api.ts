@@ -1,8 +1,7 @@
 import { z } from "zod";
+import { PROJECT_ID_PATTERN } from "../pipeline/options.js";
 
-/** Project ids the API accepts (CONTRACT §3); checked client-side so a typo fails before any request. */
-export const PROJECT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/;
-
+/** Checks a project id client-side (CONTRACT §3) so a typo fails before any request. */
 export function assertProjectId(projectId: string): string {
   if (!PROJECT_ID_PATTERN.test(projectId)) {
     throw new UsageError(

@@ -12,8 +12,8 @@ import {
 } from "../pipeline/planning.js";
 import { audioPaths } from "../pipeline/runState.js";
 import type { RealtimeSynthesisPort } from "../pipeline/speechPorts.js";
-import type { WordBoundary } from "../pipeline/srt.js";
 import { findOutputFormat, type OutputFormatInfo } from "../speech/formats.js";
+import type { WordBoundary } from "../speech/models.js";
 import { billableCharacters, REALTIME_MAX_CHARACTERS, splitForRealtime, textToSsml } from "../text/index.js";
 import { type AudioMeasurement, measureAudio } from "./measure.js";
 import { renderReportHtml } from "./report.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { countWords } from "../pipeline/planning.js";
-import type { WordBoundary } from "../pipeline/srt.js";
+import type { WordBoundary } from "../speech/models.js";
 import type { AudioMeasurement } from "./measure.js";
 
 /**

@@ -4,6 +4,7 @@ import type { DurableClient, DurableOrchestrationStatus } from "durable-function
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { CANCEL_EVENT, jobInstanceIds, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
 import {
+  PROJECT_ID_PATTERN,
   projectIdSchema,
   realtimeFormatProblem,
   resolveOptions,
@@ -30,7 +31,7 @@ export function parseProjectId(request: HttpRequest): { projectId: string } | { 
       "invalid-project-id",
       "The project id must be 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
       {
-        pattern: "^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$",
+        pattern: PROJECT_ID_PATTERN.source,
       },
     ),
   };

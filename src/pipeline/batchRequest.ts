@@ -1,23 +1,10 @@
-/**
- * The Batch Synthesis create body (api-version 2024-04-01) for one job: one input per chapter, in job
- * order, so result `000n` belongs to the job's n-th chapter.
- */
-export type InputKind = "PlainText" | "SSML";
+import type { BatchSynthesisRequest } from "../speech/models.js";
 
-export interface BatchSynthesisRequest {
-  description?: string;
-  inputKind: InputKind;
-  synthesisConfig?: { voice: string };
-  inputs: { content: string }[];
-  properties: {
-    outputFormat: string;
-    wordBoundaryEnabled: boolean;
-    sentenceBoundaryEnabled: boolean;
-    concatenateResult: boolean;
-    decompressOutputFiles: boolean;
-    timeToLiveInHours: number;
-  };
-}
+/**
+ * The Batch Synthesis create body (api-version 2024-04-01, `speech/models.ts`) for one job: one input per
+ * chapter, in job order, so result `000n` belongs to the job's n-th chapter.
+ */
+export type InputKind = BatchSynthesisRequest["inputKind"];
 
 /** Finished jobs are deleted by the pipeline; the TTL only matters for jobs it lost track of. */
 export const JOB_TIME_TO_LIVE_HOURS = 48;

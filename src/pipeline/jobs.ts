@@ -1,3 +1,4 @@
+import type { SynthesisStatus } from "../speech/models.js";
 import { downloadBytes, mapLimit, readJson, writeJson } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
 import type { PipelineDeps } from "./deps.js";
@@ -8,10 +9,8 @@ import {
   recordRefusal,
   smallestRefused,
 } from "./payloadLimit.js";
-import { decodeChapterText } from "./planning.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { type JobSpec, jobSpecSchema, runPaths } from "./runState.js";
-import type { SynthesisStatus } from "./speechPorts.js";
 
 /** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
 export interface SynthesisOptions {
@@ -30,14 +29,6 @@ export async function readJobSpec(deps: PipelineDeps, ref: JobRef): Promise<JobS
   const job = await readJson(deps.work, runPaths.job(ref.projectId, ref.runId, ref.jobNumber), jobSpecSchema);
   if (!job) throw new Error(`Job ${ref.jobNumber} of run ${ref.runId} has no job list.`);
   return job;
-}
-
-/** Chapter text as planned (BOM stripped); a chapter deleted or broken since planning becomes an error. */
-export async function readChapterText(deps: PipelineDeps, sourceBlob: string): Promise<string> {
-  const bytes = await downloadBytes(deps.storage.chapters, sourceBlob);
-  const text = bytes && decodeChapterText(bytes);
-  if (text === undefined) throw new Error(`Chapter ${sourceBlob} can no longer be read as UTF-8.`);
-  return text;
 }
 
 export interface SubmitInput extends JobRef {

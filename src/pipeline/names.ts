@@ -13,7 +13,6 @@ export const SUBMIT_JOB_ACTIVITY = "SubmitBatchJob";
 export const CHECK_JOB_ACTIVITY = "CheckBatchJob";
 export const COLLECT_JOB_ACTIVITY = "CollectBatchJob";
 export const DELETE_JOB_ACTIVITY = "DeleteBatchJob";
-export const ABANDON_JOB_ACTIVITY = "AbandonBatchJob";
 export const PLAN_RETRIES_ACTIVITY = "PlanRetries";
 export const SYNTHESIZE_REALTIME_ACTIVITY = "SynthesizeChapterRealtime";
 export const WRITE_MANIFEST_ACTIVITY = "WriteManifest";

@@ -7,7 +7,7 @@ import { findOutputFormat } from "../speech/formats.js";
 export const PROJECT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/;
 export const projectIdSchema = z
   .string()
-  .regex(PROJECT_ID_PATTERN, "must match ^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$");
+  .regex(PROJECT_ID_PATTERN, `must match ${PROJECT_ID_PATTERN.source}`);
 
 /** The Batch Synthesis API accepts at most 10,000 inputs per job. */
 export const SERVICE_MAX_INPUTS_PER_JOB = 10_000;

@@ -1,12 +1,13 @@
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { getOutputFormat } from "../speech/formats.js";
+import type { WordBoundary } from "../speech/models.js";
 import { deleteIfExists, writeText } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import type { SynthesisOptions } from "./jobs.js";
 import { buildVideoMessage, encodeQueueMessage } from "./messages.js";
 import { audioPaths, type JobChapter } from "./runState.js";
-import { buildSrt, type WordBoundary } from "./srt.js";
+import { buildSrt } from "./srt.js";
 
 /** Where a chapter's outputs went. */
 export interface StoredChapter {

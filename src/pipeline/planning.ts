@@ -178,15 +178,8 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** About 150 words a minute of about 6 characters each: what one character of text is worth in audio. */
-export const SPOKEN_CHARACTERS_PER_MINUTE = 900;
-
 /** Speaking rate of the voices (and of the Speech emulator, CONTRACT §6), whatever the word lengths. */
 export const SPOKEN_WORDS_PER_MINUTE = 150;
-
-export function estimateAudioMs(characters: number): number {
-  return Math.round((characters / SPOKEN_CHARACTERS_PER_MINUTE) * 60_000);
-}
 
 /** Spoken words of a chapter: whitespace-separated tokens holding a letter or digit (SSML tags left out). */
 export function countWords(text: string, kind: "text" | "ssml"): number {

@@ -11,15 +11,13 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
     status: string;
     properties?: { error?: { message: string; code?: string } };
   }) => {
-    const state: SynthesisState = { id: job.id, status: job.status as SynthesisState["status"] };
+    const state: SynthesisState = { id: job.id, status: job.status };
     const error = job.properties?.error;
     if (error) state.error = error.code ? `${error.code}: ${error.message}` : error.message;
     return state;
   };
   return {
     makeSynthesisId,
-    isTransient: (error) =>
-      isSpeechServiceError(error) && (error.statusCode === 429 || (error.statusCode ?? 0) >= 500),
     batch: {
       createSynthesis: async (id, request) => toState(await clients.batch.createSynthesis(id, request)),
       getSynthesis: async (id) => {

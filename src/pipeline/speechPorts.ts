@@ -1,12 +1,11 @@
 import type { Readable } from "node:stream";
-import type { BatchSynthesisRequest } from "./batchRequest.js";
-import type { WordBoundary } from "./srt.js";
+import type { BatchSynthesisRequest, SynthesisStatus, WordBoundary } from "../speech/models.js";
 
 /**
  * The parts of the Speech clients (src/speech) the pipeline uses. Kept narrow so use cases are
- * testable and the adapter in `speechAdapter.ts` is the one place that knows the client's API.
+ * testable and the adapter in `speechAdapter.ts` is the one place that knows the client's API. The wire
+ * types themselves (request body, status, word boundaries) have one definition: `speech/models.ts`.
  */
-export type SynthesisStatus = "NotStarted" | "Running" | "Succeeded" | "Failed";
 
 export interface SynthesisState {
   id: string;
@@ -54,6 +53,4 @@ export interface SpeechPorts {
   batch: BatchSynthesisPort;
   realtime: RealtimeSynthesisPort;
   makeSynthesisId(parts: { projectId: string; runId: string; jobNumber: number; attempt: number }): string;
-  /** True for errors worth retrying (throttling, 5xx, network). */
-  isTransient(error: unknown): boolean;
 }

@@ -3,11 +3,7 @@
  * characters and at most {@link MAX_CUE_MS}, cut at sentence ends and at long pauses.
  */
 
-export interface WordBoundary {
-  text: string;
-  offsetMs: number;
-  durationMs: number;
-}
+import type { WordBoundary } from "../speech/models.js";
 
 export interface SrtCue {
   startMs: number;

@@ -8,7 +8,11 @@ export const DEFAULT_PORT = 7090;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_KEY = "local-dev-key";
 
-/** Synthesis and Operation-Id rule (S5 `PathId`): 3–64 chars, starts and ends with a letter or digit. */
+/**
+ * Synthesis and Operation-Id rule (S5 `PathId`): 3–64 chars, starts and ends with a letter or digit. Not
+ * imported from src/speech/ids.ts on purpose: the emulator stands for the service, so the client's copy of
+ * the rule is tested against this one rather than sharing its mistakes.
+ */
 export const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,62}[a-zA-Z0-9]$/;
 
 /** "allowed up to 10000 items" (S1, S3, S5). */

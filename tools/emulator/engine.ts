@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storage-blob";
 import { findOutputFormat, type OutputFormatInfo } from "../../src/speech/formats.js";
+import { Semaphore } from "../shared/semaphore.js";
 import { AudioTooLongError } from "./audio/codecs.js";
 import {
   checkRiffLength,
@@ -29,23 +30,6 @@ import {
   slowPlan,
 } from "./text.js";
 
-/** Limits concurrent audio production (real CPU), independent of the simulated timeline. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 /**
  * Job lifecycle. The simulated timeline (NotStarted → Running → terminal) is fixed at creation from the
  * start latency and the characters to synthesize, in absolute clock time, so it survives restarts and
@@ -53,6 +37,7 @@ class Semaphore {
  * terminal status when both its timeline has elapsed and its results exist.
  */
 export class SynthesisEngine {
+  /** Limits concurrent audio production (real CPU), independent of the simulated timeline. */
   private readonly workers: Semaphore;
   private readonly inFlight = new Map<string, Promise<void>>();
   private stopped = false;

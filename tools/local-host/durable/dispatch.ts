@@ -1,8 +1,8 @@
+import type { Semaphore } from "../../shared/semaphore.js";
 import type { FunctionRunner } from "../bindings.js";
 import type { RegisteredFunction } from "../core-api.js";
 import { fromTypedData } from "../invoke.js";
 import type { HostLogger } from "../logger.js";
-import type { Semaphore } from "../semaphore.js";
 import type { VirtualClock } from "./clock.js";
 import { EventType, type HistoryEvent, historyEvent } from "./history.js";
 import type { Instance, Message } from "./instance.js";

@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
+import { Semaphore } from "../../shared/semaphore.js";
 import type { FunctionRunner } from "../bindings.js";
 import type { RegisteredFunction } from "../core-api.js";
 import { fromTypedData } from "../invoke.js";
 import type { HostLogger } from "../logger.js";
-import { Semaphore } from "../semaphore.js";
 import type { OrchestratorState } from "./actions.js";
 import type { VirtualClock } from "./clock.js";
 import { WorkDispatcher } from "./dispatch.js";

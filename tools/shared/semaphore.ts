@@ -1,4 +1,7 @@
-/** Bounds how many async jobs run at once (host.json concurrency limits). */
+/**
+ * Bounds how many async jobs run at once: the local host's host.json concurrency limits, the emulator's audio
+ * workers. A finished job hands its slot straight to the next waiter, so the bound holds between the two.
+ */
 export class Semaphore {
   #available: number;
   readonly #waiting: Array<() => void> = [];

@@ -1,0 +1,84 @@
+// The dependency rule of docs/ARCHITECTURE.md ("What may import what"), checked by `npm run lint:deps`
+// (part of `npm test`). Paths are resolved files, so `import type`, re-exports and dynamic `import()` count.
+// test/architecture/dependencyRule.test.ts proves each rule fails on a deliberately wrong import.
+// dependency-cruiser 17 (18 needs Node 22) parses TypeScript with swc: TypeScript 7 has no JS API.
+
+/** Outer layers of src/: they drive the pipeline (HTTP, CLI, dashboard, compare) or watch it (observability). */
+const driving = "^src/(http|cli|dashboard|compare|observability)/";
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "src-is-self-contained",
+      comment:
+        "src/ is what gets deployed: it never imports local tooling, the Functions registrations or tests.",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { path: "^(tools|functions|test)/" },
+    },
+    {
+      name: "functions-register-src-only",
+      comment: "functions/ holds thin registrations of src/ code; local tooling and tests are not deployed.",
+      severity: "error",
+      from: { path: "^functions/" },
+      to: { path: "^(tools|test)/" },
+    },
+    {
+      name: "tools-use-src-only",
+      comment:
+        "tools/ may use src/, never the Functions registrations or tests (the local host loads dist/ at run time).",
+      severity: "error",
+      from: { path: "^tools/" },
+      to: { path: "^(functions|test)/" },
+    },
+    {
+      name: "pipeline-is-not-driven-from-inside",
+      comment: "src/pipeline (the use cases) never imports the adapters that drive or watch it.",
+      severity: "error",
+      from: { path: "^src/pipeline/" },
+      to: { path: driving },
+    },
+    {
+      name: "pipeline-reaches-speech-through-ports",
+      comment:
+        "Use cases call Speech through speechPorts.ts; only the adapter (speechAdapter.ts) and the composition root " +
+        "(runtime.ts) import the Speech clients. speech/formats.ts (output formats) and speech/models.ts (the " +
+        "wire types: request body, status, word boundaries) are pure and shared.",
+      severity: "error",
+      from: { path: "^src/pipeline/", pathNot: "^src/pipeline/(speechAdapter|runtime)\\.ts$" },
+      to: { path: "^src/speech/", pathNot: "^src/speech/(formats|models)\\.ts$" },
+    },
+    {
+      name: "inner-layers-stay-inner",
+      comment:
+        "text, config, audio, speech and storage know nothing of the pipeline or the adapters around it.",
+      severity: "error",
+      from: { path: "^src/(text|config|audio|speech|storage)/" },
+      to: { path: `^src/pipeline/|${driving}` },
+    },
+    {
+      name: "pipeline-reaches-storage-through-ports",
+      comment:
+        "Goal, not yet true (issue 13's RunStore): use cases should reach Blob storage through a port. Today's " +
+        "imports are listed as warnings so new ones are visible; runtime.ts (composition root) is exempt.",
+      severity: "warn",
+      from: { path: "^src/pipeline/", pathNot: "^src/pipeline/runtime\\.ts$" },
+      to: { path: "^src/storage/|^node_modules/@azure/storage-" },
+    },
+    {
+      name: "resolvable",
+      comment:
+        "Every relative import resolves to a file (a typo here would otherwise hide an edge from the rules).",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true, path: "^\\." },
+    },
+  ],
+  options: {
+    parser: "swc",
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "^dist/|^(src|tools|test|functions)/.*\\.local/" },
+  },
+};
