@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { JobTally } from "./tally.js";
 
 /** What a finished job reports to its project run (the `job-finished` event and the lanes' results). */
 export const jobTallySchema = z.object({
@@ -9,7 +10,7 @@ export const jobTallySchema = z.object({
   audioDurationMs: z.number().nonnegative(),
   billableCharacters: z.number().nonnegative(),
   speechRequests: z.number().int().nonnegative(),
-});
+}) satisfies z.ZodType<JobTally>;
 
 export const jobResultSchema = z.object({
   jobNumber: z.number().int().positive(),
