@@ -12,12 +12,14 @@ import {
   DELETE_JOB_ACTIVITY,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
+  REPORT_JOB_ACTIVITY,
   SUBMIT_JOB_ACTIVITY,
   SYNTHESIZE_REALTIME_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "../src/pipeline/names.js";
 import { planProject } from "../src/pipeline/plan.js";
 import { synthesizeChapterRealtime } from "../src/pipeline/realtime.js";
+import { reportJobFinished } from "../src/pipeline/report.js";
 import { planRetries } from "../src/pipeline/retries.js";
 import { getPipelineDeps } from "../src/pipeline/runtime.js";
 
@@ -28,6 +30,7 @@ export {
   DELETE_JOB_ACTIVITY,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
+  REPORT_JOB_ACTIVITY,
   SUBMIT_JOB_ACTIVITY,
   SYNTHESIZE_REALTIME_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
@@ -98,5 +101,15 @@ df.app.activity(WRITE_MANIFEST_ACTIVITY, {
     const totals = await writeManifest(getPipelineDeps(), parsed);
     emitEvent(context, activityEvents.manifest(parsed, totals));
     return totals;
+  },
+});
+// Raises `job-finished` to the project run. A durable client input is an ordinary binding on any function,
+// activities included (azure-functions-durable-extension `DurableTaskExtension.Initialize`:
+// `AddBindingRule<DurableClientAttribute>()` names no trigger).
+df.app.activity(REPORT_JOB_ACTIVITY, {
+  extraInputs: [df.input.durableClient()],
+  handler: async (input: unknown, context: InvocationContext) => {
+    const parsed = activityInputs.reportJob.parse(input);
+    await reportJobFinished(df.getClient(context), parsed);
   },
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jobResultSchema } from "./jobResult.js";
 import { projectIdSchema, startRequestSchema } from "./options.js";
 
 /** Activity inputs, parsed at the boundary (they come from orchestration history, which outlives deployments). */
@@ -50,6 +51,7 @@ export const activityInputs = {
     position: z.number().int().nonnegative(),
     options: synthesisOptions,
   }),
+  reportJob: z.object({ instanceId: z.string().min(1), runId: z.string().min(1), result: jobResultSchema }),
   manifest: z.object({
     projectId: projectIdSchema,
     runId: z.string().min(1),

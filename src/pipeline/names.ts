@@ -16,9 +16,12 @@ export const DELETE_JOB_ACTIVITY = "DeleteBatchJob";
 export const PLAN_RETRIES_ACTIVITY = "PlanRetries";
 export const SYNTHESIZE_REALTIME_ACTIVITY = "SynthesizeChapterRealtime";
 export const WRITE_MANIFEST_ACTIVITY = "WriteManifest";
+export const REPORT_JOB_ACTIVITY = "ReportJobFinished";
 
 /** External event the cancel endpoint raises to a project run before terminating it. */
 export const CANCEL_EVENT = "cancel";
+/** External event a job raises to its project run when it is done (`ReportJobFinished`), carrying its result. */
+export const JOB_FINISHED_EVENT = "job-finished";
 
 /** Instance id of a project's orchestration (CONTRACT §3). */
 export function projectInstanceId(projectId: string): string {

@@ -1,5 +1,7 @@
 import type { OrchestrationContext, Task } from "durable-functions";
+import { z } from "zod";
 import type { CollectInput } from "./collect.js";
+import { type JobResult, jobResultSchema } from "./jobResult.js";
 import type { CheckResult, SubmitResult, SynthesisOptions } from "./jobs.js";
 import type { ManifestTotals, WriteManifestInput } from "./manifest.js";
 import {
@@ -10,11 +12,13 @@ import {
   COLLECT_JOB_ORCHESTRATOR,
   collectInstanceId,
   DELETE_JOB_ACTIVITY,
+  JOB_FINISHED_EVENT,
   jobInstanceId,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
   REALTIME_GROUP_ORCHESTRATOR,
   REALTIME_LANE_ORCHESTRATOR,
+  REPORT_JOB_ACTIVITY,
   realtimeLaneInstanceId,
   SUBMIT_JOB_ACTIVITY,
   SYNTHESIZE_REALTIME_ACTIVITY,
@@ -25,6 +29,7 @@ import type { PlanResult } from "./plan.js";
 import { expectedJobMs, jobDeadlineMs, learnRate, nextPollDelayMs, type ServiceRate } from "./polling.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./progress.js";
 import type { RealtimeChapterInput } from "./realtime.js";
+import type { ReportJobInput } from "./report.js";
 import type { PlanRetriesInput } from "./retries.js";
 import { audioPaths, type JobSummary, type RunTuning } from "./runState.js";
 import { emptyTally, type JobTally } from "./tally.js";
@@ -106,17 +111,7 @@ interface BatchJobState extends JobInput {
   serviceDone?: boolean;
 }
 
-export interface JobResult {
-  jobNumber: number;
-  mode: "batch" | "realtime";
-  /** The batch job failed as a whole (service Failed, deadline, vanished, or could not be submitted). */
-  jobFailed: boolean;
-  error?: string;
-  tally: JobTally;
-  /** Requests this job made besides those counted in the tally (submit, polls, delete). */
-  requests: number;
-  cancelled?: boolean;
-}
+export type { JobResult };
 
 /** A lane's results: the job a sub-orchestration ran, then those of the jobs it handed on to. */
 export type LaneResult = JobResult[];
@@ -127,6 +122,52 @@ export interface CollectJobResult {
   /** Requests besides the tally's (the delete). */
   requests: number;
   error?: string;
+}
+
+/** The collector's input: the collect activity's, plus what it needs to report the whole job to the run. */
+export interface CollectJobInput extends CollectInput {
+  /** Requests the job made before it was collected (submit, polls). */
+  jobRequests?: number;
+}
+
+/** A batch job's result, the same whether its collector reports it or its lane returns it. */
+function batchJobResult(
+  jobNumber: number,
+  jobError: string | undefined,
+  jobRequests: number,
+  collected: CollectJobResult,
+): JobResult {
+  const error = jobError ?? collected.error;
+  return {
+    jobNumber,
+    mode: "batch",
+    jobFailed: error !== undefined,
+    ...(error ? { error } : {}),
+    tally: collected.tally,
+    requests: jobRequests + collected.requests,
+  };
+}
+
+/**
+ * Tells the project run a job is done (`ReportJobFinished` raises `job-finished` to it), so its progress and
+ * manifest move per job while the lanes go on. A report that cannot be sent is not fatal: the run also sees
+ * the job when its lane ends.
+ */
+function* reportFinished(
+  context: OrchestrationContext,
+  runId: string,
+  instanceId: string,
+  result: JobResult,
+) {
+  try {
+    yield* callWithRetry<unknown>(context, REPORT_JOB_ACTIVITY, {
+      instanceId,
+      runId,
+      result,
+    } satisfies ReportJobInput);
+  } catch {
+    // Seen through the lane's result instead.
+  }
 }
 
 /** Input of one realtime lane: some positions of a realtime group's job list, one after another. */
@@ -150,14 +191,18 @@ function orchestratorFor(job: JobSummary): string {
 
 /** The results of jobs whose sub-orchestration failed outright: their chapters stay pending (the final write fails them). */
 function lostResults(jobs: readonly JobSummary[]): LaneResult {
-  return jobs.map((job) => ({
+  return jobs.map(lostResult);
+}
+
+function lostResult(job: JobSummary): JobResult {
+  return {
     jobNumber: job.jobNumber,
     mode: job.mode,
     jobFailed: true,
     error: "sub-orchestration failed",
     tally: emptyTally(),
     requests: 0,
-  }));
+  };
 }
 
 /**
@@ -320,13 +365,14 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
     jobError = `The batch job could not be run: ${message(error)}`;
   }
 
-  const collectInput: CollectInput = {
+  const collectInput: CollectJobInput = {
     ...ref,
     instanceId: state.instanceId,
     synthesisId: synthesisId ?? "",
     options: state.options,
     maxAttempts: tuning.maxChapterAttempts,
     ...(jobError ? { jobError } : {}),
+    jobRequests: requests,
   };
   const collect = context.df.callSubOrchestrator(
     COLLECT_JOB_ORCHESTRATOR,
@@ -354,23 +400,15 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
     if (collect.isCompleted) collected = collect.result as CollectJobResult;
     if (next) following = next.task.isCompleted ? (next.task.result as LaneResult) : lostResults(next.jobs);
   }
-  const error = jobError ?? collected.error;
-  return [
-    {
-      jobNumber: job.jobNumber,
-      mode: "batch",
-      jobFailed: error !== undefined,
-      ...(error ? { error } : {}),
-      tally: collected.tally,
-      requests: requests + collected.requests,
-    },
-    ...following,
-  ];
+  return [batchJobResult(job.jobNumber, jobError, requests, collected), ...following];
 }
 
-/** Stores a finished batch job's chapters (audio, subtitles, messages, outcomes), then deletes the job. */
+/**
+ * Stores a finished batch job's chapters (audio, subtitles, messages, outcomes), deletes the job, then
+ * reports the job to the project run.
+ */
 export function* collectJobOrchestrator(context: OrchestrationContext): Generator_<CollectJobResult> {
-  const input = context.df.getInput() as CollectInput;
+  const { jobRequests, ...input } = context.df.getInput() as CollectJobInput;
   let tally = emptyTally();
   let error: string | undefined;
   let requests = 0;
@@ -392,7 +430,14 @@ export function* collectJobOrchestrator(context: OrchestrationContext): Generato
       // The job's time-to-live removes it anyway.
     }
   }
-  return { tally, requests, ...(error ? { error } : {}) };
+  const collected: CollectJobResult = { tally, requests, ...(error ? { error } : {}) };
+  yield* reportFinished(
+    context,
+    input.runId,
+    input.instanceId,
+    batchJobResult(input.jobNumber, input.jobError, jobRequests ?? 0, collected),
+  );
+  return collected;
 }
 
 function addTally(into: JobTally, more: JobTally): void {
@@ -445,6 +490,7 @@ export function* realtimeGroupOrchestrator(context: OrchestrationContext): Gener
     tally,
     requests: 0,
   };
+  yield* reportFinished(context, input.runId, input.instanceId, result);
   const next = nextInLane(context, input, input.rate);
   if (!next) return [result];
   try {
@@ -485,6 +531,16 @@ export function* realtimeLaneOrchestrator(context: OrchestrationContext): Genera
  * came (the endpoint failed midway) ends on its own, as Completed with phase `cancelled`.
  */
 const CANCELLED_RUN_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a wave waits for a job report before it looks whether its lanes ended anyway (a report that could
+ * not be sent, a lane that failed outright). Each wait's timer is cancelled when a report comes first, so
+ * timers cost history only in quiet stretches: at most one per 5 minutes of a wave.
+ */
+const WAVE_CHECK_MS = 5 * 60 * 1000;
+
+/** The `job-finished` event's data. */
+const jobReportSchema = z.object({ runId: z.string(), result: jobResultSchema });
 
 /**
  * A project run: plan, run jobs with at most `maxConcurrentJobs` in flight (retries and realtime
@@ -560,6 +616,53 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     return callWithRetry<ManifestTotals>(context, WRITE_MANIFEST_ACTIVITY, write);
   };
   yield* manifest([]);
+  /** Jobs whose outcomes a manifest write has merged. */
+  const written: number[] = [];
+
+  const countResult = (result: JobResult) => {
+    if (result.mode === "batch") {
+      if (result.jobFailed) progress.jobs.failed++;
+      else progress.jobs.succeeded++;
+      if (!result.cancelled) counters.batchJobs++;
+    } else {
+      progress.realtime.completed++;
+    }
+    progress.chapters.succeeded += result.tally.succeeded;
+    progress.chapters.failed += result.tally.failed;
+    counters.speechRequests += result.requests + result.tally.speechRequests;
+    counters.billableCharacters += result.tally.billableCharacters;
+  };
+
+  /**
+   * Every `job-finished` waiter of the run, in creation order. The SDK hands an event to the newest open
+   * waiter of its name (a stack), to an older one left open by a timer that won, or holds it for the next
+   * waiter; so all of them are read, each once.
+   */
+  const reportWaiters: Task[] = [];
+  const readWaiters = new Set<Task>();
+  /** Job numbers counted: a report is delivered at least once, and a job may also come back with its lane. */
+  const counted = new Set<number>();
+  const newReportWaiter = () => {
+    const waiter = context.df.waitForExternalEvent(JOB_FINISHED_EVENT);
+    reportWaiters.push(waiter);
+    return waiter;
+  };
+  /** New reports of this run's current wave (others: a duplicate, or a late copy from an earlier run). */
+  const takeReports = (inWave: ReadonlySet<number>, results: ReadonlyMap<number, JobResult>) => {
+    const fresh: JobResult[] = [];
+    for (const waiter of reportWaiters) {
+      if (readWaiters.has(waiter) || !waiter.isCompleted) continue;
+      readWaiters.add(waiter);
+      const report = jobReportSchema.safeParse(waiter.result);
+      if (!report.success || report.data.runId !== input.runId) continue;
+      const { result } = report.data;
+      if (!inWave.has(result.jobNumber) || results.has(result.jobNumber) || counted.has(result.jobNumber))
+        continue;
+      counted.add(result.jobNumber);
+      fresh.push(result);
+    }
+    return fresh;
+  };
 
   /**
    * The run's first wave: nothing is known of the service's speed yet. Every lane's first job is submitted
@@ -628,7 +731,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     const batchHeads = lanes.map(([job]) => job as JobSummary).filter((job) => job.mode === "batch");
     progress.jobs.submitted += wave.filter((j) => j.mode === "batch").length;
     progress.jobs.running = batchHeads.length;
-    progress.realtime.running = wave.length - wave.filter((j) => j.mode === "batch").length;
+    progress.realtime.running = lanes.filter(([job]) => job?.mode === "realtime").length;
     publish();
     const probe = firstWave && batchHeads.length >= 2 ? yield* probeFirstWave(batchHeads) : undefined;
     if (probe === "cancelled") return yield* stopCancelled();
@@ -651,31 +754,59 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         jobInstanceId(instanceId, input.runId, head.jobNumber),
       );
     });
-    // Fresh tasks only: the lanes' Task.all is new, the cancel waiter is an external event (takes no id).
+    // Fresh tasks only: the lanes' Task.all is new, the waiters are external events (they take no id). The
+    // lanes are yielded this once; afterwards the run waits on reports and reads `isCompleted` (the SDK
+    // records a completion whether or not the task is being awaited).
     const all = context.df.Task.all(heads);
-    const done = yield context.df.Task.any([all, cancelRequested]);
-    if (done === cancelRequested) return yield* stopCancelled();
-    const results: LaneResult = [];
-    lanes.forEach((jobs, lane) => {
-      const head = heads[lane];
-      const laneResult = head?.isCompleted ? (head.result as LaneResult | undefined) : undefined;
-      results.push(...(laneResult ?? lostResults(jobs)));
-    });
+    const inWave = new Set(wave.map((j) => j.jobNumber));
+    const results = new Map<number, JobResult>();
+    const countRunning = () => {
+      // A lane's current job is its first one not yet finished.
+      const current = lanes.map((jobs) => jobs.find((j) => !results.has(j.jobNumber)));
+      progress.jobs.running = current.filter((j) => j?.mode === "batch").length;
+      progress.realtime.running = current.filter((j) => j?.mode === "realtime").length;
+    };
+    const finish = (result: JobResult) => {
+      results.set(result.jobNumber, result);
+      counted.add(result.jobNumber);
+      countResult(result);
+    };
+    yield context.df.Task.any([all, cancelRequested, newReportWaiter()]);
+    for (;;) {
+      if (cancelRequested.isCompleted) return yield* stopCancelled();
+      const reported = takeReports(inWave, results);
+      if (reported.length > 0) {
+        for (const result of reported) finish(result);
+        countRunning();
+        publish();
+        yield* manifest(reported.map((r) => r.jobNumber));
+        written.push(...reported.map((r) => r.jobNumber));
+        continue; // more reports may have come in meanwhile
+      }
+      if (wave.every((j) => results.has(j.jobNumber))) break;
+      if (all.isCompleted || all.isFaulted) {
+        // The lanes ended with some jobs unreported (a report that could not be sent, a lane that failed).
+        lanes.forEach((jobs, lane) => {
+          const head = heads[lane];
+          const laneResult = head?.isCompleted ? (head.result as LaneResult | undefined) : undefined;
+          const byNumber = new Map((laneResult ?? []).map((r) => [r.jobNumber, r]));
+          for (const job of jobs) {
+            if (!results.has(job.jobNumber)) finish(byNumber.get(job.jobNumber) ?? lostResult(job));
+          }
+        });
+        break;
+      }
+      // Wait for the next report; a bounded timer looks at the lanes now and then in case none comes.
+      const check = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + WAVE_CHECK_MS));
+      const woke = yield context.df.Task.any([cancelRequested, newReportWaiter(), check]);
+      // A timer that lost is cancelled, so it neither fires nor keeps the run open at its end.
+      if (woke !== check && !check.isCompleted) check.cancel();
+    }
     progress.jobs.running = 0;
     progress.realtime.running = 0;
     const nextWave: JobSummary[] = [];
-    for (const result of results) {
-      if (result.mode === "batch") {
-        if (result.jobFailed) progress.jobs.failed++;
-        else progress.jobs.succeeded++;
-        if (!result.cancelled) counters.batchJobs++;
-      } else {
-        progress.realtime.completed++;
-      }
-      progress.chapters.succeeded += result.tally.succeeded;
-      progress.chapters.failed += result.tally.failed;
-      counters.speechRequests += result.requests + result.tally.speechRequests;
-      counters.billableCharacters += result.tally.billableCharacters;
+    for (const job of wave) {
+      const result = results.get(job.jobNumber) as JobResult;
       if (result.tally.retry + result.tally.realtime > 0) {
         const retryInput: PlanRetriesInput = {
           projectId: input.projectId,
@@ -696,7 +827,8 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         nextWave.push(...more);
       }
     }
-    yield* manifest(wave.map((j) => j.jobNumber));
+    const unwritten = wave.map((j) => j.jobNumber).filter((n) => !written.includes(n));
+    if (unwritten.length > 0) yield* manifest(unwritten);
     publish();
     wave = nextWave;
   }

@@ -34,6 +34,8 @@ export async function startStack(
   connectionString: string,
   env: Record<string, string> = {},
   emulatorOptions: EmulatorOptions = {},
+  /** The host's virtual clock speed (timers, polls); slower lets a test watch a run in progress. */
+  hostTimeScale = 1000,
 ): Promise<Stack> {
   await buildApp();
   const emulator = await startTestEmulator(emulatorOptions);
@@ -48,7 +50,7 @@ export async function startStack(
     port: 0,
     storageConnectionString: connectionString,
     taskHub: uniqueName("hub"),
-    timeScale: 1000,
+    timeScale: hostTimeScale,
     env: {
       AzureWebJobsStorage: connectionString,
       SPEECH_ENDPOINT: emulator.url,

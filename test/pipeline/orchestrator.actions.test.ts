@@ -3,9 +3,11 @@ import {
   BATCH_JOB_ORCHESTRATOR,
   CHECK_JOB_ACTIVITY,
   COLLECT_JOB_ORCHESTRATOR,
+  JOB_FINISHED_EVENT,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
   REALTIME_LANE_ORCHESTRATOR,
+  REPORT_JOB_ACTIVITY,
   SUBMIT_JOB_ACTIVITY,
   SYNTHESIZE_REALTIME_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
@@ -126,6 +128,90 @@ function projectScenario() {
   return { respond };
 }
 
+/** Three 2-chapter batch jobs in one lane (no first-wave probe with a single lane). */
+function oneLanePlan(): PlanResult {
+  return {
+    planBlob: "book/r1/plan.json",
+    options: { ...options, mode: "batch", maxChaptersPerJob: 2, maxConcurrentJobs: 1, force: false },
+    tuning,
+    counts: {
+      total: 6,
+      pending: 6,
+      unchanged: 0,
+      rejected: 0,
+      succeeded: 0,
+      failed: 0,
+      ignored: 0,
+      characters: 600,
+      words: 60,
+      billableCharacters: 600,
+    },
+    jobs: [1, 2, 3].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200 })),
+  };
+}
+
+const jobResult = (jobNumber: number): JobResult => ({
+  jobNumber,
+  mode: "batch",
+  jobFailed: false,
+  tally: { ...succeeded(2), speechRequests: 1 },
+  requests: 3,
+});
+
+const report = (jobNumber: number, runId = "r1") => ({
+  event: JOB_FINISHED_EVENT,
+  data: { runId, result: jobResult(jobNumber) },
+});
+
+type DriverStep = ReturnType<typeof report> | "timer" | "lane";
+
+/**
+ * Activities complete at once; otherwise the next step: a report event, the newest uncancelled timer
+ * firing, or the lane (jobs 1-3) completing with its results.
+ */
+function reportDriver(steps: DriverStep[]) {
+  const queue = [...steps];
+  return (open: OpenTask[]) => {
+    const activity = open.find((t) => t.action.actionType === ActionType.CallActivity);
+    if (activity) {
+      const name = activity.action.functionName;
+      if (name === PLAN_PROJECT_ACTIVITY) return { task: activity, outcome: { result: oneLanePlan() } };
+      if (name === WRITE_MANIFEST_ACTIVITY) return { task: activity, outcome: { result: { chapters: 6 } } };
+      throw new Error(`unexpected ${name}`);
+    }
+    const step = queue.shift();
+    if (step === undefined) return undefined;
+    if (step === "timer") {
+      const timer = open
+        .filter((t) => t.action.actionType === ActionType.CreateTimer)
+        .filter((t) => !(t.action as { isCanceled?: boolean }).isCanceled)
+        .at(-1);
+      if (!timer) throw new Error("no timer to fire");
+      return { task: timer, outcome: { result: undefined } };
+    }
+    if (step === "lane") {
+      const lane = open.find((t) => t.action.actionType === ActionType.CallSubOrchestrator);
+      if (!lane) throw new Error("no lane open");
+      return { task: lane, outcome: { result: [1, 2, 3].map(jobResult) } };
+    }
+    return step;
+  };
+}
+
+/** The manifest writes of a run, in order: their job numbers, or "final". */
+function manifestWrites(actions: SdkAction[]): (number[] | "final")[] {
+  const writes: SdkAction[] = [];
+  const visit = (a: SdkAction) => {
+    if (a.compoundActions) a.compoundActions.forEach(visit);
+    else if (a.functionName === WRITE_MANIFEST_ACTIVITY) writes.push(a);
+  };
+  actions.forEach(visit);
+  return writes.map((a) => {
+    const input = a.input as { jobNumbers: number[]; completedAt?: string };
+    return input.completedAt ? "final" : input.jobNumbers;
+  });
+}
+
 describe("no task is scheduled twice (what the Durable extension requires)", () => {
   it("project run: lanes of jobs, a retry wave, no running job offered again", async () => {
     const { respond } = projectScenario();
@@ -173,8 +259,70 @@ describe("no task is scheduled twice (what the Durable extension requires)", () 
     const last = run.episodes.at(-1)?.actions ?? [];
     const timers = last.filter((a) => a.actionType === ActionType.CreateTimer);
     expect(timers.length).toBeGreaterThan(0);
+
     const manifests = last.filter((a) => a.functionName === WRITE_MANIFEST_ACTIVITY);
     expect(manifests.some((a) => (a.input as { completedAt?: string }).completedAt)).toBe(false);
+  });
+
+  it("project run: progress and manifest per job from job-finished reports, lanes yielded once", async () => {
+    const run = await replay(projectOrchestrator as never, {
+      input: { projectId: "book", runId: "r1", request: {} },
+      next: reportDriver([
+        report(1),
+        report(1), // delivered again (at least once): counted once
+        report(2, "r0"), // a late copy from an earlier run of the project: ignored
+        report(2),
+        report(3),
+      ]),
+    });
+    expect(run.done).toBe(true);
+    expectNoTaskScheduledTwice(run.episodes);
+    const last = run.episodes.at(-1)?.actions ?? [];
+    // One lane, started once; the wave is never offered again.
+    expect(subCalls(last).map((a) => a.instanceId)).toEqual(["tts-book:r1:job-1"]);
+    const whenAlls = last
+      .flatMap((a) => [a, ...(a.compoundActions ?? [])])
+      .filter((a) => a.actionType === ActionType.WhenAll);
+    expect(whenAlls).toHaveLength(1);
+    // The manifest was rewritten as each job finished, then once at the end.
+    expect(manifestWrites(last)).toEqual([[], [1], [2], [3], "final"]);
+    // While the lane still ran, customStatus already counted job 1's chapters.
+    const afterFirst = run.episodes.find(
+      (e) => (e.customStatus as { chapters?: { succeeded: number } }).chapters?.succeeded === 2,
+    );
+    expect(afterFirst?.customStatus).toMatchObject({
+      phase: "synthesizing",
+      chapters: { succeeded: 2, pending: 4 },
+      jobs: { succeeded: 1, running: 1 },
+    });
+    const final = last.find((a) => (a.input as { completedAt?: string } | undefined)?.completedAt);
+    expect(final?.input).toMatchObject({
+      batchJobs: 3,
+      speechRequests: 3 * (3 + 1),
+      billableCharacters: 600,
+    });
+    // Every wait's timer that lost to a report was cancelled (it neither fires nor holds the run open).
+    const timers = last
+      .flatMap((a) => [a, ...(a.compoundActions ?? [])])
+      .filter((a) => a.actionType === ActionType.CreateTimer);
+    // One wait after each of the first four reports (job 1, its duplicate, the other run's, job 2).
+    expect(timers.length).toBe(4);
+    expect(timers.every((t) => (t as { isCanceled?: boolean }).isCanceled)).toBe(true);
+  });
+
+  it("project run: a report that never comes is made up from the lane's result after a check timer", async () => {
+    const run = await replay(projectOrchestrator as never, {
+      input: { projectId: "book", runId: "r1", request: {} },
+      next: reportDriver([report(1), "timer", "lane", "timer"]),
+    });
+    expect(run.done).toBe(true);
+    expectNoTaskScheduledTwice(run.episodes);
+    const last = run.episodes.at(-1)?.actions ?? [];
+    expect(manifestWrites(last)).toEqual([[], [1], [2, 3], "final"]);
+    const final = last.find((a) => (a.input as { completedAt?: string } | undefined)?.completedAt);
+    // Job 1 came both as a report and in the lane's result: counted once.
+    expect(final?.input).toMatchObject({ batchJobs: 3, speechRequests: 12, billableCharacters: 600 });
+    expect(run.episodes.at(-1)?.customStatus).toMatchObject({ phase: "completed" });
   });
 
   it("batch job: polls, then collects beside the lane's next job, both new", async () => {
@@ -199,8 +347,11 @@ describe("no task is scheduled twice (what the Durable extension requires)", () 
         if (action.functionName === CHECK_JOB_ACTIVITY) {
           return { result: { status: ++checks < 3 ? "Running" : "Succeeded" } };
         }
-        if (action.functionName === COLLECT_JOB_ORCHESTRATOR)
+        if (action.functionName === COLLECT_JOB_ORCHESTRATOR) {
+          // The collector reports the whole job: it is told the requests made before it.
+          expect(action.input).toMatchObject({ jobNumber: 1, jobRequests: 4 });
           return { result: { tally: succeeded(2), requests: 1 } };
+        }
         if (action.functionName === BATCH_JOB_ORCHESTRATOR) {
           return {
             result: [{ jobNumber: 3, mode: "batch", jobFailed: false, tally: succeeded(2), requests: 3 }],
@@ -242,6 +393,7 @@ describe("no task is scheduled twice (what the Durable extension requires)", () 
         if (action.functionName === REALTIME_LANE_ORCHESTRATOR) {
           return { result: succeeded((action.input as { positions: number[] }).positions.length) };
         }
+        if (action.functionName === REPORT_JOB_ACTIVITY) return { result: "raised" };
         throw new Error(`unexpected ${action.functionName}`);
       }),
     });
@@ -253,6 +405,13 @@ describe("no task is scheduled twice (what the Durable extension requires)", () 
       ),
     ).toEqual([[0, 4], [1, 5], [2], [3]]);
     expect(group.output).toMatchObject([{ jobNumber: 2, mode: "realtime", tally: { succeeded: 6 } }]);
+    // The group reported itself to the run as soon as its lanes were done.
+    const reports = (group.episodes.at(-1)?.actions ?? []).filter(
+      (a) => a.functionName === REPORT_JOB_ACTIVITY,
+    );
+    expect(reports.map((a) => a.input)).toMatchObject([
+      { instanceId: "tts-book", runId: "r1", result: { jobNumber: 2, tally: { succeeded: 6 } } },
+    ]);
 
     let failures = 0;
     const order: string[] = [];

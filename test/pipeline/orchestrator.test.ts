@@ -7,8 +7,10 @@ import {
   COLLECT_JOB_ACTIVITY,
   COLLECT_JOB_ORCHESTRATOR,
   DELETE_JOB_ACTIVITY,
+  JOB_FINISHED_EVENT,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
+  REPORT_JOB_ACTIVITY,
   SUBMIT_JOB_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "../../src/pipeline/names.js";
@@ -197,7 +199,8 @@ describe("project orchestrator", () => {
       requests: 1,
       rate: { low: 40 },
     });
-    expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
+    // …and the first job report's waiter.
+    expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT, JOB_FINISHED_EVENT]);
     expect(statuses.at(-1)).toMatchObject({ phase: "synthesizing", jobs: { submitted: 3, running: 2 } });
 
     // Both lanes done; job 2 left one chapter to retry: planned as job 4, in the next wave.
@@ -372,7 +375,7 @@ describe("batch job orchestrator", () => {
     expect(step).toMatchObject({ done: true, value: [{ jobFailed: true, tally: { retry: 2 } }] });
   });
 
-  it("collects a finished job, then deletes it at the service", () => {
+  it("collects a finished job, deletes it at the service, then reports the whole job to the run", () => {
     const { context } = fakeContext({
       projectId: "book",
       runId: "r1",
@@ -381,6 +384,7 @@ describe("batch job orchestrator", () => {
       synthesisId: "s3",
       options: input.options,
       maxAttempts: 3,
+      jobRequests: 4,
     });
     const generator = collectJobOrchestrator(context);
     let step = generator.next();
@@ -388,6 +392,15 @@ describe("batch job orchestrator", () => {
     step = generator.next(tally(2));
     expect(step.value).toMatchObject({ name: DELETE_JOB_ACTIVITY, input: { synthesisId: "s3" } });
     step = generator.next(undefined);
+    expect(step.value).toMatchObject({
+      name: REPORT_JOB_ACTIVITY,
+      input: {
+        instanceId: "tts-book",
+        runId: "r1",
+        result: { jobNumber: 3, mode: "batch", jobFailed: false, tally: tally(2), requests: 4 + 1 },
+      },
+    });
+    step = generator.next("raised");
     expect(step).toEqual({ done: true, value: { tally: tally(2), requests: 1 } });
   });
 });

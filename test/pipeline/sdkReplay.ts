@@ -51,6 +51,7 @@ interface SdkState {
   isDone: boolean;
   actions: SdkAction[][];
   output?: unknown;
+  customStatus?: unknown;
 }
 
 interface SdkTask {
@@ -74,7 +75,7 @@ export interface Scenario {
   next(
     open: OpenTask[],
     episode: number,
-  ): { task: OpenTask; outcome: Outcome } | { event: string } | undefined;
+  ): { task: OpenTask; outcome: Outcome } | { event: string; data?: unknown } | undefined;
   maxEpisodes?: number;
 }
 
@@ -82,6 +83,8 @@ export interface Episode {
   actions: SdkAction[];
   /** Atomic actions found more than once in the cumulative list (external-event waits excepted). */
   duplicates: SdkAction[];
+  /** What the episode left as `customStatus`. */
+  customStatus: unknown;
 }
 
 /** Atomic actions that occur in more than one place: a task put again into a new Task.any/Task.all. */
@@ -124,7 +127,11 @@ export async function replay(
       {},
     );
     const actions = state.actions.flat();
-    episodes.push({ actions, duplicates: duplicatedActions(actions) });
+    episodes.push({
+      actions,
+      duplicates: duplicatedActions(actions),
+      customStatus: structuredClone(state.customStatus),
+    });
     if (state.isDone) return { episodes, output: state.output, done: true };
     const open = Object.values(orchestrator.taskOrchestrationExecutor.openTasks)
       .filter(
@@ -143,7 +150,12 @@ export async function replay(
     now = new Date(Math.max(now.getTime() + 1, fired));
     history.push({ EventType: EventType.OrchestratorStarted, Timestamp: now });
     if ("event" in step) {
-      history.push({ EventType: EventType.EventRaised, Name: step.event, Input: "null", Timestamp: now });
+      history.push({
+        EventType: EventType.EventRaised,
+        Name: step.event,
+        Input: JSON.stringify(step.data ?? null),
+        Timestamp: now,
+      });
     } else {
       const { task, outcome } = step;
       const kind = task.action.actionType;
