@@ -122,6 +122,9 @@ export async function collectJob(deps: PipelineDeps, input: CollectInput): Promi
         }
         const stored = await storeChapterOutputs(deps, ctx, chapter, await entry.openAudio(), {
           ...(entry.durationInMilliseconds !== undefined ? { durationMs: entry.durationInMilliseconds } : {}),
+          ...(entry.audioBytes !== undefined
+            ? { audioBytes: entry.audioBytes, reopenAudio: () => entry.openAudio() }
+            : {}),
           words: () => entry.readWordBoundaries(),
         });
         await settle({

@@ -44,6 +44,7 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
                 ...(entry.durationInMilliseconds !== undefined
                   ? { durationInMilliseconds: entry.durationInMilliseconds }
                   : {}),
+                ...(entry.audioBytes !== undefined ? { audioBytes: entry.audioBytes } : {}),
                 ...(entry.error
                   ? {
                       error: entry.error.code

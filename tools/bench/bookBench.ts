@@ -317,11 +317,11 @@ export async function runBookBench(
         historyEventsMax = Math.max(historyEventsMax, await historyLength(api, run.id).catch(() => 0));
         lastHistoryAt = now;
       }
-      if (now - lastLogAt > 10_000) {
+      if (now - lastLogAt > Number(process.env["BENCH_LOG_SECONDS"] || 10) * 1000) {
         const c = status.chapters;
         log(
           `${Math.round((now - startedAt) / 1000)} s: ${status.phase ?? status.runtimeStatus}, ` +
-            `${c.succeeded + c.failed + c.rejected + c.unchanged}/${c.total} chapters, jobs ${JSON.stringify(status.jobs)}`,
+            `${c.succeeded + c.failed + c.rejected + c.unchanged}/${c.total} chapters, jobs ${JSON.stringify(status.jobs)}; ${resources.current()}`,
         );
         lastLogAt = now;
       }

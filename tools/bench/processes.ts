@@ -97,21 +97,35 @@ function commandLine(pid: number): string {
  * the last values seen (a short-lived espeak-ng run may be missed entirely: it is small). CPU counts from
  * `markStart()` (the run, not the stack's start-up).
  */
-export function watchStackResources(intervalMs = 500): { markStart(): void; stop(): StackResources } {
+export function watchStackResources(intervalMs = 500): {
+  markStart(): void;
+  /** The latest sample, one line for progress logs. */
+  current(): string;
+  stop(): StackResources;
+} {
   const root = process.pid;
   let ownCpuAtStart = process.cpuUsage();
   const available = readStat(root) !== undefined;
   const children = new Map<number, { name: string; hwmKb: number; cpuSeconds: number; cpuAtStart: number }>();
   let peakSampledKb = 0;
+  let last = "";
+  // Scanning all of /proc is the costly part (a shared machine runs hundreds of processes): the tree is
+  // rescanned every few samples, the known processes' RSS read every time.
+  let tree: ProcStat[] = [];
+  let samples = 0;
   const sample = () => {
     if (!available) return;
-    let sumKb = readMemory(root)?.rssKb ?? 0;
-    for (const child of descendants(root)) {
+    const ownKb = readMemory(root)?.rssKb ?? 0;
+    let sumKb = ownKb;
+    const parts: string[] = [];
+    tree = samples++ % 10 === 0 ? descendants(root) : tree.map((c) => readStat(c.pid) ?? c);
+    for (const child of tree) {
       const memory = readMemory(child.pid);
       if (!memory) continue;
       sumKb += memory.rssKb;
       const known = children.get(child.pid);
       const name = known?.name ?? (/azurite/i.test(commandLine(child.pid)) ? "azurite" : child.name);
+      parts.push(`${name} ${Math.round(memory.rssKb / 1024)}`);
       children.set(child.pid, {
         name,
         hwmKb: Math.max(known?.hwmKb ?? 0, memory.hwmKb),
@@ -120,17 +134,26 @@ export function watchStackResources(intervalMs = 500): { markStart(): void; stop
       });
     }
     peakSampledKb = Math.max(peakSampledKb, sumKb);
+    // Diagnostic (`node --expose-gc`): collect first, so the heap figure is what is really retained.
+    (globalThis as { gc?: () => void }).gc?.();
+    const heap = process.memoryUsage();
+    last =
+      `RSS MB: this process ${Math.round(ownKb / 1024)} (JS heap ${Math.round(heap.heapUsed / 1048576)}, ` +
+      `buffers ${Math.round(heap.arrayBuffers / 1048576)}), ${parts.join(", ")}`;
   };
   sample();
   const timer = setInterval(sample, intervalMs);
   timer.unref();
   return {
+    current: () => last,
     markStart() {
+      samples = 0;
       sample();
       ownCpuAtStart = process.cpuUsage();
       for (const child of children.values()) child.cpuAtStart = child.cpuSeconds;
     },
     stop(): StackResources {
+      samples = 0;
       sample();
       clearInterval(timer);
       const ownPeakKb = process.resourceUsage().maxRSS;

@@ -76,6 +76,7 @@ export function renderTimelineSvg(timeline: Timeline): string {
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(timeline.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">${escapeXml(timeline.title)}</text>`,
   );
