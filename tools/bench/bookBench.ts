@@ -350,6 +350,10 @@ export async function runBookBench(
     /** Real clock ms → modelled seconds since the run started. */
     const modelled = (at: number) => ((at - startedAt) / 1000) * scale;
     const model = serviceModel();
+    // `npm run bench` runs with V8 flags that trade some CPU for a smaller heap (docs/cli.md); say which.
+    const v8Flags = process.execArgv.filter((a) =>
+      /^--(optimize-for-size|max-semi-space-size|max-old-space-size)/.test(a),
+    );
 
     // serviceSeconds: the emulator's own processing time, in service (unscaled) seconds. Batch jobs: the union
     // of their created→finished intervals (the emulator's timeline), times the time scale. Realtime requests:
@@ -430,9 +434,10 @@ export async function runBookBench(
         "CPU work (audio, zips, storage, replay) does not, so overhead is overstated at high scales",
       `video message times are when the bench (as the video step) received them, polling the queue every 50 ms real (${round1(0.05 * scale)} s modelled); modelled = real × scale, so the CPU time of collecting is multiplied by the scale too (firstMessageLagRealSeconds is the unscaled figure)`,
       `emulator audio mode "${config.audioMode}", format ${config.outputFormat}`,
+      `peakRssMB: the stack process (host, app, emulator and this bench, one Node process; V8 flags: ${v8Flags.join(" ") || "none"}); Azurite and its guard are separate processes`,
       stackResources.available
-        ? "peakRssMB: sum of each stack process's own peak (this process: host, app, emulator, bench; Azurite), an upper bound; peakRssSampledMB: the highest sum sampled every 0.5 s"
-        : "peakRssMB: this process only (no /proc to find Azurite)",
+        ? "peakRssAllProcessesMB: sum of each process's own peak (VmHWM: this one, Azurite, its guard, tsx's esbuild), an upper bound of the tree's peak; peakRssAllProcessesSampledMB: the highest sum sampled every 0.5 s"
+        : "peakRssAllProcessesMB: this process only (no /proc to find Azurite)",
       "cpuSecondsPer100Chapters: user + system CPU of all stack processes during the run, per 100 chapters collected",
       "one 2-core machine shared with other work, Azurite on local disk",
     );
@@ -483,12 +488,14 @@ export async function runBookBench(
       // Lower bound: counts the pipeline's real seconds beyond the scaled service time as if unscaled
       // (CPU work does not speed up with the time scale; overheadRatio above is the upper bound).
       overheadRatioUnscaled: round3((wallSeconds - batchServiceSeconds / scale) / serviceSeconds),
-      peakRssMB: stackResources.peakRssSumOfPeaksMB,
-      peakRssSampledMB: stackResources.peakRssSampledMB,
+      peakRssMB: stackResources.peakRssOwnMB,
+      peakRssAllProcessesMB: stackResources.peakRssSumOfPeaksMB,
+      peakRssAllProcessesSampledMB: stackResources.peakRssSampledMB,
       peakRssByProcessMB: stackResources.peakRssByProcessMB,
       cpuSeconds: stackResources.cpuSeconds,
       wallSecondsPer100Chapters: collected ? round1((wallSeconds / collected) * 100) : null,
       cpuSecondsPer100Chapters: collected ? round1((stackResources.cpuSeconds / collected) * 100) : null,
+      v8Flags,
       historyEventsMax,
       instancesChecked: instanceIds.length,
       timeScale: scale,
@@ -567,7 +574,7 @@ export function summaryTable(results: BookBenchResult[]): string {
           ? "-"
           : `${round1(r.chapterLatencyP50Seconds / 60)}/${round1((r.chapterLatencyP95Seconds ?? 0) / 60)}`,
     ],
-    ["RSS MB", (r) => r.peakRssMB],
+    ["RSS MB", (r) => `${r.peakRssMB} (all ${r.peakRssAllProcessesMB})`],
     ["wall s", (r) => r.wallSeconds],
     ["CPU s/100ch", (r) => r.cpuSecondsPer100Chapters ?? "-"],
   ];

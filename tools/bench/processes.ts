@@ -72,6 +72,8 @@ function descendants(root: number): ProcStat[] {
 }
 
 export interface StackResources {
+  /** Peak RSS of this process (host, app, emulator and the bench itself): maxRSS (MB). */
+  peakRssOwnMB: number;
   /** Whether /proc could be read (Linux); otherwise only this process is counted. */
   available: boolean;
   /** Highest sampled sum of the RSS of all stack processes at one moment (MB). */
@@ -169,6 +171,7 @@ export function watchStackResources(intervalMs = 500): {
       }
       const own = process.cpuUsage(ownCpuAtStart);
       return {
+        peakRssOwnMB: Math.round(ownPeakKb / 1024),
         available,
         peakRssSampledMB: Math.round(Math.max(peakSampledKb, available ? 0 : ownPeakKb) / 1024),
         peakRssSumOfPeaksMB: Math.round(sumOfPeaksKb / 1024),
