@@ -488,6 +488,9 @@ export async function runBookBench(
       // Lower bound: counts the pipeline's real seconds beyond the scaled service time as if unscaled
       // (CPU work does not speed up with the time scale; overheadRatio above is the upper bound).
       overheadRatioUnscaled: round3((wallSeconds - batchServiceSeconds / scale) / serviceSeconds),
+      // The book's time with the pipeline's own (CPU, storage) time counted as real seconds: modelled service
+      // + real wall outside it. Comparable across time scales, unlike simulatedWallSeconds (book-compare).
+      serviceAndPipelineSeconds: Math.round(serviceSeconds + wallSeconds - batchServiceSeconds / scale),
       peakRssMB: stackResources.peakRssOwnMB,
       peakRssAllProcessesMB: stackResources.peakRssSumOfPeaksMB,
       peakRssAllProcessesSampledMB: stackResources.peakRssSampledMB,

@@ -5,8 +5,11 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
  * book-realtime and book-batch in one process, one after the other on fresh stacks with the same emulator
- * model, printed side by side. `speedup` = realtime simulated wall ÷ batch simulated wall (how much sooner
- * the book is narrated); `requestRatio` = realtime Speech requests ÷ batch Speech requests.
+ * model, printed side by side. `speedup` = realtime ÷ batch `serviceAndPipelineSeconds` (modelled service time
+ * plus the pipeline's real time outside it: how much sooner the book is narrated, with CPU work counted as real
+ * seconds in both runs, although the batch run scales its timers); `simulatedWallSpeedup` compares the simulated
+ * walls instead (batch CPU work × its scale: pessimistic for batch). `requestRatio` = realtime Speech requests ÷
+ * batch Speech requests.
  * Options as book-batch (`--chapters`, `--format`, …) apply to both; `--time-scale` to the batch run only
  * (the realtime run keeps scale 1: its service time is modelled, see bookBench.ts).
  */
@@ -36,22 +39,26 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const realtime: BookBenchResult = await runBookBench(realtimeConfig);
   process.stderr.write("--- book-batch\n");
   const batch: BookBenchResult = await runBookBench(batchConfig);
-  const speedup = round2(realtime.simulatedWallSeconds / batch.simulatedWallSeconds);
+  const speedup = round2(realtime.serviceAndPipelineSeconds / batch.serviceAndPipelineSeconds);
+  const simulatedWallSpeedup = round2(realtime.simulatedWallSeconds / batch.simulatedWallSeconds);
   const requestRatio = round2(realtime.speechRequests / batch.speechRequests);
   process.stdout.write(
     `${summaryTable([realtime, batch])}\n` +
-      `speedup ${speedup}× (simulated wall ${round2(realtime.simulatedWallSeconds / 3600)} h vs ${round2(batch.simulatedWallSeconds / 3600)} h), ` +
+      `speedup ${speedup}× (service + pipeline ${round2(realtime.serviceAndPipelineSeconds / 3600)} h vs ${round2(batch.serviceAndPipelineSeconds / 3600)} h; ` +
+      `simulated walls ${simulatedWallSpeedup}×), ` +
       `requestRatio ${requestRatio} (${realtime.speechRequests} vs ${batch.speechRequests} Speech requests)\n`,
   );
   return {
     chapters: batch.chapters,
     speedup,
     requestRatio,
+    simulatedWallSpeedup,
     serviceSpeedup: round2(realtime.serviceSeconds / batch.serviceSeconds),
     realtime,
     batch,
     limits: [
-      "speedup compares simulated wall times: batch = real wall × its time scale; realtime = real wall (scale 1) + its modelled service time (characters ÷ EMULATOR_CHARS_PER_SECOND, one request at a time)",
+      "speedup compares serviceAndPipelineSeconds: the emulator's modelled service time plus each run's real wall time outside it (pipeline CPU and storage counted unscaled in both runs)",
+      "simulatedWallSpeedup compares simulated walls: batch = real wall × its time scale (its CPU work multiplied too, pessimistic for batch); realtime = real wall (scale 1) + its modelled service time",
       "both runs use the emulator's model, not Azure; see each run's own limits",
     ],
   };
