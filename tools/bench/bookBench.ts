@@ -230,6 +230,8 @@ async function listInstanceIds(stack: RunningStack): Promise<string[]> {
   }
 }
 
+const ENVIRONMENT_AT_START = { ...process.env };
+
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -269,6 +271,11 @@ export async function runBookBench(
   let observer: ReturnType<typeof watchEmulatorJobs> | undefined;
   let video: ReturnType<typeof drainVideoQueue> | undefined;
   const resources = watchStackResources();
+  // Each stack in this process (a sweep, book-compare) starts from the environment the bench started with: the
+  // local host writes a stack's settings into process.env (keeping values already there) and the app caches
+  // settings per process.env object (src/config/settings.ts), so a second stack would reach the first one's
+  // stopped Azurite and emulator.
+  process.env = { ...ENVIRONMENT_AT_START };
   try {
     stack = await startStack({
       stateDir,
