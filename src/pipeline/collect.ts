@@ -159,6 +159,9 @@ export async function collectJob(
               ...(entry.durationInMilliseconds !== undefined
                 ? { durationMs: entry.durationInMilliseconds }
                 : {}),
+              ...(entry.audioBytes !== undefined
+                ? { audioBytes: entry.audioBytes, reopenAudio: () => entry.openAudio() }
+                : {}),
               words: () => entry.readWordBoundaries(),
             },
           );

@@ -1,4 +1,4 @@
-import { type Readable, Transform } from "node:stream";
+import { PassThrough, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { getOutputFormat } from "../speech/formats.js";
 import type { WordBoundary } from "../speech/models.js";
@@ -41,7 +41,13 @@ export async function storeChapterOutputs(
   ctx: ChapterContext,
   chapter: JobChapter,
   audio: Readable | Buffer,
-  info: { durationMs?: number; words?: () => Promise<WordBoundary[] | undefined> },
+  info: {
+    durationMs?: number;
+    words?: () => Promise<WordBoundary[] | undefined>;
+    /** Exact length of `audio` with a way to open it again: one unbuffered Put Blob (retries reopen it). */
+    audioBytes?: number;
+    reopenAudio?: () => Promise<Readable>;
+  },
 ): Promise<StoredChapter> {
   const format = getOutputFormat(ctx.options.outputFormat);
   const container = deps.storage.audio;
@@ -55,6 +61,27 @@ export async function storeChapterOutputs(
       blobHTTPHeaders: { blobContentType: format.contentType },
       metadata: baseMetadata,
     });
+  } else if (info.audioBytes !== undefined && info.reopenAudio) {
+    // Length known: stream it straight into one Put Blob. uploadStream holds a 4 MB block plus what it
+    // reads ahead for every chapter in flight, which made collecting the largest part of peak RSS.
+    const reopen = info.reopenAudio;
+    let first: Readable | undefined = audio;
+    const body = () => {
+      const source = first;
+      first = undefined;
+      if (source) return source;
+      const again = new PassThrough();
+      reopen().then(
+        (s) => pipeline(s, again).catch((error: Error) => again.destroy(error)),
+        (error: Error) => again.destroy(error),
+      );
+      return again;
+    };
+    await blob.upload(body, info.audioBytes, {
+      blobHTTPHeaders: { blobContentType: format.contentType },
+      metadata: baseMetadata,
+    });
+    sizeBytes = info.audioBytes;
   } else {
     let counted = 0;
     const counter = new Transform({

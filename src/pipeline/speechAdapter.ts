@@ -42,6 +42,7 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
                 ...(entry.durationInMilliseconds !== undefined
                   ? { durationInMilliseconds: entry.durationInMilliseconds }
                   : {}),
+                ...(entry.audioBytes !== undefined ? { audioBytes: entry.audioBytes } : {}),
                 ...(entry.error
                   ? {
                       error: entry.error.code

@@ -20,6 +20,8 @@ export interface ResultEntry {
   status: string;
   sizeInBytes?: number;
   durationInMilliseconds?: number;
+  /** Exact byte length of the audio file, when the results know it (lets it be uploaded unbuffered). */
+  audioBytes?: number;
   error?: string;
   openAudio(): Promise<Readable>;
   readWordBoundaries(): Promise<WordBoundary[] | undefined>;

@@ -22,6 +22,8 @@ export interface SynthesisResultEntry {
   audioFileName?: string;
   sizeInBytes?: number;
   durationInMilliseconds?: number;
+  /** Exact size of the audio file in the zip (its directory entry), so it can be uploaded unbuffered. */
+  audioBytes?: number;
   error?: { code?: string; message: string };
   /** The audio file, streamed from the zip on disk (never buffered whole). */
   openAudio(): Promise<NodeJS.ReadableStream>;
@@ -203,12 +205,14 @@ export async function openResultsZip(
     const error = row ? errorOf(row.raw) : undefined;
     const sizeInBytes = parsed?.properties?.sizeInBytes;
     const durationInMilliseconds = parsed?.properties?.durationInMilliseconds;
+    const audioEntry = audioFileName ? directory.get(audioFileName) : undefined;
     return {
       index,
       status: parsed?.status ?? "Missing",
       ...(audioFileName ? { audioFileName } : {}),
       ...(sizeInBytes !== undefined ? { sizeInBytes } : {}),
       ...(durationInMilliseconds !== undefined ? { durationInMilliseconds } : {}),
+      ...(audioEntry ? { audioBytes: audioEntry.uncompressedSize } : {}),
       ...(error ? { error } : {}),
       async openAudio() {
         if (closed) throw new Error("The synthesis results are closed.");

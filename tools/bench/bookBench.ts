@@ -1,13 +1,20 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { z } from "zod";
 import { PipelineApiClient, type ProjectStatus, TERMINAL_STATUSES } from "../../src/cli/api.js";
-import { DEFAULT_CHARS_PER_SECOND } from "../emulator/constants.js";
+import { resolveConfig } from "../emulator/config.js";
+import { MIN_RUNNING_MS } from "../emulator/constants.js";
 import { usageSchema } from "../emulator/model.js";
+import { billableCharacters } from "../emulator/text.js";
 import { type RunningStack, startStack } from "../stack/stack.js";
+import { floorSeconds, modelledJobSeconds, type ServiceModel } from "./floor.js";
+import { watchStackResources } from "./processes.js";
 import { SEED_BOOK_CHAPTERS, uploadSeedBook } from "./seedBook.js";
+import { renderTimelineSvg, type TimelineJob } from "./timeline.js";
+import { drainVideoQueue, type ReceivedMessage } from "./videoQueue.js";
 
 /** What a book benchmark runs; every field can be changed from the command line. */
 export interface BookBenchConfig {
@@ -21,10 +28,30 @@ export interface BookBenchConfig {
   audioMode: "speech" | "synthetic" | "fast";
   wordBoundaries: boolean;
   timeoutSeconds: number;
+  /** Folder for `<name>.json` and `<name>.timeline.svg` (default `bench-results`). */
+  outDir: string;
+  /** File name stem of the outputs: the scenario (plus the settings in a sweep). */
+  name: string;
 }
 
-/** `--chapters 100 --time-scale 200 --format … --mode realtime --max-concurrent-jobs 1 …` over the defaults. */
-export function parseBookArgs(args: string[], defaults: BookBenchConfig): BookBenchConfig {
+/** A positive number, or a comma-separated list of them (the sweep flags). */
+function numbers(flag: string, value: string): number[] {
+  const list = value.split(",").map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !(n > 0)))
+    throw new Error(`--${flag} must be a positive number or a list like 1,3,6 (got "${value}").`);
+  return list;
+}
+
+/**
+ * `--chapters 100 --time-scale 200 --format … --mode realtime --max-concurrent-jobs 1,3,6 …` over the
+ * defaults. `--max-concurrent-jobs` and `--max-chapters-per-job` take lists: one configuration per
+ * combination (a sweep), named `<scenario>.c<jobs>.n<chapters per job>`.
+ */
+export function parseBookArgs(
+  args: string[],
+  defaults: Omit<BookBenchConfig, "outDir" | "name">,
+  scenario: string,
+): BookBenchConfig[] {
   const { values } = parseArgs({
     args,
     options: {
@@ -37,78 +64,131 @@ export function parseBookArgs(args: string[], defaults: BookBenchConfig): BookBe
       audio: { type: "string" },
       "no-word-boundaries": { type: "boolean" },
       timeout: { type: "string" },
+      out: { type: "string" },
     },
     strict: true,
   });
   const num = (v: string | undefined, fallback: number | undefined) =>
     v === undefined ? fallback : Number(v);
-  const config: BookBenchConfig = {
+  const base: BookBenchConfig = {
     ...defaults,
     chapters: num(values.chapters, defaults.chapters)!,
     mode: (values.mode as BookBenchConfig["mode"]) ?? defaults.mode,
-    maxConcurrentJobs: num(values["max-concurrent-jobs"], defaults.maxConcurrentJobs)!,
     timeScale: num(values["time-scale"], defaults.timeScale)!,
     outputFormat: values.format ?? defaults.outputFormat,
     audioMode: (values.audio as BookBenchConfig["audioMode"]) ?? defaults.audioMode,
     wordBoundaries: values["no-word-boundaries"] ? false : defaults.wordBoundaries,
     timeoutSeconds: num(values.timeout, defaults.timeoutSeconds)!,
+    outDir: resolve(values.out ?? "bench-results"),
+    name: scenario,
   };
-  const perJob = num(values["max-chapters-per-job"], defaults.maxChaptersPerJob);
-  if (perJob !== undefined) config.maxChaptersPerJob = perJob;
-  for (const [name, value] of Object.entries(config)) {
+  for (const [name, value] of Object.entries(base)) {
     if (typeof value === "number" && !(value > 0)) throw new Error(`--${name} must be a positive number.`);
   }
-  if (config.chapters > SEED_BOOK_CHAPTERS * 10) throw new Error("--chapters is unreasonably large.");
-  return config;
+  if (base.chapters > SEED_BOOK_CHAPTERS * 10) throw new Error("--chapters is unreasonably large.");
+  const concurrencies = values["max-concurrent-jobs"]
+    ? numbers("max-concurrent-jobs", values["max-concurrent-jobs"])
+    : [defaults.maxConcurrentJobs];
+  const perJobs: (number | undefined)[] = values["max-chapters-per-job"]
+    ? numbers("max-chapters-per-job", values["max-chapters-per-job"])
+    : [defaults.maxChaptersPerJob];
+  const sweep = concurrencies.length > 1 || perJobs.length > 1;
+  return concurrencies.flatMap((maxConcurrentJobs) =>
+    perJobs.map((maxChaptersPerJob) => ({
+      ...base,
+      maxConcurrentJobs,
+      ...(maxChaptersPerJob !== undefined ? { maxChaptersPerJob } : {}),
+      name: sweep ? `${scenario}.c${maxConcurrentJobs}.n${maxChaptersPerJob ?? "default"}` : scenario,
+    })),
+  );
 }
 
 interface JobTimeline {
+  id: string;
   createdAt: number;
+  /** Billable characters of each input, in order: what the emulator's timing model plans from. */
+  billablePerInput: number[];
   /** End of the emulator's modelled timeline (start latency + characters ÷ speed, scaled). */
   endAt?: number;
   /** When it really finished: later than endAt when producing the audio took longer in real CPU time. */
   producedEndAt?: number;
 }
 
+const jobRecordSchema = z.looseObject({
+  id: z.string(),
+  createdAt: z.number(),
+  finishAt: z.number(),
+  producedAt: z.number().optional(),
+  status: z.string(),
+  request: z.looseObject({ inputKind: z.enum(["PlainText", "SSML"]), inputs: z.array(z.string()) }),
+});
+
 /**
  * Watches the emulator's persisted job records (`{state}/emulator/jobs/*.json`) without HTTP, so observing
  * costs no Speech requests and no rate-limit budget. The pipeline deletes finished jobs, so records are
- * sampled while the run goes and each job keeps the latest timeline seen.
+ * sampled while the run goes and each job keeps the latest timeline seen. A record (with all its input
+ * texts) is parsed again only when its file changed.
  */
-function watchEmulatorJobs(stateDir: string): { stop(): void; timelines: Map<string, JobTimeline> } {
+function watchEmulatorJobs(stateDir: string): { stop(): Promise<void>; timelines: Map<string, JobTimeline> } {
   const jobsDir = join(stateDir, "emulator", "jobs");
   const timelines = new Map<string, JobTimeline>();
-  let busy = false;
-  const sample = async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      for (const name of await readdir(jobsDir).catch(() => [] as string[])) {
-        if (!name.endsWith(".json")) continue;
-        const record = await readFile(join(jobsDir, name), "utf8")
-          .then((t) => JSON.parse(t) as Record<string, unknown>)
-          .catch(() => undefined);
-        if (!record || typeof record["id"] !== "string" || typeof record["createdAt"] !== "number") continue;
-        const done = record["status"] === "Succeeded" || record["status"] === "Failed";
-        const finishAt = Number(record["finishAt"]) || 0;
-        const producedEndAt = Math.max(finishAt, Number(record["producedAt"]) || 0);
-        timelines.set(record["id"], {
-          createdAt: record["createdAt"],
-          ...(done && finishAt ? { endAt: finishAt, producedEndAt } : {}),
-        });
-      }
-    } finally {
-      busy = false;
+  const seen = new Map<string, number>();
+  let running: Promise<void> | undefined;
+  const sampleOnce = async () => {
+    for (const name of await readdir(jobsDir).catch(() => [] as string[])) {
+      if (!name.endsWith(".json")) continue;
+      const file = join(jobsDir, name);
+      const mtime = await stat(file).then(
+        (s) => s.mtimeMs,
+        () => undefined,
+      );
+      if (mtime === undefined || seen.get(name) === mtime) continue;
+      const parsed = jobRecordSchema.safeParse(
+        await readFile(file, "utf8").then(
+          (t) => JSON.parse(t) as unknown,
+          () => undefined,
+        ),
+      );
+      if (!parsed.success) continue;
+      seen.set(name, mtime);
+      const record = parsed.data;
+      const known = timelines.get(record.id);
+      const done = record.status === "Succeeded" || record.status === "Failed";
+      timelines.set(record.id, {
+        id: record.id,
+        createdAt: record.createdAt,
+        billablePerInput:
+          known && known.createdAt === record.createdAt
+            ? known.billablePerInput
+            : record.request.inputs.map((input) => billableCharacters(input, record.request.inputKind)),
+        ...(done
+          ? { endAt: record.finishAt, producedEndAt: Math.max(record.finishAt, record.producedAt ?? 0) }
+          : {}),
+      });
     }
+  };
+  const sample = () => {
+    running ??= sampleOnce().finally(() => {
+      running = undefined;
+    });
+    return running;
   };
   const timer = setInterval(() => void sample(), 250);
   return {
     timelines,
-    stop: () => {
+    stop: async () => {
       clearInterval(timer);
-      void sample();
+      await running;
+      await sample();
     },
   };
+}
+
+/** Nearest-rank percentile (p in 0–100) of unsorted values; undefined when empty. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 /** Length of the union of [start, end] intervals (ms): time during which the service had work. */
@@ -150,7 +230,36 @@ async function listInstanceIds(stack: RunningStack): Promise<string[]> {
   }
 }
 
-/** Runs the seed book through the full local stack and returns the CONTRACT §7 book fields. */
+const ENVIRONMENT_AT_START = { ...process.env };
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** The emulator's timing model as the stack's emulator resolves it (same EMULATOR_* environment). */
+function serviceModel(): ServiceModel {
+  const config = resolveConfig({});
+  return {
+    charsPerSecond: config.charsPerSecond,
+    inputParallelism: config.inputParallelism,
+    startLatencyMs: config.startLatencyMs,
+    minRunningMs: MIN_RUNNING_MS,
+  };
+}
+
+/** chapterId → synthesis id of the job that produced it, from the final manifest. */
+async function chapterJobs(stack: RunningStack, projectId: string): Promise<Map<string, string>> {
+  const blobs = BlobServiceClient.fromConnectionString(stack.storageConnectionString);
+  const container = blobs.getContainerClient(stack.appSettings["AUDIO_CONTAINER"] ?? "audio");
+  const body = await container.getBlobClient(`${projectId}/manifest.json`).downloadToBuffer();
+  const manifest = z
+    .object({ chapters: z.array(z.object({ chapterId: z.string(), batchJobId: z.string().nullable() })) })
+    .parse(JSON.parse(body.toString("utf8")));
+  return new Map(
+    manifest.chapters.flatMap((c) => (c.batchJobId ? [[c.chapterId, c.batchJobId] as [string, string]] : [])),
+  );
+}
+
+/** Runs the seed book through the full local stack and returns the CONTRACT §7 and §8 book fields. */
 export async function runBookBench(
   config: BookBenchConfig,
   log = (l: string) => process.stderr.write(`${l}\n`),
@@ -160,6 +269,13 @@ export async function runBookBench(
   const limits: string[] = [];
   let stack: RunningStack | undefined;
   let observer: ReturnType<typeof watchEmulatorJobs> | undefined;
+  let video: ReturnType<typeof drainVideoQueue> | undefined;
+  const resources = watchStackResources();
+  // Each stack in this process (a sweep, book-compare) starts from the environment the bench started with: the
+  // local host writes a stack's settings into process.env (keeping values already there) and the app caches
+  // settings per process.env object (src/config/settings.ts), so a second stack would reach the first one's
+  // stopped Azurite and emulator.
+  process.env = { ...ENVIRONMENT_AT_START };
   try {
     stack = await startStack({
       stateDir,
@@ -181,7 +297,12 @@ export async function runBookBench(
     log(`seed book: ${seed.chapters} chapters, ${seed.characters} characters uploaded`);
 
     const api = new PipelineApiClient({ baseUrl: stack.apiUrl, timeoutMs: 120_000 });
+    video = drainVideoQueue(
+      stack.storageConnectionString,
+      stack.appSettings["VIDEO_QUEUE"] ?? "video-requests",
+    );
     observer = watchEmulatorJobs(stateDir);
+    resources.markStart();
     const startedAt = Date.now();
     const run = await api.startSynthesis(projectId, {
       mode: config.mode,
@@ -203,11 +324,11 @@ export async function runBookBench(
         historyEventsMax = Math.max(historyEventsMax, await historyLength(api, run.id).catch(() => 0));
         lastHistoryAt = now;
       }
-      if (now - lastLogAt > 10_000) {
+      if (now - lastLogAt > Number(process.env["BENCH_LOG_SECONDS"] || 10) * 1000) {
         const c = status.chapters;
         log(
           `${Math.round((now - startedAt) / 1000)} s: ${status.phase ?? status.runtimeStatus}, ` +
-            `${c.succeeded + c.failed + c.rejected + c.unchanged}/${c.total} chapters, jobs ${JSON.stringify(status.jobs)}`,
+            `${c.succeeded + c.failed + c.rejected + c.unchanged}/${c.total} chapters, jobs ${JSON.stringify(status.jobs)}; ${resources.current()}`,
         );
         lastLogAt = now;
       }
@@ -217,7 +338,10 @@ export async function runBookBench(
       await new Promise((r) => setTimeout(r, 1_000));
     }
     const wallSeconds = (Date.now() - startedAt) / 1000;
-    observer.stop();
+    await observer.stop();
+    const messages: ReceivedMessage[] = await video.stop();
+    // Read before the stack stops: Azurite's peak and CPU die with it.
+    const stackResources = resources.stop();
     if (status.runtimeStatus !== "Completed") throw new Error(`run ended ${status.runtimeStatus}`);
 
     const instanceIds = [...new Set([run.id, ...(await listInstanceIds(stack))])];
@@ -229,24 +353,30 @@ export async function runBookBench(
     });
     const usage = usageSchema.parse(await usageRes.json());
     const r = usage.requests;
+    const scale = config.timeScale;
+    /** Real clock ms → modelled seconds since the run started. */
+    const modelled = (at: number) => ((at - startedAt) / 1000) * scale;
+    const model = serviceModel();
+    // `npm run bench` runs with V8 flags that trade some CPU for a smaller heap (docs/cli.md); say which.
+    const v8Flags = process.execArgv.filter((a) =>
+      /^--(optimize-for-size|max-semi-space-size|max-old-space-size)/.test(a),
+    );
 
     // serviceSeconds: the emulator's own processing time, in service (unscaled) seconds. Batch jobs: the union
     // of their created→finished intervals (the emulator's timeline), times the time scale. Realtime requests:
     // the emulator answers them without simulated latency, so their service time is its speed model
     // (characters ÷ EMULATOR_CHARS_PER_SECOND, one request at a time) and is added to the simulated wall time.
-    const finished = [...observer.timelines.values()].filter(
-      (t): t is Required<JobTimeline> => t.endAt !== undefined,
-    );
+    const jobs = [...observer.timelines.values()].sort((a, b) => a.createdAt - b.createdAt);
+    const finished = jobs.filter((t): t is Required<JobTimeline> => t.endAt !== undefined);
     const intervals = finished.map((t) => [t.createdAt, t.endAt] as [number, number]);
     const producedIntervals = finished.map((t) => [t.createdAt, t.producedEndAt] as [number, number]);
-    const charsPerSecond = Number(process.env["EMULATOR_CHARS_PER_SECOND"]) || DEFAULT_CHARS_PER_SECOND;
-    const batchServiceSeconds = (busyMs(intervals) / 1000) * config.timeScale;
+    const batchServiceSeconds = (busyMs(intervals) / 1000) * scale;
     // The emulator's real CPU time producing audio past the modelled finish, counted as service time too.
     const emulatorCpuLagSeconds = Math.max(
       0,
-      (busyMs(producedIntervals) / 1000) * config.timeScale - batchServiceSeconds,
+      (busyMs(producedIntervals) / 1000) * scale - batchServiceSeconds,
     );
-    const realtimeServiceSeconds = usage.realtimeCharacters / charsPerSecond;
+    const realtimeServiceSeconds = usage.realtimeCharacters / model.charsPerSecond;
     if (intervals.length < usage.jobs) {
       limits.push(
         `batch service time from ${intervals.length} of ${usage.jobs} job timelines (others not sampled)`,
@@ -254,61 +384,226 @@ export async function runBookBench(
     }
     if (usage.realtimeCharacters > 0) {
       limits.push(
-        `realtime service time modelled: ${usage.realtimeCharacters} characters at ${charsPerSecond}/s, added to the simulated wall (the emulator's realtime endpoint has no simulated latency)`,
+        `realtime service time modelled: ${usage.realtimeCharacters} characters at ${model.charsPerSecond}/s, added to the simulated wall (the emulator's realtime endpoint has no simulated latency)`,
       );
     }
     const serviceSeconds = batchServiceSeconds + realtimeServiceSeconds;
-    const simulatedWallSeconds = wallSeconds * config.timeScale + realtimeServiceSeconds;
+    const simulatedWallSeconds = wallSeconds * scale + realtimeServiceSeconds;
+
+    // The floor: the same jobs, in submission order, on maxConcurrentJobs slots back to back (floor.ts).
+    const batch = config.mode === "batch" && jobs.length > 0;
+    const floor = batch
+      ? floorSeconds(
+          jobs.map((j) => j.billablePerInput),
+          config.maxConcurrentJobs,
+          model,
+        )
+      : undefined;
+    const modelMismatches = finished.filter(
+      (j) =>
+        Math.abs(modelledJobSeconds(j.billablePerInput, model) - ((j.endAt - j.createdAt) / 1000) * scale) >
+        1,
+    );
+    if (modelMismatches.length > 0) {
+      limits.push(
+        `${modelMismatches.length} jobs ran longer at the emulator than its per-job model (EMULATOR_JOB_CONCURRENCY queueing?): the floor assumes no service-side queue`,
+      );
+    }
+    const serviceSpanSeconds =
+      finished.length > 0
+        ? ((Math.max(...finished.map((j) => j.endAt)) - (jobs[0]?.createdAt ?? 0)) / 1000) * scale
+        : 0;
+
+    // Video messages: chapter latency from the run's start; the first job's completion → its first message.
+    const jobOfChapter =
+      config.mode === "batch" ? await chapterJobs(stack, projectId) : new Map<string, string>();
+    const messagesByJob = new Map<string, number[]>();
+    for (const m of messages) {
+      const job = jobOfChapter.get(m.chapterId);
+      if (job) messagesByJob.set(job, [...(messagesByJob.get(job) ?? []), m.receivedAt]);
+    }
+    const latencies = messages.map((m) => modelled(m.receivedAt));
+    const firstJob = finished[0];
+    const firstJobMessages = firstJob ? (messagesByJob.get(firstJob.id) ?? []) : [];
+    const firstMessageLagRealSeconds =
+      firstJob && firstJobMessages.length > 0
+        ? (Math.min(...firstJobMessages) - firstJob.producedEndAt) / 1000
+        : undefined;
+    const collected = status.chapters.succeeded;
+    const requestTotal = r.create + r.get + r.list + r.delete + r.realtime;
+
     limits.push(
-      "serviceSeconds is the emulator's modelled timeline (start latency + characters ÷ speed), what Azure would take by that model",
+      "serviceSeconds is the emulator's modelled timeline (start latency + characters ÷ speed), what Azure would take by that model, not a measurement of Azure",
+      "floorSeconds: the same jobs (per-input characters from the emulator's job records), in submission order, list-scheduled on maxConcurrentJobs slots with zero gaps by the emulator's model; floorRatio = serviceSeconds ÷ floorSeconds; serviceSeconds counts only time when at least one job was at the service, serviceSpanSeconds the whole first-create → last-finish span",
       "emulatorCpuLagSeconds: the emulator's real CPU time producing audio past that timeline, times the scale (an artefact of scaling)",
       "overheadRatio treats all pipeline time as scaled (upper bound); overheadRatioUnscaled treats it as real (lower bound)",
-      `time scale ${config.timeScale}: emulator and durable timers run ${config.timeScale}× faster; ` +
+      `time scale ${scale}: emulator and durable timers run ${scale}× faster; ` +
         "CPU work (audio, zips, storage, replay) does not, so overhead is overstated at high scales",
+      `video message times are when the bench (as the video step) received them, polling the queue every 50 ms real (${round1(0.05 * scale)} s modelled); modelled = real × scale, so the CPU time of collecting is multiplied by the scale too (firstMessageLagRealSeconds is the unscaled figure)`,
       `emulator audio mode "${config.audioMode}", format ${config.outputFormat}`,
-      "peakRssMB is this process (host, app and emulator); Azurite runs in its own process",
-      "one 2-core machine, Azurite on local disk",
+      `peakRssMB: the stack process (host, app, emulator and this bench, one Node process; V8 flags: ${v8Flags.join(" ") || "none"}); Azurite and its guard are separate processes`,
+      stackResources.available
+        ? "peakRssAllProcessesMB: sum of each process's own peak (VmHWM: this one, Azurite, its guard, tsx's esbuild), an upper bound of the tree's peak; peakRssAllProcessesSampledMB: the highest sum sampled every 0.5 s"
+        : "peakRssAllProcessesMB: this process only (no /proc to find Azurite)",
+      "cpuSecondsPer100Chapters: user + system CPU of all stack processes during the run, per 100 chapters collected",
+      "one 2-core machine shared with other work, Azurite on local disk",
     );
-    return {
+    if (config.mode === "realtime") {
+      limits.push(
+        "realtime: no floor, timeline or first-job lag (no batch jobs); chapter latencies are real × scale without the modelled realtime service time",
+      );
+    }
+
+    const result = {
       chapters: status.chapters.total,
       characters: seed.characters,
       mode: config.mode,
       jobs: usage.jobs,
-      speechRequests: r.create + r.get + r.list + r.delete + r.realtime,
+      speechRequests: requestTotal,
       submitRequests: config.mode === "realtime" ? r.realtime : r.create,
       pollRequests: r.get,
+      deleteRequests: r.delete,
+      listRequests: r.list,
       throttledRequests: r.throttled,
       realtimeRequests: r.realtime,
+      billedInputs: usage.inputs,
       billableCharacters: usage.billableCharacters + usage.realtimeCharacters,
       succeeded: status.chapters.succeeded,
       failed: status.chapters.failed,
-      serviceSeconds: Math.round(serviceSeconds * 10) / 10,
-      batchServiceSeconds: Math.round(batchServiceSeconds * 10) / 10,
-      realtimeServiceSeconds: Math.round(realtimeServiceSeconds * 10) / 10,
+      serviceSeconds: round1(serviceSeconds),
+      ...(floor !== undefined
+        ? { floorSeconds: round1(floor), floorRatio: round3(serviceSeconds / floor) }
+        : { floorSeconds: null, floorRatio: null }),
+      serviceSpanSeconds: round1(serviceSpanSeconds),
+      batchServiceSeconds: round1(batchServiceSeconds),
+      realtimeServiceSeconds: round1(realtimeServiceSeconds),
       emulatorCpuLagSeconds: Math.round(emulatorCpuLagSeconds),
-      overheadRatioExcludingEmulatorCpu:
-        Math.round(
-          ((simulatedWallSeconds - serviceSeconds - emulatorCpuLagSeconds) / serviceSeconds) * 1000,
-        ) / 1000,
-      wallSeconds: Math.round(wallSeconds * 10) / 10,
+      firstMessageLagSeconds:
+        firstMessageLagRealSeconds === undefined ? null : round1(firstMessageLagRealSeconds * scale),
+      firstMessageLagRealSeconds:
+        firstMessageLagRealSeconds === undefined ? null : round3(firstMessageLagRealSeconds),
+      chapterLatencyP50Seconds: latencies.length ? round1(percentile(latencies, 50) ?? 0) : null,
+      chapterLatencyP95Seconds: latencies.length ? round1(percentile(latencies, 95) ?? 0) : null,
+      videoMessages: messages.length,
+      overheadRatioExcludingEmulatorCpu: round3(
+        (simulatedWallSeconds - serviceSeconds - emulatorCpuLagSeconds) / serviceSeconds,
+      ),
+      wallSeconds: round1(wallSeconds),
       simulatedWallSeconds: Math.round(simulatedWallSeconds),
       simulatedWallHours: Math.round((simulatedWallSeconds / 3600) * 100) / 100,
-      overheadRatio: Math.round(((simulatedWallSeconds - serviceSeconds) / serviceSeconds) * 1000) / 1000,
+      overheadRatio: round3((simulatedWallSeconds - serviceSeconds) / serviceSeconds),
       // Lower bound: counts the pipeline's real seconds beyond the scaled service time as if unscaled
       // (CPU work does not speed up with the time scale; overheadRatio above is the upper bound).
-      overheadRatioUnscaled:
-        Math.round(((wallSeconds - batchServiceSeconds / config.timeScale) / serviceSeconds) * 1000) / 1000,
-      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      overheadRatioUnscaled: round3((wallSeconds - batchServiceSeconds / scale) / serviceSeconds),
+      // The book's time with the pipeline's own (CPU, storage) time counted as real seconds: modelled service
+      // + real wall outside it. Comparable across time scales, unlike simulatedWallSeconds (book-compare).
+      serviceAndPipelineSeconds: Math.round(serviceSeconds + wallSeconds - batchServiceSeconds / scale),
+      peakRssMB: stackResources.peakRssOwnMB,
+      peakRssAllProcessesMB: stackResources.peakRssSumOfPeaksMB,
+      peakRssAllProcessesSampledMB: stackResources.peakRssSampledMB,
+      peakRssByProcessMB: stackResources.peakRssByProcessMB,
+      cpuSeconds: stackResources.cpuSeconds,
+      wallSecondsPer100Chapters: collected ? round1((wallSeconds / collected) * 100) : null,
+      cpuSecondsPer100Chapters: collected ? round1((stackResources.cpuSeconds / collected) * 100) : null,
+      v8Flags,
       historyEventsMax,
       instancesChecked: instanceIds.length,
-      timeScale: config.timeScale,
+      timeScale: scale,
       maxConcurrentJobs: config.maxConcurrentJobs,
+      maxChaptersPerJob: config.maxChaptersPerJob ?? null,
       outputFormat: config.outputFormat,
       limits,
     };
+
+    await mkdir(config.outDir, { recursive: true });
+    const files: Record<string, string> = { json: join(config.outDir, `${config.name}.json`) };
+    if (batch) {
+      const timelineJobs: TimelineJob[] = jobs.map((j, i) => {
+        const jobMessages = (messagesByJob.get(j.id) ?? []).map(modelled).sort((a, b) => a - b);
+        return {
+          label: `job ${i + 1} (${j.billablePerInput.length} ch.)`,
+          queuedAt: 0,
+          submittedAt: modelled(j.createdAt),
+          serviceEndAt: modelled(j.producedEndAt ?? j.endAt ?? j.createdAt),
+          ...(jobMessages.length ? { collectedAt: jobMessages.at(-1) } : {}),
+          messages: jobMessages,
+        };
+      });
+      files["timeline"] = join(config.outDir, `${config.name}.timeline.svg`);
+      await writeFile(
+        files["timeline"],
+        renderTimelineSvg({
+          title: `${config.name}: ${result.chapters} chapters, ${usage.jobs} job${usage.jobs === 1 ? "" : "s"}, ${config.maxConcurrentJobs} at once`,
+          subtitle:
+            `service ${formatMinutes(serviceSeconds)} vs floor ${formatMinutes(floor ?? 0)} (ratio ${result.floorRatio}), ` +
+            `${requestTotal} Speech requests, time scale ${scale} (modelled = real × scale)`,
+          jobs: timelineJobs,
+          markers:
+            floor !== undefined && jobs[0]
+              ? [{ at: modelled(jobs[0].createdAt) + floor, label: "floor" }]
+              : [],
+        }),
+      );
+    }
+    await writeFile(files["json"] as string, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${Object.values(files).join(", ")}`);
+    return { ...result, files };
   } finally {
-    observer?.stop();
+    resources.stop();
+    await observer?.stop();
+    await video?.stop().catch(() => []);
     if (stack) await stack.stop();
     await rm(stateDir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+function formatMinutes(seconds: number): string {
+  return `${round1(seconds / 60)} min`;
+}
+
+export type BookBenchResult = Awaited<ReturnType<typeof runBookBench>>;
+
+/** A short table of the fields a reader compares first. */
+export function summaryTable(results: BookBenchResult[]): string {
+  const columns: [string, (r: BookBenchResult) => unknown][] = [
+    ["run", (r) => `c${r.maxConcurrentJobs} n${r.maxChaptersPerJob ?? "-"}`],
+    ["jobs", (r) => r.jobs],
+    ["service min", (r) => round1(r.serviceSeconds / 60)],
+    ["floor min", (r) => (r.floorSeconds === null ? "-" : round1(r.floorSeconds / 60))],
+    ["floorRatio", (r) => r.floorRatio ?? "-"],
+    ["requests", (r) => r.speechRequests],
+    [
+      "submit/poll/del/list",
+      (r) => `${r.submitRequests}/${r.pollRequests}/${r.deleteRequests}/${r.listRequests}`,
+    ],
+    ["1st msg lag s", (r) => r.firstMessageLagSeconds ?? "-"],
+    [
+      "p50/p95 min",
+      (r) =>
+        r.chapterLatencyP50Seconds === null
+          ? "-"
+          : `${round1(r.chapterLatencyP50Seconds / 60)}/${round1((r.chapterLatencyP95Seconds ?? 0) / 60)}`,
+    ],
+    ["RSS MB", (r) => `${r.peakRssMB} (all ${r.peakRssAllProcessesMB})`],
+    ["wall s", (r) => r.wallSeconds],
+    ["CPU s/100ch", (r) => r.cpuSecondsPer100Chapters ?? "-"],
+  ];
+  const rows = [columns.map(([h]) => h), ...results.map((r) => columns.map(([, f]) => String(f(r))))];
+  const widths = columns.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+  return rows.map((row) => row.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  ")).join("\n");
+}
+
+/**
+ * Runs a book scenario: one configuration, or a sweep over the list flags one after another (each on a
+ * fresh stack). Prints the table on stdout (before main.ts's BENCH line).
+ */
+export async function runBookScenario(configs: BookBenchConfig[]): Promise<Record<string, unknown>> {
+  const results: BookBenchResult[] = [];
+  for (const config of configs) {
+    process.stderr.write(`--- ${config.name}\n`);
+    results.push(await runBookBench(config));
+  }
+  process.stdout.write(`${summaryTable(results)}\n`);
+  if (results.length === 1) return results[0] as BookBenchResult;
+  return { sweep: results };
 }

@@ -1,4 +1,4 @@
-import { parseBookArgs, runBookBench } from "../bookBench.js";
+import { parseBookArgs, runBookScenario } from "../bookBench.js";
 import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
 
 /**
@@ -6,16 +6,20 @@ import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
  * Options: --chapters, --time-scale, --format, --audio, --max-concurrent-jobs, --max-chapters-per-job, --timeout.
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  return runBookBench(
-    parseBookArgs(args, {
-      chapters: SEED_BOOK_CHAPTERS,
-      mode: "batch",
-      maxConcurrentJobs: 3,
-      timeScale: 100,
-      outputFormat: "audio-16khz-32kbitrate-mono-mp3",
-      audioMode: "fast",
-      wordBoundaries: true,
-      timeoutSeconds: 3_600,
-    }),
+  return runBookScenario(
+    parseBookArgs(
+      args,
+      {
+        chapters: SEED_BOOK_CHAPTERS,
+        mode: "batch",
+        maxConcurrentJobs: 3,
+        timeScale: 100,
+        outputFormat: "audio-16khz-32kbitrate-mono-mp3",
+        audioMode: "fast",
+        wordBoundaries: true,
+        timeoutSeconds: 3_600,
+      },
+      "book-batch",
+    ),
   );
 }

@@ -1,4 +1,4 @@
-import { parseBookArgs, runBookBench } from "../bookBench.js";
+import { parseBookArgs, runBookScenario } from "../bookBench.js";
 import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
 
 /**
@@ -7,16 +7,20 @@ import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
  * realtime endpoint has no simulated latency, so its service time is modelled and added (see bookBench.ts).
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  return runBookBench(
-    parseBookArgs(args, {
-      chapters: SEED_BOOK_CHAPTERS,
-      mode: "realtime",
-      maxConcurrentJobs: 1,
-      timeScale: 1,
-      outputFormat: "audio-16khz-32kbitrate-mono-mp3",
-      audioMode: "fast",
-      wordBoundaries: true,
-      timeoutSeconds: 3_600,
-    }),
+  return runBookScenario(
+    parseBookArgs(
+      args,
+      {
+        chapters: SEED_BOOK_CHAPTERS,
+        mode: "realtime",
+        maxConcurrentJobs: 1,
+        timeScale: 1,
+        outputFormat: "audio-16khz-32kbitrate-mono-mp3",
+        audioMode: "fast",
+        wordBoundaries: true,
+        timeoutSeconds: 3_600,
+      },
+      "book-realtime",
+    ),
   );
 }
