@@ -72,13 +72,15 @@ export async function listProject(deps: PipelineDeps, projectId: string): Promis
 }
 
 export async function readProjectFile(deps: PipelineDeps, projectId: string): Promise<ProjectFile> {
+  // Only a parse failure is the user's (400); a storage failure propagates as the server's (retried, 500).
+  const bytes = await downloadBytes(deps.storage.chapters, `${projectId}/${PROJECT_FILE_NAME}`);
+  if (!bytes) return {};
   let raw: unknown;
   try {
-    raw = await readJson(deps.storage.chapters, `${projectId}/${PROJECT_FILE_NAME}`);
+    raw = JSON.parse(bytes.toString("utf8"));
   } catch {
     throw new PlanError("invalid-project-file", `${PROJECT_FILE_NAME} is not valid JSON.`);
   }
-  if (raw === undefined) return {};
   const parsed = projectFileSchema.safeParse(raw);
   if (!parsed.success) {
     throw new PlanError(

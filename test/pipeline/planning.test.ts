@@ -1,8 +1,10 @@
+import type { ContainerClient } from "@azure/storage-blob";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings.js";
 import { baseRequestBytes, buildBatchRequest } from "../../src/pipeline/batchRequest.js";
+import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { projectFileSchema, resolveOptions, startRequestSchema } from "../../src/pipeline/options.js";
-import { buildJobs } from "../../src/pipeline/plan.js";
+import { buildJobs, readProjectFile } from "../../src/pipeline/plan.js";
 import {
   classifyProjectBlobs,
   countCharacters,
@@ -196,5 +198,27 @@ describe("spoken words", () => {
     const ssml =
       '<speak version="1.0" xml:lang="en-US"><voice name="v">Hello <break time="1s"/> world</voice></speak>';
     expect(countWords(ssml, "ssml")).toBe(2);
+  });
+});
+
+describe("project.json reading", () => {
+  // A stand-in container: only the one call readProjectFile makes, answering with fixed bytes or an error.
+  const containerAnswering = (answer: () => Promise<Buffer>) =>
+    ({ getBlobClient: () => ({ downloadToBuffer: answer }) }) as unknown as ContainerClient;
+  const depsWith = (chapters: ContainerClient) => ({ storage: { chapters } }) as unknown as PipelineDeps;
+
+  it("calls unparsable JSON the user's error", async () => {
+    const deps = depsWith(containerAnswering(async () => Buffer.from("{ not json")));
+    await expect(readProjectFile(deps, "book")).rejects.toMatchObject({ code: "invalid-project-file" });
+  });
+
+  it("lets a storage failure through as the server's error, not as invalid JSON", async () => {
+    const outage = Object.assign(new Error("connect ECONNREFUSED"), { statusCode: 503 });
+    const deps = depsWith(
+      containerAnswering(async () => {
+        throw outage;
+      }),
+    );
+    await expect(readProjectFile(deps, "book")).rejects.toBe(outage);
   });
 });
