@@ -1,7 +1,7 @@
 import { listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
 import { type ClaimTiming, claimChapter, STORE_CLAIM_TIMING } from "./claims.js";
 import type { PipelineDeps } from "./deps.js";
-import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
+import { type JobRef, readJobSpec, readResultUrl, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
 import { isCancelled, runEnded } from "./runGuard.js";
@@ -119,8 +119,10 @@ export async function collectJob(
 
   // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.
   if (!input.jobError && pending > 0) {
-    const results = await deps.speech().batch.openResults(input.synthesisId);
-    tally.speechRequests += 1;
+    // The URL the poll saw, when it recorded one: no read of the job before the download.
+    const resultUrl = await readResultUrl(deps, input.synthesisId);
+    const results = await deps.speech().batch.openResults(input.synthesisId, resultUrl);
+    tally.speechRequests += results.speechRequests;
     try {
       const entries: ResultEntry[] = [];
       for await (const entry of results.entries()) entries.push(entry);

@@ -169,7 +169,17 @@ export const runPaths = {
     `${projectId}/${runId}/claims/${jobNumber}/${chapterId}.json`,
   /** Project ids never start with `_` (PROJECT_ID_PATTERN), so this folder cannot meet a project's. */
   deletedJob: (synthesisId: string) => `_batch-deleted/${synthesisId}.json`,
+  /** The result URL (a SAS) the status check saw: kept out of orchestration history, read by collect. */
+  resultsLink: (synthesisId: string) => `_batch-results/${synthesisId}.json`,
+  /** Throughput of the service measured by earlier runs (any project): the poll plan's prior for a first job. */
+  throughput: () => "_throughput.json",
 };
+
+export const resultsLinkSchema = z.object({
+  synthesisId: z.string(),
+  resultUrl: z.string().url(),
+  seenAt: z.string(),
+});
 
 /** Output blobs of a chapter in the audio container (CONTRACT §2). */
 export const audioPaths = {
