@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { projectIdSchema, startRequestSchema } from "./options.js";
+import { serviceRateSchema } from "./runState.js";
 
 /** Activity inputs, parsed at the boundary (they come from orchestration history, which outlives deployments). */
 const ref = {
@@ -30,6 +31,7 @@ export const activityInputs = {
     options: synthesisOptions,
     maxAttempts: z.number().int().positive(),
     jobError: z.string().optional(),
+    rate: serviceRateSchema.optional(),
   }),
   delete: z.object({ projectId: projectIdSchema, runId: z.string().min(1), synthesisId: z.string().min(1) }),
   planRetries: z.object({

@@ -11,14 +11,22 @@ import {
   type JobChapter,
   type JobMode,
   runPaths,
+  type ServiceRate,
 } from "./runState.js";
 import type { ResultEntry } from "./speechPorts.js";
 import { emptyTally, type JobTally } from "./tally.js";
+import { recordThroughput } from "./throughput.js";
 
 export { emptyTally, type JobTally };
 
 /** Chapters of one job stored at the same time (each streams its audio from the results zip). */
 const COLLECT_CONCURRENCY = 4;
+
+const ref = (input: JobRef): JobRef => ({
+  projectId: input.projectId,
+  runId: input.runId,
+  jobNumber: input.jobNumber,
+});
 
 export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
   if (outcome.status === "succeeded") {
@@ -88,6 +96,8 @@ export interface CollectInput extends JobRef {
   maxAttempts: number;
   /** Set when the whole job failed, timed out or vanished: every chapter is retried. */
   jobError?: string;
+  /** The service's throughput as the job's lane measured it: recorded as later runs' prior. */
+  rate?: ServiceRate;
 }
 
 /**
@@ -115,6 +125,10 @@ export async function collectJob(
   };
   // A late copy (the run was cancelled, superseded or has completed) stores and announces nothing.
   if (await runEnded(deps, input.projectId, input.runId)) return tallyDone();
+  if (input.rate && !input.jobError) {
+    // Advisory (a later run's first poll): a failed write must not fail the job's collection.
+    await recordThroughput(deps, { ...ref(input), rate: input.rate }).catch(() => false);
+  }
   const pending = job.chapters.filter((c) => !done.has(c.chapterId)).length;
 
   // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.

@@ -327,6 +327,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
     options: state.options,
     maxAttempts: tuning.maxChapterAttempts,
     ...(jobError ? { jobError } : {}),
+    ...(rate ? { rate } : {}),
   };
   const collect = context.df.callSubOrchestrator(
     COLLECT_JOB_ORCHESTRATOR,

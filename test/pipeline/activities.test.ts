@@ -111,7 +111,10 @@ describe("activities", () => {
       synthesisId,
       options,
       maxAttempts: 3,
+      // The throughput the job's lane measured: kept as the prior of later runs' first jobs.
+      rate: { low: 2_000, high: 2_100 },
     };
+    expect(plan.tuning.priorRate).toBeUndefined();
     // The check that saw the job succeed recorded its result URL (in the work container, not in its
     // result, which goes to orchestration history): collect downloads without reading the job again.
     expect(JSON.stringify(await checkJob(deps, { synthesisId }))).not.toContain("sig=");
@@ -122,6 +125,14 @@ describe("activities", () => {
     expect((await emulator.usage()).requests.get).toBe(getsBeforeCollect);
     const rerun = await collectJob(deps, collect);
     expect(rerun).toMatchObject({ succeeded: 3 });
+    const next = await planProject(deps, { ...planInput, runId: "r2" });
+    expect(next.tuning.priorRate).toEqual({ low: 2_000, high: 2_100 });
+    // Saved with the plan: a replayed planning of that run sees the same prior, whatever was measured since.
+    await collectJob(deps, { ...collect, rate: { low: 3_000, high: 3_100 } });
+    expect((await planProject(deps, { ...planInput, runId: "r2" })).tuning.priorRate).toEqual({
+      low: 2_000,
+      high: 2_100,
+    });
     const queue = QueueServiceClient.fromConnectionString(inject("azuriteConnectionString")).getQueueClient(
       deps.settings.VIDEO_QUEUE,
     );
