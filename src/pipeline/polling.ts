@@ -39,6 +39,9 @@ export function jobDeadlineMs(expectedMs: number, tuning: Pick<RunTuning, "jobTi
  */
 export const PRIOR_PROBE_MARGIN = 0.01;
 
+/** Relative gap under which two brackets that miss each other are taken to meet (timer rounding). */
+const ROUNDING_SLACK = 1e-4;
+
 /** The rate a job of `characters` implies, seen unfinished at `unfinishedMs` and done at `doneMs` after submission. */
 export function learnRate(
   known: ServiceRate | undefined,
@@ -55,8 +58,13 @@ export function learnRate(
   const low = Math.max(known.low, measured.low);
   const highs = [known.high, measured.high].filter((h): h is number => h !== undefined);
   const high = highs.length > 0 ? Math.min(...highs) : undefined;
-  // Disjoint brackets: the proportional model does not hold (queueing, a different job shape); trust the newest.
-  if (high !== undefined && high < low) return measured;
+  if (high !== undefined && high < low) {
+    // Brackets that miss each other by a rounding (timers fire on whole milliseconds, after the minimum
+    // interval) meet at a point; disjoint ones say the proportional model does not hold (queueing, a
+    // different job shape): trust the newest.
+    if (high >= low * (1 - ROUNDING_SLACK)) return { low, high: low };
+    return measured;
+  }
   return { low, ...(high !== undefined ? { high } : {}) };
 }
 
@@ -95,12 +103,17 @@ export function nextPollDelayMs(input: PollPlanInput): number {
     const early = Math.max(unfinishedMs, rate.high ? (characters / rate.high) * 1000 : 0);
     const narrow = late - early <= Math.max(tuning.pollMinMs, late * PREDICTION_TOLERANCE);
     target = narrow ? late : (early + late) / 2;
-  } else if (prior && late !== undefined) {
-    // Slower than earlier runs: back off by a quarter of the elapsed time, uncapped, so a service far slower
-    // than the prior costs a few polls more (never a poll a minute for hours), and a job is seen at most 25 % late.
-    target = unfinishedMs + Math.max(tuning.pollMinMs, unfinishedMs / 4);
   } else if (rate && late !== undefined) {
-    target = unfinishedMs + Math.min(tuning.pollMaxMs, Math.max(tuning.pollMinMs, unfinishedMs / 4));
+    // Past the prediction: the lateness doubles with each poll (from the tolerance, so a job just a little
+    // late is seen a little late), until steps reach a quarter of the elapsed time. Within a run the steps
+    // stop at pollMaxMs; past a prior (the service is slower than it was), they go on growing, so a service
+    // far slower than the prior costs a few polls, never one a minute for hours.
+    const step = Math.max(
+      tuning.pollMinMs,
+      late * PREDICTION_TOLERANCE,
+      Math.min(unfinishedMs - late, unfinishedMs / 4),
+    );
+    target = unfinishedMs + (prior ? step : Math.min(tuning.pollMaxMs, step));
   } else {
     const first = Math.min(FIRST_POLL_CAP_MS, expectedJobMs(characters, tuning) / 4);
     target = Math.max(first, unfinishedMs * 2);

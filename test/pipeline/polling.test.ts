@@ -78,12 +78,24 @@ describe("poll plan", () => {
     );
   });
 
-  it("backs off past the prediction by a quarter of the elapsed time, within the bounds", () => {
-    const rate = { low: 10_000, high: 10_500 };
+  it("past the prediction, doubles the lateness from the tolerance up to a quarter of the elapsed time, within the bounds", () => {
+    const rate = { low: 10_000, high: 10_500 }; // 1,000,000 characters: predicted done by 100 s
     const pollAfter = (unfinishedMs: number) =>
       nextPollDelayMs({ characters: 1_000_000, elapsedMs: unfinishedMs, unfinishedMs, rate, tuning });
-    expect(pollAfter(120_000)).toBe(30_000);
+    // Just late: the next poll 5 % of the prediction later (a job a little late is seen a little late).
+    expect(pollAfter(100_000)).toBe(5_000);
+    expect(pollAfter(101_000)).toBe(5_000);
+    // 20 s late: 20 s more; far past it, a quarter of the elapsed time, at most POLL_MAX_SECONDS.
+    expect(pollAfter(120_000)).toBe(20_000);
+    expect(pollAfter(150_000)).toBe(37_500);
     expect(pollAfter(1_000_000)).toBe(60_000);
+  });
+
+  it("does not let brackets that miss each other by a timer's rounding lose their upper bound", () => {
+    // Seen done at the first poll (no new upper bound), a hair faster than the narrow bracket allowed.
+    const rate = learnRate({ low: 3_797.0034, high: 3_797.0036 }, 1_500_000, 0, 395_040);
+    expect(rate?.high).toBeDefined();
+    expect(rate?.low).toBe(rate?.high);
   });
 
   it("keeps the newest bracket when the brackets disagree", () => {
@@ -126,11 +138,11 @@ describe("poll plan with a prior (earlier runs' throughput)", () => {
   });
 
   it("backs off geometrically when the service is much slower than the prior, and never starves", () => {
-    for (const actual of [450_000, 1_200_000, 4_000_000]) {
+    for (const actual of [400_000, 450_000, 1_200_000, 4_000_000, 20_000_000]) {
       const slow = simulate(characters, actual, undefined, prior);
       // Seen at most a quarter late (or one minimum interval), with few polls however far off the prior was.
       expect(slow.seenAt).toBeLessThanOrEqual(Math.max(actual * 1.25, actual + tuning.pollMinMs));
-      expect(slow.polls).toBeLessThanOrEqual(2 + Math.ceil(Math.log(actual / 395_000) / Math.log(1.25)) + 1);
+      expect(slow.polls).toBeLessThanOrEqual(5 + Math.ceil(Math.log(actual / 395_000) / Math.log(1.25)));
       let elapsed = 0;
       for (const delay of slow.delays) {
         expect(delay).toBeGreaterThanOrEqual(tuning.pollMinMs);
