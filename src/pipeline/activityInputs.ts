@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { jobResultSchema } from "./jobResult.js";
 import { projectIdSchema, startRequestSchema } from "./options.js";
+import { serviceRateSchema } from "./runState.js";
 
 /** Activity inputs, parsed at the boundary (they come from orchestration history, which outlives deployments). */
 const ref = {
@@ -31,6 +32,7 @@ export const activityInputs = {
     options: synthesisOptions,
     maxAttempts: z.number().int().positive(),
     jobError: z.string().optional(),
+    rate: serviceRateSchema.optional(),
   }),
   delete: z.object({ projectId: projectIdSchema, runId: z.string().min(1), synthesisId: z.string().min(1) }),
   planRetries: z.object({

@@ -1,7 +1,7 @@
 import { listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
 import { type ClaimTiming, claimChapter, STORE_CLAIM_TIMING } from "./claims.js";
 import type { PipelineDeps } from "./deps.js";
-import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
+import { type JobRef, readJobSpec, readResultUrl, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
 import { isCancelled, runEnded } from "./runGuard.js";
@@ -11,14 +11,22 @@ import {
   type JobChapter,
   type JobMode,
   runPaths,
+  type ServiceRate,
 } from "./runState.js";
 import type { ResultEntry } from "./speechPorts.js";
 import { emptyTally, type JobTally } from "./tally.js";
+import { recordThroughput } from "./throughput.js";
 
 export { emptyTally, type JobTally };
 
 /** Chapters of one job stored at the same time (each streams its audio from the results zip). */
 const COLLECT_CONCURRENCY = 4;
+
+const ref = (input: JobRef): JobRef => ({
+  projectId: input.projectId,
+  runId: input.runId,
+  jobNumber: input.jobNumber,
+});
 
 export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
   if (outcome.status === "succeeded") {
@@ -88,6 +96,8 @@ export interface CollectInput extends JobRef {
   maxAttempts: number;
   /** Set when the whole job failed, timed out or vanished: every chapter is retried. */
   jobError?: string;
+  /** The service's throughput as the job's lane measured it: recorded as later runs' prior. */
+  rate?: ServiceRate;
 }
 
 /**
@@ -115,12 +125,18 @@ export async function collectJob(
   };
   // A late copy (the run was cancelled, superseded or has completed) stores and announces nothing.
   if (await runEnded(deps, input.projectId, input.runId)) return tallyDone();
+  if (input.rate && !input.jobError) {
+    // Advisory (a later run's first poll): a failed write must not fail the job's collection.
+    await recordThroughput(deps, { ...ref(input), rate: input.rate }).catch(() => false);
+  }
   const pending = job.chapters.filter((c) => !done.has(c.chapterId)).length;
 
   // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.
   if (!input.jobError && pending > 0) {
-    const results = await deps.speech().batch.openResults(input.synthesisId);
-    tally.speechRequests += 1;
+    // The URL the poll saw, when it recorded one: no read of the job before the download.
+    const resultUrl = await readResultUrl(deps, input.synthesisId);
+    const results = await deps.speech().batch.openResults(input.synthesisId, resultUrl);
+    tally.speechRequests += results.speechRequests;
     try {
       const entries: ResultEntry[] = [];
       for await (const entry of results.entries()) entries.push(entry);

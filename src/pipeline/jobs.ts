@@ -10,7 +10,7 @@ import {
   smallestRefused,
 } from "./payloadLimit.js";
 import { readSynthesisInput } from "./pronunciation.js";
-import { type JobSpec, jobSpecSchema, runPaths } from "./runState.js";
+import { type JobSpec, jobSpecSchema, resultsLinkSchema, runPaths } from "./runState.js";
 
 /** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
 export interface SynthesisOptions {
@@ -108,11 +108,26 @@ async function wasDeleted(deps: PipelineDeps, synthesisId: string): Promise<bool
 /**
  * The job's status. A job we deleted ourselves (after collecting it) reads as Succeeded, not Missing: a
  * check redelivered after the delete must not turn a finished job into a lost one (re-batched, paid twice).
+ * A succeeded job's result URL is recorded for collect (which then downloads without reading the job
+ * again); it is a SAS, so it goes to the work container, never into the check's result (orchestration
+ * history, visible through the durable status API).
  */
 export async function checkJob(deps: PipelineDeps, input: { synthesisId: string }): Promise<CheckResult> {
   const state = await deps.speech().batch.getSynthesis(input.synthesisId);
   if (!state) return { status: (await wasDeleted(deps, input.synthesisId)) ? "Succeeded" : "Missing" };
+  if (state.status === "Succeeded" && state.resultUrl) {
+    await writeJson(deps.work, runPaths.resultsLink(input.synthesisId), {
+      synthesisId: input.synthesisId,
+      resultUrl: state.resultUrl,
+      seenAt: deps.now().toISOString(),
+    });
+  }
   return { status: state.status, ...(state.error ? { error: state.error } : {}) };
+}
+
+/** The result URL the status check recorded for a succeeded job, if any. */
+export async function readResultUrl(deps: PipelineDeps, synthesisId: string): Promise<string | undefined> {
+  return (await readJson(deps.work, runPaths.resultsLink(synthesisId), resultsLinkSchema))?.resultUrl;
 }
 
 /** Deletes a collected (or abandoned) job, leaving a marker first so no later copy of its submit re-creates it. */
@@ -127,7 +142,10 @@ export async function deleteJob(
     deletedAt: deps.now().toISOString(),
   });
   await deps.speech().batch.deleteSynthesis(input.synthesisId);
-  await deps.work
-    .getBlobClient(runPaths.submitted(input.projectId, input.runId, input.synthesisId))
-    .deleteIfExists();
+  await Promise.all([
+    deps.work
+      .getBlobClient(runPaths.submitted(input.projectId, input.runId, input.synthesisId))
+      .deleteIfExists(),
+    deps.work.getBlobClient(runPaths.resultsLink(input.synthesisId)).deleteIfExists(),
+  ]);
 }

@@ -373,6 +373,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
     maxAttempts: tuning.maxChapterAttempts,
     ...(jobError ? { jobError } : {}),
     jobRequests: requests,
+    ...(rate ? { rate } : {}),
   };
   const collect = context.df.callSubOrchestrator(
     COLLECT_JOB_ORCHESTRATOR,

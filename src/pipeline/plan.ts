@@ -48,6 +48,7 @@ import {
   runPaths,
   summarizeJob,
 } from "./runState.js";
+import { readThroughputPrior } from "./throughput.js";
 
 /** Thrown for problems the caller should see as a bad request (e.g. an invalid project.json). */
 export class PlanError extends Error {
@@ -500,6 +501,9 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
       deps.storage.videoQueue.createIfNotExists(),
     ]);
     run = await assessProject(deps, await withRequestedChapters(deps, input));
+    // Earlier runs' throughput, saved with the plan: the first job's poll plan starts from it.
+    const priorRate = await readThroughputPrior(deps);
+    if (priorRate) run.plan.tuning.priorRate = priorRate;
     await savePronunciationInputs(deps, input, run);
     await mapLimit(run.jobs, READ_CONCURRENCY, (job) =>
       writeJson(deps.work, runPaths.job(input.projectId, input.runId, job.jobNumber), job),

@@ -1,9 +1,13 @@
-import type { RunTuning } from "./runState.js";
+import type { RunTuning, ServiceRate } from "./runState.js";
+
+export type { ServiceRate };
 
 /*
  * When to poll a batch job. Pure and deterministic: orchestrators call it with elapsed times taken from
  * `currentUtcDateTime` and a throughput learned from this run's finished jobs, carried forward in
- * orchestration inputs (never read from storage), so a replay computes the same timers.
+ * orchestration inputs (never read from storage), so a replay computes the same timers. A run's first
+ * job may have a prior instead: the throughput earlier runs measured, read once by planning into the
+ * run's tuning (`priorRate`, saved in plan.json, so replays see the same one).
  */
 
 /** The first poll of a job nothing is known about comes after a quarter of the prior's expectation, at most this. */
@@ -29,16 +33,14 @@ export function jobDeadlineMs(expectedMs: number, tuning: Pick<RunTuning, "jobTi
 }
 
 /**
- * Throughput of the service as measured on this run's finished jobs, in characters per second from
- * submission to completion (queueing included). Each job brackets its own duration between the last poll
- * that saw it unfinished and the poll that saw it done; the brackets of all jobs seen so far intersect.
+ * A job with only a prior (no rate measured on this run) is first polled this share before the prior's
+ * earliest predicted end: seen unfinished there, the run gets its own bracket from the next poll (at the
+ * prior's late end); seen done, the service is faster than it was, and the run learns that instead.
  */
-export interface ServiceRate {
-  /** The job took at most this long per character: throughput at least `low` chars/s. */
-  low: number;
-  /** ... and at least this long: throughput at most `high` chars/s (absent until a poll saw a job unfinished). */
-  high?: number;
-}
+export const PRIOR_PROBE_MARGIN = 0.01;
+
+/** Relative gap under which two brackets that miss each other are taken to meet (timer rounding). */
+const ROUNDING_SLACK = 1e-4;
 
 /** The rate a job of `characters` implies, seen unfinished at `unfinishedMs` and done at `doneMs` after submission. */
 export function learnRate(
@@ -56,8 +58,13 @@ export function learnRate(
   const low = Math.max(known.low, measured.low);
   const highs = [known.high, measured.high].filter((h): h is number => h !== undefined);
   const high = highs.length > 0 ? Math.min(...highs) : undefined;
-  // Disjoint brackets: the proportional model does not hold (queueing, a different job shape); trust the newest.
-  if (high !== undefined && high < low) return measured;
+  if (high !== undefined && high < low) {
+    // Brackets that miss each other by a rounding (timers fire on whole milliseconds, after the minimum
+    // interval) meet at a point; disjoint ones say the proportional model does not hold (queueing, a
+    // different job shape): trust the newest.
+    if (high >= low * (1 - ROUNDING_SLACK)) return { low, high: low };
+    return measured;
+  }
   return { low, ...(high !== undefined ? { high } : {}) };
 }
 
@@ -67,30 +74,55 @@ export interface PollPlanInput {
   elapsedMs: number;
   /** Elapsed at the last poll that saw the job unfinished (0 before the first poll). */
   unfinishedMs: number;
+  /** Measured on this run's finished jobs. */
   rate?: ServiceRate | undefined;
-  tuning: Pick<RunTuning, "pollMinMs" | "pollMaxMs" | "expectedCharsPerSecond">;
+  tuning: Pick<RunTuning, "pollMinMs" | "pollMaxMs" | "expectedCharsPerSecond" | "priorRate">;
 }
 
 /**
  * Delay until the next poll. With a measured rate, the job's end is predicted within
  * [characters / high, characters / low]: a narrow prediction is polled at its late end (done at the first
  * poll), a wide one at its middle; past the prediction, polls back off by a quarter of the elapsed time,
- * within [pollMinMs, pollMaxMs]. With nothing measured yet, polls double the elapsed time from a first
- * poll at a quarter of the prior's expectation (at most 60 s), so a first job of any size costs a few polls.
+ * within [pollMinMs, pollMaxMs]. With only a prior (earlier runs' rate), the first poll comes just before
+ * the prior's window (`PRIOR_PROBE_MARGIN`), the next at its late end; past that the service is slower than
+ * it was, and polls back off by a quarter of the elapsed time (uncapped: a far slower service costs a few
+ * polls, never one a minute for hours, and is seen at most 25 % late). With nothing at all,
+ * polls double the elapsed time from a first poll at a quarter of the default expectation (at most 60 s),
+ * so a first job of any size costs a few polls.
  */
 export function nextPollDelayMs(input: PollPlanInput): number {
-  const { characters, elapsedMs, unfinishedMs, rate, tuning } = input;
+  const { characters, elapsedMs, unfinishedMs, tuning } = input;
+  const prior = input.rate ? undefined : usablePrior(tuning.priorRate);
+  const rate = input.rate ?? prior;
   let target: number;
   const late = rate ? (characters / rate.low) * 1000 : undefined;
-  if (rate && late !== undefined && unfinishedMs < late) {
+  if (prior && late !== undefined && unfinishedMs === 0) {
+    const early = prior.high ? (characters / prior.high) * 1000 : late;
+    target = early * (1 - PRIOR_PROBE_MARGIN);
+  } else if (rate && late !== undefined && unfinishedMs < late) {
     const early = Math.max(unfinishedMs, rate.high ? (characters / rate.high) * 1000 : 0);
     const narrow = late - early <= Math.max(tuning.pollMinMs, late * PREDICTION_TOLERANCE);
     target = narrow ? late : (early + late) / 2;
   } else if (rate && late !== undefined) {
-    target = unfinishedMs + Math.min(tuning.pollMaxMs, Math.max(tuning.pollMinMs, unfinishedMs / 4));
+    // Past the prediction: the lateness doubles with each poll (from the tolerance, so a job just a little
+    // late is seen a little late), until steps reach a quarter of the elapsed time. Within a run the steps
+    // stop at pollMaxMs; past a prior (the service is slower than it was), they go on growing, so a service
+    // far slower than the prior costs a few polls, never one a minute for hours.
+    const step = Math.max(
+      tuning.pollMinMs,
+      late * PREDICTION_TOLERANCE,
+      Math.min(unfinishedMs - late, unfinishedMs / 4),
+    );
+    target = unfinishedMs + (prior ? step : Math.min(tuning.pollMaxMs, step));
   } else {
     const first = Math.min(FIRST_POLL_CAP_MS, expectedJobMs(characters, tuning) / 4);
     target = Math.max(first, unfinishedMs * 2);
   }
   return Math.round(Math.max(tuning.pollMinMs, target - elapsedMs));
+}
+
+/** A prior is used only as a bracket (both bounds, in order): a one-sided one predicts nothing useful. */
+function usablePrior(prior: ServiceRate | undefined): ServiceRate | undefined {
+  if (!prior || !(prior.low > 0) || prior.high === undefined || !(prior.high >= prior.low)) return undefined;
+  return prior;
 }

@@ -58,6 +58,29 @@ export const runOptionsSchema = z.object({
   title: z.string().optional(),
 });
 
+/**
+ * Throughput of the service in characters per second from submission to completion (queueing included).
+ * Each job brackets its own duration between the last poll that saw it unfinished and the poll that saw it
+ * done; the brackets of a run's jobs intersect (src/pipeline/polling.ts).
+ */
+export const serviceRateSchema = z.object({
+  /** The job took at most this long per character: throughput at least `low` chars/s. */
+  low: z.number().positive(),
+  /** ... and at least this long: throughput at most `high` chars/s (absent until a poll saw a job unfinished). */
+  high: z.number().positive().optional(),
+});
+export type ServiceRate = z.infer<typeof serviceRateSchema>;
+
+/** `_throughput.json` in the work container: the last rate a run measured, the prior of later runs' first jobs. */
+export const throughputRecordSchema = z.object({
+  rate: serviceRateSchema,
+  measuredAt: z.string(),
+  projectId: z.string(),
+  runId: z.string(),
+  jobNumber: z.number().int().positive(),
+});
+export type ThroughputRecord = z.infer<typeof throughputRecordSchema>;
+
 /** Limits and timings fixed at planning time, so the orchestrators never read settings themselves. */
 export const runTuningSchema = z.object({
   maxChapterAttempts: z.number().int().positive(),
@@ -68,6 +91,8 @@ export const runTuningSchema = z.object({
   pollMaxMs: z.number().int().positive(),
   jobTimeoutMs: z.number().int().positive(),
   pollsPerExecution: z.number().int().positive().optional(),
+  /** Throughput measured by earlier runs (`_throughput.json` when this run was planned): the first job's prior. */
+  priorRate: serviceRateSchema.optional(),
 });
 export type RunTuning = z.infer<typeof runTuningSchema>;
 
@@ -169,7 +194,17 @@ export const runPaths = {
     `${projectId}/${runId}/claims/${jobNumber}/${chapterId}.json`,
   /** Project ids never start with `_` (PROJECT_ID_PATTERN), so this folder cannot meet a project's. */
   deletedJob: (synthesisId: string) => `_batch-deleted/${synthesisId}.json`,
+  /** The result URL (a SAS) the status check saw: kept out of orchestration history, read by collect. */
+  resultsLink: (synthesisId: string) => `_batch-results/${synthesisId}.json`,
+  /** Throughput of the service measured by earlier runs (any project): the poll plan's prior for a first job. */
+  throughput: () => "_throughput.json",
 };
+
+export const resultsLinkSchema = z.object({
+  synthesisId: z.string(),
+  resultUrl: z.string().url(),
+  seenAt: z.string(),
+});
 
 /** Output blobs of a chapter in the audio container (CONTRACT §2). */
 export const audioPaths = {

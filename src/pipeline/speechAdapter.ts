@@ -10,10 +10,12 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
     id: string;
     status: string;
     properties?: { error?: { message: string; code?: string } };
+    outputs?: { result?: string };
   }) => {
     const state: SynthesisState = { id: job.id, status: job.status };
     const error = job.properties?.error;
     if (error) state.error = error.code ? `${error.code}: ${error.message}` : error.message;
+    if (job.status === "Succeeded" && job.outputs?.result) state.resultUrl = job.outputs.result;
     return state;
   };
   return {
@@ -29,9 +31,10 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
         }
       },
       deleteSynthesis: (id) => clients.batch.deleteSynthesis(id),
-      openResults: async (id) => {
-        const results = await clients.batch.openResults(id);
+      openResults: async (id, resultUrl) => {
+        const results = await clients.batch.openResults(id, resultUrl ? { resultUrl } : {});
         return {
+          speechRequests: results.jobReads ?? 0,
           close: () => results.close(),
           async *entries() {
             for await (const entry of results.entries()) {

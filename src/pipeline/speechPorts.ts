@@ -12,6 +12,8 @@ export interface SynthesisState {
   status: SynthesisStatus;
   /** The service's reason when the whole job failed. */
   error?: string;
+  /** `outputs.result` of a succeeded job: a SAS URL (a secret: never logged, never in orchestration history). */
+  resultUrl?: string;
 }
 
 export interface ResultEntry {
@@ -28,6 +30,8 @@ export interface ResultEntry {
 }
 
 export interface ResultsReader {
+  /** Speech API requests the opening made (a read of the job when no working result URL was at hand). */
+  speechRequests: number;
   entries(): AsyncIterable<ResultEntry>;
   close(): Promise<void>;
 }
@@ -39,7 +43,8 @@ export interface BatchSynthesisPort {
   getSynthesis(id: string): Promise<SynthesisState | undefined>;
   /** Deletes the job; a job already gone is fine. */
   deleteSynthesis(id: string): Promise<void>;
-  openResults(id: string): Promise<ResultsReader>;
+  /** Opens a finished job's results; with `resultUrl` (from the poll that saw it succeed) the job is not read again. */
+  openResults(id: string, resultUrl?: string): Promise<ResultsReader>;
 }
 
 export interface RealtimeSynthesisPort {

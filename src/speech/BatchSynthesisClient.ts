@@ -49,6 +49,14 @@ export interface OperationOptions {
   abortSignal?: AbortSignal;
 }
 
+export interface OpenResultsOptions extends OperationOptions {
+  /**
+   * The job's `outputs.result` as the poll that saw it succeed returned it: downloaded without reading the
+   * job again (that URL is a SAS that may have expired since: then the job is read once for a fresh one).
+   */
+  resultUrl?: string;
+}
+
 export interface ListSynthesesOptions extends OperationOptions {
   /** `maxpagesize` (the service caps it at 100). */
   maxPageSize?: number;
@@ -216,6 +224,11 @@ export class BatchSynthesisClient {
    * Creates a job (PUT). If `id` already exists with the same request, returns the existing job
    * (re-attach, nothing billed twice); if it holds a different request, throws {@link SynthesisConflictError}.
    * The request's fingerprint is appended to `description` to make that comparison exact.
+   *
+   * The PUT goes first, with no read before it: an id names one job ("must be unique", batch-synthesis.md),
+   * so a PUT on an existing id cannot create a second one. The service either answers it as a create of the
+   * same job (the emulator, for an identical request) or refuses it (409, or a 400 that says so); only then
+   * is the job read, to re-attach or report the conflict. One request per create instead of two.
    */
   async createSynthesis(
     id: string,
@@ -225,8 +238,6 @@ export class BatchSynthesisClient {
     // Only the id is checked here (it is part of the URL); body rules are the service's to enforce.
     assertValidSynthesisId(id);
     const fingerprint = requestFingerprint(request);
-    const existing = await this.tryGetSynthesis(id, options);
-    if (existing) return this.reattach(existing, request, fingerprint);
     const description =
       `${(request.description ?? "").replace(FINGERPRINT, "")} [tts-request:${fingerprint}]`.trim();
     try {
@@ -240,10 +251,10 @@ export class BatchSynthesisClient {
       );
       return toBatchSynthesis(body, response.headers.get("operation-id"));
     } catch (error) {
-      // Lost a race with another submit of the same id (or a retried PUT that had landed): look again.
+      // The id exists (a retried submit, a PUT that had landed, or another copy of it): read it to re-attach.
       if (isSpeechServiceError(error) && isIdConflict(error)) {
-        const now = await this.tryGetSynthesis(id, options);
-        if (now) return this.reattach(now, request, fingerprint);
+        const existing = await this.tryGetSynthesis(id, options);
+        if (existing) return this.reattach(existing, request, fingerprint);
       }
       throw error;
     }
@@ -353,16 +364,27 @@ export class BatchSynthesisClient {
 
   /**
    * Downloads a finished job's `results.zip` to a temp file (streamed, never held in memory) and opens
-   * it for random access. An expired result URL (403/404/409, `AuthenticationFailed`) is refreshed by
-   * reading the job again, once. Close the results to delete the temp file.
+   * it for random access. With `resultUrl` (the `outputs.result` of the poll that saw the job succeed) or a
+   * job that has one, the job is not read again; an expired result URL (403/404/409, `AuthenticationFailed`)
+   * is refreshed by reading the job, once. `jobReads` on the results counts those reads. Close the results
+   * to delete the temp file.
    */
   async openResults(
     idOrSynthesis: string | BatchSynthesis,
-    options: OperationOptions = {},
+    options: OpenResultsOptions = {},
   ): Promise<SynthesisResults> {
-    let job =
-      typeof idOrSynthesis === "string" ? await this.getSynthesis(idOrSynthesis, options) : idOrSynthesis;
-    if (!job.outputs?.result) job = await this.getSynthesis(job.id, options);
+    let jobReads = 0;
+    const readJob = (id: string) => {
+      jobReads++;
+      return this.getSynthesis(id, options);
+    };
+    let job: Pick<BatchSynthesis, "id" | "outputs"> & { status?: string } =
+      typeof idOrSynthesis !== "string"
+        ? idOrSynthesis
+        : options.resultUrl
+          ? { id: idOrSynthesis, outputs: { result: options.resultUrl } }
+          : await readJob(idOrSynthesis);
+    if (!job.outputs?.result) job = await readJob(job.id);
     const dir = await makeResultsTempDir();
     const zipPath = join(dir, "results.zip");
     try {
@@ -412,7 +434,7 @@ export class BatchSynthesisClient {
         const error = createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
         if (!refreshed && isExpiredResultUrl(response.status, error.code ?? undefined)) {
           refreshed = true;
-          job = await this.getSynthesis(job.id, options);
+          job = await readJob(job.id);
           continue;
         }
         throw error;
@@ -421,6 +443,8 @@ export class BatchSynthesisClient {
       await removeTempDir(dir);
       throw error;
     }
-    return openResultsZip(zipPath, () => removeTempDir(dir));
+    const results = await openResultsZip(zipPath, () => removeTempDir(dir));
+    results.jobReads = jobReads;
+    return results;
   }
 }

@@ -3,6 +3,7 @@ export {
   type BatchSynthesisClientOptions,
   DEFAULT_API_VERSION,
   type ListSynthesesOptions,
+  type OpenResultsOptions,
   type OperationOptions,
   type PagedAsyncIterableIterator,
   type PageSettings,

@@ -34,6 +34,8 @@ export interface SynthesisResultEntry {
 /** An opened `results.zip`; call `close()` to release the file and delete the temp copy. */
 export interface SynthesisResults {
   summary: SynthesisSummary;
+  /** Reads of the job (Speech API GETs) the opening made: 0 when the result URL it was given still worked. */
+  jobReads?: number;
   entries(): AsyncIterable<SynthesisResultEntry>;
   close(): Promise<void>;
 }

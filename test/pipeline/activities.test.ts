@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseSettings } from "../../src/config/settings.js";
 import { collectJob } from "../../src/pipeline/collect.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
-import { checkJob, deleteJob, submitJob } from "../../src/pipeline/jobs.js";
+import { checkJob, deleteJob, readResultUrl, submitJob } from "../../src/pipeline/jobs.js";
 import { writeManifest } from "../../src/pipeline/manifest.js";
 import { planProject } from "../../src/pipeline/plan.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";
@@ -111,11 +111,28 @@ describe("activities", () => {
       synthesisId,
       options,
       maxAttempts: 3,
+      // The throughput the job's lane measured: kept as the prior of later runs' first jobs.
+      rate: { low: 2_000, high: 2_100 },
     };
+    expect(plan.tuning.priorRate).toBeUndefined();
+    // The check that saw the job succeed recorded its result URL (in the work container, not in its
+    // result, which goes to orchestration history): collect downloads without reading the job again.
+    expect(JSON.stringify(await checkJob(deps, { synthesisId }))).not.toContain("sig=");
+    expect(await readResultUrl(deps, synthesisId)).toMatch(/^https?:/);
+    const getsBeforeCollect = (await emulator.usage()).requests.get;
     const tally = await collectJob(deps, collect);
-    expect(tally).toMatchObject({ succeeded: 3, failed: 0, retry: 0 });
+    expect(tally).toMatchObject({ succeeded: 3, failed: 0, retry: 0, speechRequests: 0 });
+    expect((await emulator.usage()).requests.get).toBe(getsBeforeCollect);
     const rerun = await collectJob(deps, collect);
     expect(rerun).toMatchObject({ succeeded: 3 });
+    const next = await planProject(deps, { ...planInput, runId: "r2" });
+    expect(next.tuning.priorRate).toEqual({ low: 2_000, high: 2_100 });
+    // Saved with the plan: a replayed planning of that run sees the same prior, whatever was measured since.
+    await collectJob(deps, { ...collect, rate: { low: 3_000, high: 3_100 } });
+    expect((await planProject(deps, { ...planInput, runId: "r2" })).tuning.priorRate).toEqual({
+      low: 2_000,
+      high: 2_100,
+    });
     const queue = QueueServiceClient.fromConnectionString(inject("azuriteConnectionString")).getQueueClient(
       deps.settings.VIDEO_QUEUE,
     );
@@ -123,6 +140,7 @@ describe("activities", () => {
 
     await deleteJob(deps, { projectId, runId, synthesisId });
     await deleteJob(deps, { projectId, runId, synthesisId });
+    expect(await readResultUrl(deps, synthesisId)).toBeUndefined();
     // Gone from the service, but deleted by us after collecting: a late status check reads it as finished.
     expect((await checkJob(deps, { synthesisId })).status).toBe("Succeeded");
 

@@ -330,6 +330,34 @@ describe("batch job orchestrator", () => {
     expect(step.value).toMatchObject([{ jobNumber: 3, jobFailed: true, tally: { retry: 2 }, requests: 7 }]);
   });
 
+  it("polls a first job at the prior's window and hands the rate it measured to collect (the next runs' prior)", () => {
+    // An earlier run measured 10–11 chars/s: 500 characters take 45.5–50 s.
+    const { context, df } = fakeContext({
+      ...input,
+      tuning: { ...tuning, priorRate: { low: 10, high: 11 } },
+    });
+    const generator = batchJobOrchestrator(context);
+    let step = generator.next();
+    step = generator.next({ submitted: true, synthesisId: "book-r1-j3-a1", status: "NotStarted" });
+    const fireTimes: number[] = [];
+    const submittedAt = df.currentUtcDateTime.getTime();
+    for (const status of ["Running", "Succeeded"]) {
+      const fireAt = (step.value as FakeTask).input as Date;
+      fireTimes.push(fireAt.getTime() - submittedAt);
+      df.currentUtcDateTime = fireAt;
+      step = generator.next(undefined);
+      expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY });
+      step = generator.next({ status });
+    }
+    // Just before the window (1 % early), then its late end: seen done at 50 s, not after a doubling search.
+    expect(fireTimes).toEqual([45_000, 50_000]);
+    expect(step.value).toMatchObject({
+      kind: "sub",
+      name: COLLECT_JOB_ORCHESTRATOR,
+      input: { synthesisId: "book-r1-j3-a1", rate: { low: 10, high: 500 / 45 } },
+    });
+  });
+
   it("continues as new after its polls per execution, keeping the synthesis id", () => {
     const { context, continued } = fakeContext({ ...input, tuning: { ...tuning, pollsPerExecution: 2 } });
     const generator = batchJobOrchestrator(context);

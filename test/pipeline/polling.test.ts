@@ -1,21 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { learnRate, nextPollDelayMs, type ServiceRate } from "../../src/pipeline/polling.js";
+import {
+  learnRate,
+  nextPollDelayMs,
+  PRIOR_PROBE_MARGIN,
+  type ServiceRate,
+} from "../../src/pipeline/polling.js";
 
-const tuning = { pollMinMs: 5_000, pollMaxMs: 60_000, expectedCharsPerSecond: 500 };
+const tuning: {
+  pollMinMs: number;
+  pollMaxMs: number;
+  expectedCharsPerSecond: number;
+  priorRate?: ServiceRate;
+} = { pollMinMs: 5_000, pollMaxMs: 60_000, expectedCharsPerSecond: 500 };
 
 /**
  * Drives the poll plan against a job that really takes `actualMs`, as the batch orchestrator does: returns
  * the polls it makes, when it sees the job done, and the rate it learns.
  */
-function simulate(characters: number, actualMs: number, rate?: ServiceRate) {
+function simulate(characters: number, actualMs: number, rate?: ServiceRate, priorRate?: ServiceRate) {
+  const withPrior = priorRate ? { ...tuning, priorRate } : tuning;
   let elapsed = 0;
   let unfinished = 0;
   let polls = 0;
+  const delays: number[] = [];
   for (;;) {
-    elapsed += nextPollDelayMs({ characters, elapsedMs: elapsed, unfinishedMs: unfinished, rate, tuning });
+    const delay = nextPollDelayMs({
+      characters,
+      elapsedMs: elapsed,
+      unfinishedMs: unfinished,
+      rate,
+      tuning: withPrior,
+    });
+    delays.push(delay);
+    elapsed += delay;
     polls++;
     if (elapsed >= actualMs) {
-      return { polls, seenAt: elapsed, rate: learnRate(rate, characters, unfinished, elapsed) };
+      // As the orchestrator does: only this run's own measurements are learned, never the prior.
+      return { polls, seenAt: elapsed, delays, rate: learnRate(rate, characters, unfinished, elapsed) };
     }
     unfinished = elapsed;
     if (polls > 100) throw new Error("never finished");
@@ -57,16 +78,90 @@ describe("poll plan", () => {
     );
   });
 
-  it("backs off past the prediction by a quarter of the elapsed time, within the bounds", () => {
-    const rate = { low: 10_000, high: 10_500 };
+  it("past the prediction, doubles the lateness from the tolerance up to a quarter of the elapsed time, within the bounds", () => {
+    const rate = { low: 10_000, high: 10_500 }; // 1,000,000 characters: predicted done by 100 s
     const pollAfter = (unfinishedMs: number) =>
       nextPollDelayMs({ characters: 1_000_000, elapsedMs: unfinishedMs, unfinishedMs, rate, tuning });
-    expect(pollAfter(120_000)).toBe(30_000);
+    // Just late: the next poll 5 % of the prediction later (a job a little late is seen a little late).
+    expect(pollAfter(100_000)).toBe(5_000);
+    expect(pollAfter(101_000)).toBe(5_000);
+    // 20 s late: 20 s more; far past it, a quarter of the elapsed time, at most POLL_MAX_SECONDS.
+    expect(pollAfter(120_000)).toBe(20_000);
+    expect(pollAfter(150_000)).toBe(37_500);
     expect(pollAfter(1_000_000)).toBe(60_000);
+  });
+
+  it("does not let brackets that miss each other by a timer's rounding lose their upper bound", () => {
+    // Seen done at the first poll (no new upper bound), a hair faster than the narrow bracket allowed.
+    const rate = learnRate({ low: 3_797.0034, high: 3_797.0036 }, 1_500_000, 0, 395_040);
+    expect(rate?.high).toBeDefined();
+    expect(rate?.low).toBe(rate?.high);
   });
 
   it("keeps the newest bracket when the brackets disagree", () => {
     const rate = learnRate({ low: 4_000, high: 4_200 }, 100_000, 40_000, 50_000);
     expect(rate).toEqual({ low: 2_000, high: 2_500 });
+  });
+});
+
+describe("poll plan with a prior (earlier runs' throughput)", () => {
+  const characters = 1_500_000;
+  // An earlier run measured 1,500,000 characters in 380–395 s.
+  const prior: ServiceRate = { low: characters / 395, high: characters / 380 };
+
+  it("finds a first job at the prior's speed in two polls, within its window, and measures its own bracket", () => {
+    const first = simulate(characters, 388_000, undefined, prior);
+    expect(first.polls).toBe(2);
+    // Just before the window, then its late end: seen no later than 395 s (a doubling search: 480 s).
+    expect(first.delays[0]).toBe(Math.round(380_000 * (1 - PRIOR_PROBE_MARGIN)));
+    expect(first.seenAt).toBe(395_000);
+    const unfinishedAt = 380_000 * (1 - PRIOR_PROBE_MARGIN);
+    expect(first.rate?.low).toBeCloseTo(characters / 395, 6);
+    expect(first.rate?.high).toBeCloseTo(characters / (unfinishedAt / 1000), 6);
+    // The lane's next jobs start from this run's own bracket: narrow enough for one or two polls each.
+    let rate = first.rate;
+    const later = [386_000, 391_000, 389_000, 388_000].map((actual) => {
+      const run = simulate(characters, actual, rate);
+      rate = run.rate;
+      expect(run.seenAt).toBeLessThanOrEqual(actual * 1.05);
+      return run.polls;
+    });
+    expect(later.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(6);
+  });
+
+  it("learns a faster service from this run alone (done at the first poll), never from the prior", () => {
+    const fast = simulate(characters, 190_000, undefined, prior);
+    expect(fast.polls).toBe(1);
+    expect(fast.seenAt).toBeLessThan(380_000);
+    // This run's bracket has no lower bound on the duration: it is not narrowed with the stale prior.
+    expect(fast.rate).toEqual({ low: (characters / fast.seenAt) * 1000 });
+  });
+
+  it("backs off geometrically when the service is much slower than the prior, and never starves", () => {
+    for (const actual of [400_000, 450_000, 1_200_000, 4_000_000, 20_000_000]) {
+      const slow = simulate(characters, actual, undefined, prior);
+      // Seen at most a quarter late (or one minimum interval), with few polls however far off the prior was.
+      expect(slow.seenAt).toBeLessThanOrEqual(Math.max(actual * 1.25, actual + tuning.pollMinMs));
+      expect(slow.polls).toBeLessThanOrEqual(5 + Math.ceil(Math.log(actual / 395_000) / Math.log(1.25)));
+      let elapsed = 0;
+      for (const delay of slow.delays) {
+        expect(delay).toBeGreaterThanOrEqual(tuning.pollMinMs);
+        // Never a wait longer than a quarter of the time already spent (past the prior's window).
+        if (elapsed >= 395_000)
+          expect(delay).toBeLessThanOrEqual(Math.max(tuning.pollMinMs, elapsed / 4) + 1);
+        elapsed += delay;
+      }
+    }
+  });
+
+  it("is ignored once this run has measured a rate, and when it is one-sided", () => {
+    const measured: ServiceRate = { low: 3_900, high: 4_000 };
+    const input = { characters: 500_000, elapsedMs: 0, unfinishedMs: 0, rate: measured };
+    expect(nextPollDelayMs({ ...input, tuning: { ...tuning, priorRate: prior } })).toBe(
+      nextPollDelayMs({ ...input, tuning }),
+    );
+    const cold = { characters, elapsedMs: 0, unfinishedMs: 0 };
+    expect(nextPollDelayMs({ ...cold, tuning: { ...tuning, priorRate: { low: 3_000 } } })).toBe(60_000);
+    expect(nextPollDelayMs({ ...cold, tuning })).toBe(60_000);
   });
 });

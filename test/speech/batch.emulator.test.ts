@@ -1,5 +1,5 @@
 import { AzureKeyCredential } from "@azure/core-auth";
-import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { createHttpHeaders, type PipelinePolicy } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { measureDurationMs } from "../../src/audio/index.js";
 import {
@@ -348,26 +348,78 @@ describe("BatchSynthesisClient against the emulator", () => {
     expect(second.value?.length).toBe(2);
   });
 
-  it("re-attaches on a repeated create instead of paying twice; a different request is a conflict", async () => {
+  it("creates with one PUT, re-attaches with one more (no read first); a different request is a conflict", async () => {
+    for (const conflictStatus of [409, 400] as const) {
+      const fresh = await startTestEmulator({ rateLimit: false, conflictStatus });
+      try {
+        const billing = new BatchSynthesisClient(fresh.url, new AzureKeyCredential(fresh.key));
+        const id = uniqueName("again");
+        const request = plainText(["Pay once.", "Only once."]);
+        const first = await billing.createSynthesis(id, request);
+        expect((await fresh.usage()).requests).toMatchObject({ create: 1, get: 0 });
+        // A repeated submit (same id and body): the emulator answers the PUT with the same job.
+        const second = await billing.createSynthesis(id, structuredClone(request));
+        expect(second.id).toBe(first.id);
+        expect(second.operationId).toBe(first.operationId);
+        const usage = await fresh.usage();
+        expect(usage.jobs).toBe(1);
+        expect(usage.inputs).toBe(2);
+        expect(usage.requests).toMatchObject({ create: 2, get: 0 });
+
+        // A different request under the id: the service refuses the PUT (409, or 400 saying so), the client
+        // reads the job once and compares. GET does not echo `description` (nor `inputs`), so only what it
+        // echoes can tell two requests apart: here the output format.
+        const conflict = await billing
+          .createSynthesis(id, { ...request, properties: { outputFormat: "riff-24khz-16bit-mono-pcm" } })
+          .catch((e: unknown) => e);
+        expect(conflict).toBeInstanceOf(SynthesisConflictError);
+        const after = await fresh.usage();
+        expect(after.jobs).toBe(1);
+        expect(after.inputs).toBe(2);
+        // (The emulator counts the creates it answered: the refused PUT is not in `create`.)
+        expect(after.requests).toMatchObject({ create: 2, get: 1 });
+      } finally {
+        await fresh.stop();
+      }
+    }
+  });
+
+  it("re-attaches when the service refuses every PUT on an existing id (Azure's answer is undocumented)", async () => {
     const fresh = await startTestEmulator({ rateLimit: false });
     try {
-      const billing = new BatchSynthesisClient(fresh.url, new AzureKeyCredential(fresh.key));
-      const id = uniqueName("again");
-      const request = plainText(["Pay once.", "Only once."]);
+      // Answers a PUT on an id already created with 409, as a service that never repeats a create would.
+      const created = new Set<string>();
+      const refuseRepeats: PipelinePolicy = {
+        name: "refuseRepeatedPuts",
+        async sendRequest(request, next) {
+          const path = new URL(request.url).pathname;
+          if (request.method === "PUT" && created.has(path)) {
+            return {
+              request,
+              status: 409,
+              headers: createHttpHeaders({ "content-type": "application/json" }),
+              bodyAsText: JSON.stringify({
+                error: { code: "Conflict", message: `A batch synthesis with this id already exists.` },
+              }),
+            };
+          }
+          const response = await next(request);
+          if (request.method === "PUT" && response.status === 201) created.add(path);
+          return response;
+        },
+      };
+      const billing = new BatchSynthesisClient(fresh.url, new AzureKeyCredential(fresh.key), {
+        additionalPolicies: [refuseRepeats],
+      });
+      const id = uniqueName("refused");
+      const request = plainText(["Pay once."]);
       const first = await billing.createSynthesis(id, request);
-      const second = await billing.createSynthesis(id, structuredClone(request));
-      expect(second.id).toBe(first.id);
+      const again = await billing.createSynthesis(id, structuredClone(request));
+      expect(again.id).toBe(first.id);
       const usage = await fresh.usage();
       expect(usage.jobs).toBe(1);
-      expect(usage.requests.create).toBe(1);
-
-      // GET does not echo `description` (nor `inputs`), so only what it echoes can tell two requests apart:
-      // here the output format. (Different inputs under one id are undetectable; the pipeline's ids never reuse.)
-      const conflict = await billing
-        .createSynthesis(id, { ...request, properties: { outputFormat: "riff-24khz-16bit-mono-pcm" } })
-        .catch((e: unknown) => e);
-      expect(conflict).toBeInstanceOf(SynthesisConflictError);
-      expect((await fresh.usage()).jobs).toBe(1);
+      // The refused PUT never reached the emulator; the client read the job once to re-attach.
+      expect(usage.requests).toMatchObject({ create: 1, get: 1 });
     } finally {
       await fresh.stop();
     }
@@ -395,5 +447,36 @@ describe("BatchSynthesisClient against the emulator", () => {
     }
     const getsAfter = recorder.attempts.filter((a) => a.url.includes(`/batchsyntheses/${id}`)).length;
     expect(getsAfter - getsBefore).toBe(1);
+
+    // Given only the (stale) URL a poll saw, the client reads the job once for a fresh one, and says so.
+    const fromUrl = await client.openResults(id, { resultUrl: staleUrl });
+    try {
+      expect(fromUrl.summary.succeeded).toBe(1);
+      expect(fromUrl.jobReads).toBe(1);
+    } finally {
+      await fromUrl.close();
+    }
+  });
+
+  it("downloads from the result URL a poll saw without reading the job again", async () => {
+    const id = uniqueName("polled");
+    await client.createSynthesis(id, plainText(["Straight to the download."]));
+    const job = await finished(id);
+    const resultUrl = job.outputs?.result ?? "";
+    expect(resultUrl).toMatch(/^https?:/);
+    const before = (await emulator.usage()).requests.get;
+    const results = await client.openResults(id, { resultUrl });
+    try {
+      expect(results.summary).toMatchObject({ inputs: 1, succeeded: 1 });
+      expect(results.jobReads).toBe(0);
+    } finally {
+      await results.close();
+    }
+    expect((await emulator.usage()).requests.get).toBe(before);
+    // Without a URL the job is read first (the former behaviour, and the fallback).
+    const byId = await client.openResults(id);
+    await byId.close();
+    expect(byId.jobReads).toBe(1);
+    expect((await emulator.usage()).requests.get).toBe(before + 1);
   });
 });
