@@ -121,7 +121,9 @@ describe("description is not echoed (no documented response shows it)", () => {
     await expect(batch.createSynthesis("reattach-1", otherVoice)).rejects.toBeInstanceOf(
       SynthesisConflictError,
     );
-    expect((await emulator.usage()).requests.create).toBe(2);
+    // The client sends the PUT first (a GET only when refused): the raw PUT, the first create and the identical
+    // repeat count; the refused PUT with another voice does not.
+    expect((await emulator.usage()).requests.create).toBe(3);
   });
 });
 
