@@ -2,13 +2,13 @@ import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   ApiError,
-  assertProjectId,
   PipelineApiClient,
   type ProjectStatus,
   type StartOptions,
   TERMINAL_STATUSES,
   UsageError,
 } from "./api.js";
+import { positiveInt, projectIdArg } from "./args.js";
 import { audioContainerName, downloadProject } from "./download.js";
 import { createProgressView, describeStatus } from "./progress.js";
 import { registerPronounceCommands } from "./pronounceCommands.js";
@@ -39,20 +39,6 @@ interface GlobalOptions {
   key?: string;
   json?: boolean;
 }
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
-  return n;
-};
-
-const projectIdArg = (value: string): string => {
-  try {
-    return assertProjectId(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-};
 
 const chapterList = (value: string): string[] => {
   const ids = value

@@ -1,24 +1,10 @@
 import { resolve } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { parseSettings } from "../config/settings.js";
-import { assertProjectId } from "./api.js";
+import { positiveInt, projectIdArg } from "./args.js";
 import type { CliIo } from "./main.js";
 import { playFile, suggestForProject, tryPronunciation, writeStarterList } from "./pronounce.js";
 import { chaptersContainerName, localSettingsValues, resolveStorage } from "./storage.js";
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
-  return n;
-};
-
-const projectIdArg = (value: string): string => {
-  try {
-    return assertProjectId(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-};
 
 function writeLine(stream: NodeJS.WritableStream, text = ""): void {
   stream.write(`${text}\n`);

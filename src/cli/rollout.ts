@@ -1,14 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { ffmpegAvailable } from "../compare/measure.js";
 import { renderReportHtml } from "../compare/report.js";
 import { type ChapterComparison, planComparison, runComparison } from "../compare/run.js";
 import { parseThresholds } from "../compare/verdict.js";
 import type { ProjectFile } from "../pipeline/options.js";
 import { createSpeechClients } from "../speech/index.js";
-import { assertProjectId, UsageError } from "./api.js";
+import { UsageError } from "./api.js";
+import { positiveInt, projectIdArg } from "./args.js";
 import type { CliIo } from "./main.js";
 import { type MigrationReport, migrateProject } from "./migrate.js";
 import { updateProjectJson } from "./projectFile.js";
@@ -22,20 +23,6 @@ interface GlobalOptions {
 }
 
 const line = (stream: NodeJS.WritableStream, text = "") => stream.write(`${text}\n`);
-
-const projectIdArg = (value: string): string => {
-  try {
-    return assertProjectId(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-};
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
-  return n;
-};
 
 /** The app's storage, as `upload` reaches it (Azurite's development storage only for a local API). */
 export function storageFor(program: Command, io: CliIo) {
