@@ -4,7 +4,7 @@ import { parseSettings } from "../config/settings.js";
 import { assertProjectId } from "./api.js";
 import type { CliIo } from "./main.js";
 import { playFile, suggestForProject, tryPronunciation, writeStarterList } from "./pronounce.js";
-import { chaptersContainerName, localSettingsValues, resolveStorage } from "./storage.js";
+import { chaptersContainerName, localSettingsValues, resolveStorage, withLocalSpeech } from "./storage.js";
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -90,7 +90,10 @@ export function registerPronounceCommands(
     .option("--play", "play it with ffplay when installed")
     .action(async (id: string, text: string, options: { out?: string; format?: string; play?: boolean }) => {
       // Only the Speech settings are used here; storage is reached like `upload` does.
-      const values = { ...localSettingsValues(io.cwd), ...definedOnly(io.env) };
+      const values = withLocalSpeech(
+        { ...localSettingsValues(io.cwd), ...definedOnly(io.env) },
+        globals.localApi(),
+      );
       const settings = parseSettings({ AzureWebJobsStorage: "not-used-by-pronounce-try", ...values });
       const result = await tryPronunciation({
         chapters: chaptersOf(),

@@ -108,6 +108,25 @@ describe("tts-pipeline pronounce", () => {
     expect(after.realtimeCharacters - before.realtimeCharacters).toBe(result.billableCharacters);
   });
 
+  it("try against a local API without Speech settings uses the emulator npm start runs", async () => {
+    // README "Using it": `npm start &` then `pronounce try` with nothing else set (storage falls back
+    // to Azurite there; Speech falls back to the stack's emulator, EMULATOR_PORT / EMULATOR_KEY).
+    const { SPEECH_ENDPOINT: _endpoint, SPEECH_KEY: _key, ...withoutSpeech } = env;
+    const before = await emulator.usage();
+    const stdout = captureStream();
+    const stderr = captureStream();
+    const code = await runCli(["pronounce", "try", "salt-listed", "Maren sailed.", "--out", "local.mp3"], {
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      env: { ...withoutSpeech, EMULATOR_PORT: new URL(emulator.url).port, EMULATOR_KEY: emulator.key },
+      cwd: dir,
+      tty: false,
+    });
+    expect(code, stderr.text()).toBe(EXIT_OK);
+    expect((await readFile(join(dir, "local.mp3"))).length).toBeGreaterThan(1000);
+    expect((await emulator.usage()).requests.realtime - before.requests.realtime).toBe(1);
+  });
+
   it("try refuses an invalid list, naming the entry, and sends nothing", async () => {
     const { BlobServiceClient } = await import("@azure/storage-blob");
     const body = '[{"text":"Maren"}]';
