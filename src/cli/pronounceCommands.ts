@@ -67,7 +67,7 @@ export function registerPronounceCommands(
           c.chapters.length > 3 ? `${c.chapters.slice(0, 3).join(", ")}, …` : c.chapters.join(", ");
         writeLine(
           io.stdout,
-          `  ${String(c.count).padStart(6)}  ${c.text}  (${c.chapters.length} chapters: ${where})`,
+          `  ${String(c.count).padStart(6)}  ${c.text}  (${c.chapters.length} chapter${c.chapters.length === 1 ? "" : "s"}: ${where})`,
         );
       }
       if (result.alreadyListed.length > 0)

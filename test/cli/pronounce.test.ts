@@ -67,6 +67,14 @@ describe("tts-pipeline pronounce", () => {
     expect(again.stderr).toContain("--overwrite");
   });
 
+  it("suggest prints one line per name, counting chapters in words that agree", async () => {
+    const run = await cli(["pronounce", "suggest", "salt-ledger", "--top", "5", "--out", "text-run.json"]);
+    expect(run.code, run.stderr).toBe(EXIT_OK);
+    expect(run.stdout).toMatch(/Brest {2}\(1 chapter: chapter-2-salt-and-glass\)/);
+    expect(run.stdout).toMatch(/Maren {2}\(7 chapters: /);
+    expect(run.stdout).not.toContain("(1 chapters");
+  });
+
   it("suggest leaves out names the project already lists", async () => {
     const upload = await cli(["upload", SAMPLE_BOOK, "--project", "salt-listed"]);
     expect(upload.code).toBe(EXIT_OK);
