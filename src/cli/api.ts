@@ -87,6 +87,12 @@ export const checkStatusSchema = z.looseObject({
 export type CheckStatus = z.infer<typeof checkStatusSchema>;
 
 /** Body of POST /api/projects/{id}/synthesis (CONTRACT §3). */
+/** `DELETE /api/projects/{id}/synthesis` (202): `cancelled` is false when the run had already ended. */
+export const cancelAnswerSchema = z.looseObject({
+  runtimeStatus: z.string(),
+  cancelled: z.boolean(),
+});
+
 export interface StartOptions {
   voice?: string;
   outputFormat?: string;

@@ -2,6 +2,7 @@ import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   ApiError,
+  cancelAnswerSchema,
   PipelineApiClient,
   type ProjectStatus,
   type StartOptions,
@@ -289,8 +290,15 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .action(async (id: string) => {
       const { client, globals } = clientOf();
       const body = await client.cancel(id);
+      // The API answers 202 for an ended run too, with `cancelled: false` (src/http/synthesis.ts).
+      const ended = cancelAnswerSchema.safeParse(body);
       print(globals, body ?? { projectId: id, cancelled: true }, () =>
-        writeLine(io.stdout, `Cancel requested for ${id}.`),
+        writeLine(
+          io.stdout,
+          ended.success && !ended.data.cancelled
+            ? `${id} is not running (${ended.data.runtimeStatus}); nothing to cancel.`
+            : `Cancel requested for ${id}.`,
+        ),
       );
     });
 

@@ -4,7 +4,7 @@ import { parseSettings } from "../config/settings.js";
 import { positiveInt, projectIdArg } from "./args.js";
 import type { CliIo } from "./main.js";
 import { playFile, suggestForProject, tryPronunciation, writeStarterList } from "./pronounce.js";
-import { chaptersContainerName, localSettingsValues, resolveStorage } from "./storage.js";
+import { chaptersContainerName, localSettingsValues, resolveStorage, withLocalSpeech } from "./storage.js";
 
 function writeLine(stream: NodeJS.WritableStream, text = ""): void {
   stream.write(`${text}\n`);
@@ -53,7 +53,7 @@ export function registerPronounceCommands(
           c.chapters.length > 3 ? `${c.chapters.slice(0, 3).join(", ")}, …` : c.chapters.join(", ");
         writeLine(
           io.stdout,
-          `  ${String(c.count).padStart(6)}  ${c.text}  (${c.chapters.length} chapters: ${where})`,
+          `  ${String(c.count).padStart(6)}  ${c.text}  (${c.chapters.length} chapter${c.chapters.length === 1 ? "" : "s"}: ${where})`,
         );
       }
       if (result.alreadyListed.length > 0)
@@ -76,7 +76,10 @@ export function registerPronounceCommands(
     .option("--play", "play it with ffplay when installed")
     .action(async (id: string, text: string, options: { out?: string; format?: string; play?: boolean }) => {
       // Only the Speech settings are used here; storage is reached like `upload` does.
-      const values = { ...localSettingsValues(io.cwd), ...definedOnly(io.env) };
+      const values = withLocalSpeech(
+        { ...localSettingsValues(io.cwd), ...definedOnly(io.env) },
+        globals.localApi(),
+      );
       const settings = parseSettings({ AzureWebJobsStorage: "not-used-by-pronounce-try", ...values });
       const result = await tryPronunciation({
         chapters: chaptersOf(),

@@ -13,7 +13,13 @@ import { positiveInt, projectIdArg } from "./args.js";
 import type { CliIo } from "./main.js";
 import { type MigrationReport, migrateProject } from "./migrate.js";
 import { updateProjectJson } from "./projectFile.js";
-import { audioContainerName, chaptersContainerName, localSettingsValues, resolveStorage } from "./storage.js";
+import {
+  audioContainerName,
+  chaptersContainerName,
+  localSettingsValues,
+  resolveStorage,
+  withLocalSpeech,
+} from "./storage.js";
 
 /** The publisher's rollout commands (CONTRACT §8): `compare`, `migrate`, `config`. */
 
@@ -34,6 +40,7 @@ export function storageFor(program: Command, io: CliIo) {
     chapters: target.blobService.getContainerClient(chaptersContainerName(io.env)),
     audioContainer: audioContainerName(io.env),
     json: Boolean(globals.json),
+    local,
   };
 }
 
@@ -123,10 +130,10 @@ export function registerRolloutCommands(
       async (id: string, options: { sample?: number; chapters?: string[]; out?: string; yes?: boolean }) => {
         if (options.sample && options.chapters)
           throw new UsageError("give --sample or --chapters, not both.");
-        const values = settingsValues(io);
+        const storage = storageFor(program, io);
+        const values = withLocalSpeech(settingsValues(io), storage.local);
         const thresholds = parseThresholds(values);
         if (!(await ffmpegAvailable())) throw new Error("compare needs ffmpeg and ffprobe on the PATH.");
-        const storage = storageFor(program, io);
         const compareStorage = {
           chapters: storage.chapters,
           audio: storage.blobService.getContainerClient(storage.audioContainer),

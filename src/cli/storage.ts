@@ -57,6 +57,25 @@ export function resolveStorage(
   );
 }
 
+/**
+ * The Speech settings for `compare` and `pronounce try`: as given (env, `local.settings.json`), else, for a
+ * local API only, the Speech emulator `npm start` runs (`EMULATOR_PORT`, default 7090; key `EMULATOR_KEY`,
+ * default `local-dev-key`), just as storage falls back to Azurite there.
+ */
+export function withLocalSpeech(
+  values: Record<string, string | undefined>,
+  localApi: boolean,
+): Record<string, string | undefined> {
+  if (!localApi || values["SPEECH_ENDPOINT"] || values["SPEECH_REGION"]) return values;
+  const url = `http://127.0.0.1:${values["EMULATOR_PORT"] || 7090}`;
+  return {
+    ...values,
+    SPEECH_ENDPOINT: url,
+    SPEECH_REALTIME_ENDPOINT: values["SPEECH_REALTIME_ENDPOINT"] || url,
+    SPEECH_KEY: values["SPEECH_KEY"] || values["EMULATOR_KEY"] || "local-dev-key",
+  };
+}
+
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== ""),

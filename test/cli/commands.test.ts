@@ -45,6 +45,19 @@ function route(req: RecordedRequest): { status: number; body?: unknown } {
     };
   }
   if (req.url === "/api/projects/my-book/synthesis" && req.method === "DELETE") return { status: 202 };
+  if (req.url === "/api/projects/done-book/synthesis" && req.method === "DELETE") {
+    // What the API answers for a run that already ended (src/http/synthesis.ts cancelSynthesis).
+    return {
+      status: 202,
+      body: {
+        projectId: "done-book",
+        instanceId: "tts-done-book",
+        runtimeStatus: "Completed",
+        cancelled: false,
+        deletedJobs: 0,
+      },
+    };
+  }
   if (req.url === "/api/projects/my-book/estimate") {
     return {
       status: 200,
@@ -219,5 +232,13 @@ describe("tts-pipeline status, estimate, cancel", () => {
       method: "DELETE",
       url: "/api/projects/my-book/synthesis",
     });
+    expect(result.stdout).toContain("Cancel requested for my-book.");
+  });
+
+  it("cancel of a run that already ended says so instead of claiming a cancel", async () => {
+    const result = await cli("cancel", "done-book");
+    expect(result.code).toBe(EXIT_OK);
+    expect(result.stdout).not.toContain("Cancel requested");
+    expect(result.stdout).toContain("done-book is not running (Completed); nothing to cancel.");
   });
 });

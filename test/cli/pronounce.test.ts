@@ -67,6 +67,14 @@ describe("tts-pipeline pronounce", () => {
     expect(again.stderr).toContain("--overwrite");
   });
 
+  it("suggest prints one line per name, counting chapters in words that agree", async () => {
+    const run = await cli(["pronounce", "suggest", "salt-ledger", "--top", "5", "--out", "text-run.json"]);
+    expect(run.code, run.stderr).toBe(EXIT_OK);
+    expect(run.stdout).toMatch(/Brest {2}\(1 chapter: chapter-2-salt-and-glass\)/);
+    expect(run.stdout).toMatch(/Maren {2}\(7 chapters: /);
+    expect(run.stdout).not.toContain("(1 chapters");
+  });
+
   it("suggest leaves out names the project already lists", async () => {
     const upload = await cli(["upload", SAMPLE_BOOK, "--project", "salt-listed"]);
     expect(upload.code).toBe(EXIT_OK);
@@ -106,6 +114,25 @@ describe("tts-pipeline pronounce", () => {
     const after = await emulator.usage();
     expect(after.requests.realtime - before.requests.realtime).toBe(1);
     expect(after.realtimeCharacters - before.realtimeCharacters).toBe(result.billableCharacters);
+  });
+
+  it("try against a local API without Speech settings uses the emulator npm start runs", async () => {
+    // README "Using it": `npm start &` then `pronounce try` with nothing else set (storage falls back
+    // to Azurite there; Speech falls back to the stack's emulator, EMULATOR_PORT / EMULATOR_KEY).
+    const { SPEECH_ENDPOINT: _endpoint, SPEECH_KEY: _key, ...withoutSpeech } = env;
+    const before = await emulator.usage();
+    const stdout = captureStream();
+    const stderr = captureStream();
+    const code = await runCli(["pronounce", "try", "salt-listed", "Maren sailed.", "--out", "local.mp3"], {
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      env: { ...withoutSpeech, EMULATOR_PORT: new URL(emulator.url).port, EMULATOR_KEY: emulator.key },
+      cwd: dir,
+      tty: false,
+    });
+    expect(code, stderr.text()).toBe(EXIT_OK);
+    expect((await readFile(join(dir, "local.mp3"))).length).toBeGreaterThan(1000);
+    expect((await emulator.usage()).requests.realtime - before.requests.realtime).toBe(1);
   });
 
   it("try refuses an invalid list, naming the entry, and sends nothing", async () => {
