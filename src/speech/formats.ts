@@ -22,6 +22,17 @@ export interface OutputFormatInfo {
   readonly streaming: boolean;
 }
 
+/**
+ * Headerless outputs. `audio/basic` means 8-bit mu-law at 8 kHz only (RFC 2046 §4.3.3) and A-law is
+ * `audio/PCMA` (RFC 4856); little-endian 16-bit PCM and SILK have no registered type (`audio/L16` is
+ * big-endian, RFC 2586), so they are plain bytes.
+ */
+function rawContentType(codec: string): string {
+  if (codec === "mulaw") return "audio/basic";
+  if (codec === "alaw") return "audio/PCMA";
+  return "application/octet-stream";
+}
+
 function info(name: string): OutputFormatInfo {
   const rate = (khz: string): number => {
     if (khz === "22050hz") return 22050;
@@ -41,7 +52,7 @@ function info(name: string): OutputFormatInfo {
       sampleRate: rate(parts[1] ?? "24khz"),
       bitsPerSample: bits,
       extension: head === "riff" ? "wav" : codec === "truesilk" ? "silk" : "pcm",
-      contentType: head === "riff" ? "audio/wav" : "audio/basic",
+      contentType: head === "riff" ? "audio/wav" : rawContentType(codec),
       streaming: head === "raw",
     };
   }

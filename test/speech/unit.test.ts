@@ -9,6 +9,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import yazl from "yazl";
+import { getOutputFormat } from "../../src/speech/formats.js";
 import {
   BatchSynthesisClient,
   COGNITIVE_SERVICES_SCOPE,
@@ -450,5 +451,14 @@ describe("Microsoft Entra ID and createSpeechClients", () => {
         speechCredentialOf({ ...entra, AZURE_CLIENT_ID: "00000000-0000-0000-0000-000000000000" }),
       ),
     ).toBe(true);
+  });
+});
+
+describe("content types of headerless outputs", () => {
+  it("labels only 8 kHz mu-law as audio/basic, A-law as audio/PCMA, other raw PCM as plain bytes", () => {
+    expect(getOutputFormat("raw-8khz-8bit-mono-mulaw").contentType).toBe("audio/basic");
+    expect(getOutputFormat("raw-8khz-8bit-mono-alaw").contentType).toBe("audio/PCMA");
+    expect(getOutputFormat("raw-24khz-16bit-mono-pcm").contentType).toBe("application/octet-stream");
+    expect(getOutputFormat("riff-24khz-16bit-mono-pcm").contentType).toBe("audio/wav");
   });
 });
