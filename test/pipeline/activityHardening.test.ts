@@ -86,6 +86,49 @@ async function audioBlobsOf(projectId: string): Promise<string[]> {
     .filter((n) => n.endsWith(".mp3"));
 }
 
+/** The run's voice and format, as the orchestrator hands them to activities. */
+function optionsOf(planned: { options: { voice: string; outputFormat: string } }, wordBoundaries: boolean) {
+  return { voice: planned.options.voice, outputFormat: planned.options.outputFormat, wordBoundaries };
+}
+
+/** The chapter id of a single-chapter job, from the job list planning saved. */
+async function firstChapterOf(d: PipelineDeps, projectId: string, runId: string, jobNumber: number) {
+  const spec = await readJson<{ chapters: { chapterId: string }[] }>(
+    d.work,
+    runPaths.job(projectId, runId, jobNumber),
+  );
+  return spec?.chapters[0]?.chapterId as string;
+}
+
+/** Submits job 1 of a run and waits until the service has finished it; returns its synthesis id. */
+async function submitFinishedJob(
+  d: PipelineDeps,
+  projectId: string,
+  runId: string,
+  options: SynthesisOptions,
+) {
+  const first = await submitJob(d, { projectId, runId, jobNumber: 1, attempt: 1, options });
+  if (!first.submitted) throw new Error("not submitted");
+  const { synthesisId } = first;
+  await waitFor(async () => (await checkJob(d, { synthesisId })).status === "Succeeded", {
+    description: "the job",
+  });
+  return synthesisId;
+}
+
+/** The collect input of job 1 of a run. */
+function collectInput(projectId: string, runId: string, synthesisId: string, options: SynthesisOptions) {
+  return {
+    projectId,
+    runId,
+    jobNumber: 1,
+    instanceId: `tts-${projectId}`,
+    synthesisId,
+    options,
+    maxAttempts: 3,
+  };
+}
+
 const manifestWrite = (projectId: string, runId: string, jobNumbers: number[], completedAt?: string) => ({
   projectId,
   runId,
@@ -112,15 +155,11 @@ describe("WriteManifest under concurrent writers", () => {
     expect(jobList?.chapters).toHaveLength(1);
     // Each job's single chapter has an outcome (as collect leaves it).
     for (let jobNumber = 1; jobNumber <= jobs; jobNumber++) {
-      const spec = await readJson<{ chapters: { chapterId: string }[] }>(
-        deps.work,
-        runPaths.job(projectId, runId, jobNumber),
-      );
       await writeOutcome(
         deps,
         { projectId, runId, jobNumber },
         {
-          chapterId: spec?.chapters[0]?.chapterId as string,
+          chapterId: await firstChapterOf(deps, projectId, runId, jobNumber),
           jobNumber,
           status: "succeeded",
           attempts: 1,
@@ -148,15 +187,11 @@ describe("WriteManifest under concurrent writers", () => {
     await plan(projectId, runId, { maxChaptersPerJob: 1 });
     await writeManifest(deps, manifestWrite(projectId, runId, []));
     for (const jobNumber of [1, 2]) {
-      const spec = await readJson<{ chapters: { chapterId: string }[] }>(
-        deps.work,
-        runPaths.job(projectId, runId, jobNumber),
-      );
       await writeOutcome(
         deps,
         { projectId, runId, jobNumber },
         {
-          chapterId: spec?.chapters[0]?.chapterId as string,
+          chapterId: await firstChapterOf(deps, projectId, runId, jobNumber),
           jobNumber,
           status: "succeeded",
           attempts: 1,
@@ -187,11 +222,7 @@ describe("realtime claim", () => {
       const runId = "r1";
       const planned = await plan(projectId, runId, { mode: "realtime" }, d);
       expect(planned.jobs[0]?.mode).toBe("realtime");
-      const options: SynthesisOptions = {
-        voice: planned.options.voice,
-        outputFormat: planned.options.outputFormat,
-        wordBoundaries: false,
-      };
+      const options = optionsOf(planned, false);
       const input = {
         projectId,
         runId,
@@ -227,16 +258,9 @@ describe("realtime claim", () => {
       const runId = "r1";
       const planned = await plan(projectId, runId, { mode: "realtime" }, d);
       const jobNumber = planned.jobs[0]?.jobNumber as number;
-      const spec = await readJson<{ chapters: { chapterId: string }[] }>(
-        d.work,
-        runPaths.job(projectId, runId, jobNumber),
-      );
       // The claim of a copy killed before it called Speech.
-      await writeJson(
-        d.work,
-        runPaths.chapterClaim(projectId, runId, jobNumber, spec?.chapters[0]?.chapterId as string),
-        {},
-      );
+      const chapterId = await firstChapterOf(d, projectId, runId, jobNumber);
+      await writeJson(d.work, runPaths.chapterClaim(projectId, runId, jobNumber, chapterId), {});
       const tally = await synthesizeChapterRealtime(
         d,
         {
@@ -245,11 +269,7 @@ describe("realtime claim", () => {
           jobNumber,
           instanceId: `tts-${projectId}`,
           position: 0,
-          options: {
-            voice: planned.options.voice,
-            outputFormat: planned.options.outputFormat,
-            wordBoundaries: false,
-          },
+          options: optionsOf(planned, false),
         },
         { claimTiming: { leaseMs: 300, renewMs: 100, pollMs: 20 } },
       );
@@ -270,26 +290,9 @@ describe("collect", () => {
       await uploadChapters(projectId, 4);
       const runId = "r1";
       const planned = await plan(projectId, runId, {}, d);
-      const options = {
-        voice: planned.options.voice,
-        outputFormat: planned.options.outputFormat,
-        wordBoundaries: true,
-      };
-      const first = await submitJob(d, { projectId, runId, jobNumber: 1, attempt: 1, options });
-      if (!first.submitted) throw new Error("not submitted");
-      const { synthesisId } = first;
-      await waitFor(async () => (await checkJob(d, { synthesisId })).status === "Succeeded", {
-        description: "the job",
-      });
-      const collect = {
-        projectId,
-        runId,
-        jobNumber: 1,
-        instanceId: `tts-${projectId}`,
-        synthesisId,
-        options,
-        maxAttempts: 3,
-      };
+      const options = optionsOf(planned, true);
+      const synthesisId = await submitFinishedJob(d, projectId, runId, options);
+      const collect = collectInput(projectId, runId, synthesisId, options);
       const [a, b] = await Promise.all([collectJob(d, collect), collectJob(d, collect)]);
       expect(a).toMatchObject({ succeeded: 4, retry: 0 });
       expect(b).toMatchObject({ succeeded: 4, retry: 0 });
@@ -312,27 +315,10 @@ describe("a batch job deleted after collection", () => {
       await uploadChapters(projectId, 2);
       const runId = "r1";
       const planned = await plan(projectId, runId, {}, d);
-      const options = {
-        voice: planned.options.voice,
-        outputFormat: planned.options.outputFormat,
-        wordBoundaries: false,
-      };
+      const options = optionsOf(planned, false);
+      const synthesisId = await submitFinishedJob(d, projectId, runId, options);
       const submit = { projectId, runId, jobNumber: 1, attempt: 1, options };
-      const first = await submitJob(d, submit);
-      if (!first.submitted) throw new Error("not submitted");
-      const { synthesisId } = first;
-      await waitFor(async () => (await checkJob(d, { synthesisId })).status === "Succeeded", {
-        description: "the job",
-      });
-      const collect = {
-        projectId,
-        runId,
-        jobNumber: 1,
-        instanceId: `tts-${projectId}`,
-        synthesisId,
-        options,
-        maxAttempts: 3,
-      };
+      const collect = collectInput(projectId, runId, synthesisId, options);
       expect(await collectJob(d, collect)).toMatchObject({ succeeded: 2 });
       await deleteJob(d, { projectId, runId, synthesisId });
       expect((await em.usage()).jobs).toBe(1);
@@ -362,32 +348,15 @@ describe("a run that has ended", () => {
       await uploadChapters(projectId, 2);
       const runId = "r1";
       const planned = await plan(projectId, runId, {}, d);
-      const options = {
-        voice: planned.options.voice,
-        outputFormat: planned.options.outputFormat,
-        wordBoundaries: false,
-      };
-      const first = await submitJob(d, { projectId, runId, jobNumber: 1, attempt: 1, options });
-      if (!first.submitted) throw new Error("not submitted");
-      const { synthesisId } = first;
-      await waitFor(async () => (await checkJob(d, { synthesisId })).status === "Succeeded", {
-        description: "the job",
-      });
+      const options = optionsOf(planned, false);
+      const synthesisId = await submitFinishedJob(d, projectId, runId, options);
       await writeJson(d.work, runPaths.cancelled(projectId, runId), {
         cancelledAt: new Date().toISOString(),
       });
 
       await writeManifest(d, manifestWrite(projectId, runId, [1], "2026-01-01T00:05:00.000Z"));
       expect(await readManifest(projectId)).toBeUndefined();
-      await collectJob(d, {
-        projectId,
-        runId,
-        jobNumber: 1,
-        instanceId: `tts-${projectId}`,
-        synthesisId,
-        options,
-        maxAttempts: 3,
-      });
+      await collectJob(d, collectInput(projectId, runId, synthesisId, options));
       expect(await audioBlobsOf(projectId)).toEqual([]);
       expect(await messagesOf(projectId)).toEqual([]);
 
@@ -417,32 +386,15 @@ describe("a run that has ended", () => {
       const older = depsFor(em, () => new Date("2026-01-01T00:00:00.000Z"));
       const newer = depsFor(em, () => new Date("2026-01-01T01:00:00.000Z"));
       const oldPlan = await plan(projectId, "r-old", {}, older);
-      const options = {
-        voice: oldPlan.options.voice,
-        outputFormat: oldPlan.options.outputFormat,
-        wordBoundaries: false,
-      };
-      const first = await submitJob(older, { projectId, runId: "r-old", jobNumber: 1, attempt: 1, options });
-      if (!first.submitted) throw new Error("not submitted");
-      const { synthesisId } = first;
-      await waitFor(async () => (await checkJob(older, { synthesisId })).status === "Succeeded", {
-        description: "the job",
-      });
+      const options = optionsOf(oldPlan, false);
+      const synthesisId = await submitFinishedJob(older, projectId, "r-old", options);
       // The newer run starts and takes the manifest.
       await plan(projectId, "r-new", { force: true }, newer);
       await writeManifest(newer, manifestWrite(projectId, "r-new", []));
       const owned = await deps.storage.audio.getBlobClient(audioPaths.manifest(projectId)).getProperties();
 
       // Late copies of the older run's activities.
-      await collectJob(older, {
-        projectId,
-        runId: "r-old",
-        jobNumber: 1,
-        instanceId: `tts-${projectId}`,
-        synthesisId,
-        options,
-        maxAttempts: 3,
-      });
+      await collectJob(older, collectInput(projectId, "r-old", synthesisId, options));
       await writeManifest(older, manifestWrite(projectId, "r-old", [1], "2026-01-01T00:05:00.000Z"));
       expect(await audioBlobsOf(projectId)).toEqual([]);
       expect(await messagesOf(projectId)).toEqual([]);
