@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipelineApiClient } from "../../src/cli/api.js";
 import { EXIT_OK, runCli } from "../../src/cli/main.js";
 import { azuriteConnectionString } from "../../tools/shared/azurite.js";
-import { getFreePort } from "../../tools/shared/ports.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
-import { isPortFree } from "../../tools/stack/ports.js";
+import { choosePorts, isPortFree, type StackPorts } from "../../tools/stack/ports.js";
 import { captureStream } from "../cli/helpers.js";
 
 /**
@@ -30,7 +29,7 @@ interface StackProcess {
 }
 
 let stateDir: string;
-let ports: { host: number; emulator: number; blob: number; queue: number; table: number };
+let ports: StackPorts;
 let running: StackProcess | undefined;
 
 /** Newest modification time (ms) of the files under `dir` that `keep` accepts; 0 when there are none. */
@@ -139,13 +138,7 @@ async function cli(...argv: string[]) {
 beforeAll(async () => {
   buildAppIfStale();
   stateDir = await mkdtemp(join(tmpdir(), "tts-stack-"));
-  ports = {
-    host: await getFreePort(),
-    emulator: await getFreePort(),
-    blob: await getFreePort(),
-    queue: await getFreePort(),
-    table: await getFreePort(),
-  };
+  ports = await choosePorts("free");
 });
 
 afterAll(async () => {

@@ -7,9 +7,9 @@ import { QueueServiceClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeQueueMessage, type VideoMessage, videoMessageSchema } from "../../src/pipeline/messages.js";
 import { azuriteConnectionString } from "../../tools/shared/azurite.js";
-import { getFreePort } from "../../tools/shared/ports.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { waitForPreviousAzurite } from "../../tools/stack/lock.js";
+import { choosePorts, type StackPorts } from "../../tools/stack/ports.js";
 import { buildApp } from "../support/build.js";
 
 /**
@@ -36,7 +36,7 @@ interface StackProcess {
 }
 
 let stateDir: string;
-let ports: { host: number; emulator: number; blob: number; queue: number; table: number };
+let ports: StackPorts;
 let running: StackProcess | undefined;
 const storage = () => azuriteConnectionString(ports.blob, ports.queue, ports.table);
 
@@ -132,13 +132,7 @@ async function usage(): Promise<{
 beforeAll(async () => {
   await buildApp();
   stateDir = await mkdtemp(join(tmpdir(), "tts-kill-"));
-  ports = {
-    host: await getFreePort(),
-    emulator: await getFreePort(),
-    blob: await getFreePort(),
-    queue: await getFreePort(),
-    table: await getFreePort(),
-  };
+  ports = await choosePorts("free");
 });
 
 afterAll(async () => {
