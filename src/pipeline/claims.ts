@@ -1,3 +1,4 @@
+import { isConditionConflict, isNotFound } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import type { ChapterOutcome } from "./runState.js";
 
@@ -65,7 +66,7 @@ export async function claimChapter(
       const created = await blob.upload(text, Buffer.byteLength(text), { conditions: { ifNoneMatch: "*" } });
       return hold(created.etag);
     } catch (error) {
-      if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
+      if (!isConditionConflict(error)) throw error;
     }
     const outcome = await finished();
     if (outcome) return { kind: "done", outcome };
@@ -73,7 +74,7 @@ export async function claimChapter(
     try {
       properties = await blob.getProperties();
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (!isNotFound(error)) throw error;
       continue; // released in between: try to create it again
     }
     const age = deps.now().getTime() - (properties.lastModified?.getTime() ?? 0);

@@ -1,5 +1,5 @@
 import type { SynthesisStatus } from "../speech/models.js";
-import { downloadBytes, mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { mapLimit, readJson, writeJson } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
 import type { PipelineDeps } from "./deps.js";
 import {
@@ -10,6 +10,7 @@ import {
   smallestRefused,
 } from "./payloadLimit.js";
 import { readSynthesisInput } from "./pronunciation.js";
+import { isCancelled } from "./runGuard.js";
 import { type JobSpec, jobSpecSchema, resultsLinkSchema, runPaths } from "./runState.js";
 
 /** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
@@ -45,7 +46,7 @@ export type SubmitResult =
  * service (and our client) treat as the same job, so nothing is paid twice.
  */
 export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise<SubmitResult> {
-  if (await downloadBytes(deps.work, runPaths.cancelled(input.projectId, input.runId))) {
+  if (await isCancelled(deps, input.projectId, input.runId)) {
     return { submitted: false, reason: "cancelled" };
   }
   const speech = deps.speech();
@@ -92,7 +93,7 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     throw new PayloadTooLargeError(refusal);
   }
   // A cancel that landed while we were submitting may have missed this job: delete it ourselves.
-  if (await downloadBytes(deps.work, runPaths.cancelled(input.projectId, input.runId))) {
+  if (await isCancelled(deps, input.projectId, input.runId)) {
     await speech.batch.deleteSynthesis(synthesisId);
     return { submitted: false, reason: "cancelled" };
   }

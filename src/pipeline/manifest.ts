@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isNotFound, listBlobs, mapLimit, readJson } from "../storage/blobs.js";
+import { isConditionConflict, isNotFound, listBlobs, mapLimit, readJson } from "../storage/blobs.js";
 import { listOutcomes } from "./collect.js";
 import type { PipelineDeps } from "./deps.js";
 import { isCancelled, isNewerRun, manifestOwnerMetadata } from "./runGuard.js";
@@ -167,11 +167,6 @@ async function readManifest(deps: PipelineDeps, blobName: string): Promise<Store
 }
 
 /** Someone else wrote between our read and our write (If-Match failed) or created it first (If-None-Match). */
-function lostRace(error: unknown): boolean {
-  const status = (error as { statusCode?: number })?.statusCode;
-  return status === 412 || status === 409;
-}
-
 /** Every outcome of the run, by job number (a later job's outcome of a chapter comes after an earlier one's). */
 async function listRunOutcomes(
   deps: PipelineDeps,
@@ -294,7 +289,7 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
       });
       return manifest.totals;
     } catch (error) {
-      if (!lostRace(error) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+      if (!isConditionConflict(error) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
       // Another writer won: read its manifest and merge again (jittered, so two losers do not collide again).
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * Math.min(attempt, 5)));
     }

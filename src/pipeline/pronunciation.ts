@@ -1,5 +1,5 @@
-import { type ContainerClient, RestError } from "@azure/storage-blob";
-import { downloadBytes, readJson } from "../storage/blobs.js";
+import type { ContainerClient } from "@azure/storage-blob";
+import { downloadBytes, isConditionConflict, readJson } from "../storage/blobs.js";
 import { readOnlySasUrl, type SasWindow } from "../storage/sas.js";
 import {
   type Lexicon,
@@ -211,7 +211,7 @@ async function sasWindowFor(
     });
     return parse(window);
   } catch (error) {
-    if (!(error instanceof RestError) || (error.statusCode !== 409 && error.statusCode !== 412)) throw error;
+    if (!isConditionConflict(error)) throw error;
     const other = await readJson<{ startsOn: string; expiresOn: string }>(deps.work, name);
     if (!other) throw error;
     return parse(other);

@@ -10,6 +10,12 @@ export function isNotFound(error: unknown): boolean {
     : (error as { statusCode?: number })?.statusCode === 404;
 }
 
+/** A conditional write (If-None-Match: *, If-Match) lost to another writer: 409 blob exists, 412 ETag moved. */
+export function isConditionConflict(error: unknown): boolean {
+  const status = (error as { statusCode?: number })?.statusCode;
+  return status === 409 || status === 412;
+}
+
 /** Whole blob as bytes; undefined when it does not exist. */
 export async function downloadBytes(
   container: ContainerClient,
