@@ -54,6 +54,11 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
   // A submit redelivered after its job was collected and deleted must not create (and pay for) it again:
   // the job is done, and the status check reads the same marker (see checkJob).
   if (await wasDeleted(deps, synthesisId)) return { submitted: true, synthesisId, status: "Succeeded" };
+  // A job the service refused as too large (or at least as large as a refused one) is not sent (again): its
+  // chapters are split into smaller jobs without spending attempts (payloadLimit.ts). A job already refused
+  // needs none of its inputs read to say so.
+  const refused = await readRefusal(deps, input);
+  if (refused) throw new PayloadTooLargeError(refused);
   const job = await readJobSpec(deps, input);
   // Pronunciations (issue 14): planned SSML inputs, with the lexicon's read SAS signed now.
   const submission = `job${input.jobNumber}-attempt${input.attempt}`;
@@ -67,11 +72,7 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     input.options.wordBoundaries,
     contents,
   );
-  // A job the service refused as too large (or at least as large as a refused one) is not sent (again): its
-  // chapters are split into smaller jobs without spending attempts (payloadLimit.ts).
   const requestBytes = Buffer.byteLength(JSON.stringify(request), "utf8");
-  const refused = await readRefusal(deps, input);
-  if (refused) throw new PayloadTooLargeError(refused);
   const smallest = await smallestRefused(deps, input.projectId, input.runId);
   if (smallest !== undefined && requestBytes >= smallest && job.chapters.length > 1) {
     const refusal = { jobNumber: input.jobNumber, requestBytes, chapters: job.chapters.length, sent: false };

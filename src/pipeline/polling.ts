@@ -122,7 +122,11 @@ export function nextPollDelayMs(input: PollPlanInput): number {
 }
 
 /** A prior is used only as a bracket (both bounds, in order): a one-sided one predicts nothing useful. */
+/** A rate with both bounds, low > 0 and high ≥ low: what a prior must be to predict anything. */
+export function isBracket(rate: ServiceRate | undefined): rate is ServiceRate & { high: number } {
+  return rate !== undefined && rate.low > 0 && rate.high !== undefined && rate.high >= rate.low;
+}
+
 function usablePrior(prior: ServiceRate | undefined): ServiceRate | undefined {
-  if (!prior || !(prior.low > 0) || prior.high === undefined || !(prior.high >= prior.low)) return undefined;
-  return prior;
+  return isBracket(prior) ? prior : undefined;
 }

@@ -1,5 +1,6 @@
 import { readJson, writeJson } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
+import { isBracket } from "./polling.js";
 import { runPaths, type ServiceRate, type ThroughputRecord, throughputRecordSchema } from "./runState.js";
 
 /*
@@ -23,8 +24,7 @@ export async function recordThroughput(
   deps: PipelineDeps,
   measured: Omit<ThroughputRecord, "measuredAt">,
 ): Promise<boolean> {
-  const { low, high } = measured.rate;
-  if (!(low > 0) || high === undefined || !(high >= low)) return false;
+  if (!isBracket(measured.rate)) return false;
   const record: ThroughputRecord = { ...measured, measuredAt: deps.now().toISOString() };
   await writeJson(deps.work, runPaths.throughput(), record);
   return true;
