@@ -91,9 +91,11 @@ export async function streamChapterAudio(
     ...(etag ? { etag } : {}),
   };
   const range = RANGE.exec(request.headers.get("range") ?? "");
+  // `bytes=-` (neither bound) is no range: the whole blob, 200, for HEAD and GET alike.
+  const ranged = range !== null && Boolean(range[1] || range[2]);
   let start = 0;
   let end = size - 1;
-  if (range && (range[1] || range[2])) {
+  if (range && ranged) {
     if (range[1]) {
       start = Number(range[1]);
       if (range[2]) end = Math.min(Number(range[2]), size - 1);
@@ -107,10 +109,10 @@ export async function streamChapterAudio(
   }
   const count = end - start + 1;
   headers["content-length"] = String(Math.max(0, count));
-  if (request.method === "HEAD" || size === 0) return { status: range ? 206 : 200, headers };
+  if (request.method === "HEAD" || size === 0) return { status: ranged ? 206 : 200, headers };
   const download = await blob.download(start, count);
   return {
-    status: range && (range[1] || range[2]) ? 206 : 200,
+    status: ranged ? 206 : 200,
     headers,
     ...(download.readableStreamBody ? { body: download.readableStreamBody as never } : {}),
   };

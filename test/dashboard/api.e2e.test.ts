@@ -151,6 +151,13 @@ describe("project read endpoints", () => {
       range: `bytes=${stored.length + 10}-`,
     });
     expect(beyond.status).toBe(416);
+    // `bytes=-` names no bound: the whole blob, and HEAD answers as GET does.
+    const route = `${stack.api}/api/projects/${projectId}/chapters/ch1/audio`;
+    const unbounded = { "x-functions-key": "any", range: "bytes=-" };
+    expect((await fetch(route, { headers: unbounded })).status).toBe(200);
+    const head = await fetch(route, { method: "HEAD", headers: unbounded });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(String(stored.length));
 
     expect((await raw(`/api/projects/${projectId}/chapters/ch3/audio`)).status).toBe(404); // failed: no audio
     expect((await raw(`/api/projects/${projectId}/chapters/nope/audio`)).status).toBe(404);
