@@ -13,7 +13,7 @@ import { defineConfig } from "vitest/config";
 export const unitTests = [
   "test/architecture/unitGuard.test.ts",
   "test/cli/commands.test.ts",
-  "test/cli/progress.test.ts",
+  "test/cli/progressView.test.ts",
   "test/compare/sample.test.ts",
   "test/foundation/settings.test.ts",
   "test/foundation/storageClients.test.ts",
@@ -27,7 +27,7 @@ export const unitTests = [
   "test/pipeline/planning.test.ts",
   "test/pipeline/polling.test.ts",
   "test/pipeline/status.test.ts",
-  "test/speech/results.test.ts",
+  "test/speech/resultsZip.test.ts",
   "test/speech/unit.test.ts",
   "test/stack/ports.test.ts",
   "test/text/pronunciations.test.ts",

@@ -11,7 +11,7 @@ import {
 } from "./api.js";
 import { positiveInt, projectIdArg } from "./args.js";
 import { audioContainerName, downloadProject } from "./download.js";
-import { createProgressView, describeStatus } from "./progress.js";
+import { createProgressView, describeStatus } from "./progressView.js";
 import { registerPronounceCommands } from "./pronounceCommands.js";
 import { registerRolloutCommands } from "./rollout.js";
 import { chaptersContainerName, resolveStorage } from "./storage.js";

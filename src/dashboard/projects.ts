@@ -5,7 +5,7 @@ import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema } from "../pipeline/options.js";
 import { listProject } from "../pipeline/plan.js";
-import { type ChapterCounters, emptyChapterCounters } from "../pipeline/progress.js";
+import { type ChapterCounters, emptyChapterCounters } from "../pipeline/runProgress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";
 

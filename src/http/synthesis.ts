@@ -13,7 +13,7 @@ import {
 } from "../pipeline/options.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
 import { listProject, PlanError, readProjectFile, readProjectPronunciations } from "../pipeline/plan.js";
-import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/progress.js";
+import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/runProgress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { listBlobs, mapLimit, writeJson } from "../storage/blobs.js";
 import { errorResponse, issueDetails } from "./errors.js";

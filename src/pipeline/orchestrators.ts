@@ -27,10 +27,10 @@ import {
 import type { StartRequest } from "./options.js";
 import type { PlanResult } from "./plan.js";
 import { expectedJobMs, jobDeadlineMs, learnRate, nextPollDelayMs, type ServiceRate } from "./polling.js";
-import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./progress.js";
 import type { RealtimeChapterInput } from "./realtime.js";
 import type { ReportJobInput } from "./report.js";
 import type { PlanRetriesInput } from "./retries.js";
+import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./runProgress.js";
 import { audioPaths, type JobSummary, type RunTuning } from "./runState.js";
 import { emptyTally, type JobTally } from "./tally.js";
 

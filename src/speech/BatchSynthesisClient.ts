@@ -20,6 +20,12 @@ import {
   sanitizeUrl,
   toTransportError,
 } from "./errors.js";
+import {
+  allowsInsecureConnection,
+  createSpeechPipeline,
+  logger,
+  type SpeechClientOptions,
+} from "./httpPipeline.js";
 import { assertValidSynthesisId } from "./ids.js";
 import {
   type BatchSynthesis,
@@ -29,13 +35,7 @@ import {
   type SynthesisOperation,
   toBatchSynthesis,
 } from "./models.js";
-import {
-  allowsInsecureConnection,
-  createSpeechPipeline,
-  logger,
-  type SpeechClientOptions,
-} from "./pipeline.js";
-import { makeResultsTempDir, openResultsZip, removeTempDir, type SynthesisResults } from "./results.js";
+import { makeResultsTempDir, openResultsZip, removeTempDir, type SynthesisResults } from "./resultsZip.js";
 
 export const DEFAULT_API_VERSION = "2024-04-01";
 

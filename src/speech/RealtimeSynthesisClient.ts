@@ -25,7 +25,7 @@ import {
   createSpeechPipeline,
   realtimeEntraTokenPolicy,
   type SpeechClientOptions,
-} from "./pipeline.js";
+} from "./httpPipeline.js";
 
 export interface RealtimeSynthesisClientOptions extends SpeechClientOptions {
   /**

@@ -2,7 +2,7 @@ import { AzureKeyCredential, type KeyCredential, type TokenCredential } from "@a
 import { DefaultAzureCredential } from "@azure/identity";
 import type { Settings } from "../config/settings.js";
 import { BatchSynthesisClient } from "./BatchSynthesisClient.js";
-import type { SpeechClientOptions } from "./pipeline.js";
+import type { SpeechClientOptions } from "./httpPipeline.js";
 import { RealtimeSynthesisClient } from "./RealtimeSynthesisClient.js";
 
 type SpeechSettings = Pick<

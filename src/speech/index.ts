@@ -27,6 +27,15 @@ export {
   toTransportError,
 } from "./errors.js";
 export * from "./formats.js";
+export {
+  API_KEY_HEADER,
+  allowsInsecureConnection,
+  COGNITIVE_SERVICES_SCOPE,
+  createSpeechPipeline,
+  type SpeechClientOptions,
+  type SpeechRetryOptions,
+  speechRetryStrategy,
+} from "./httpPipeline.js";
 export { assertValidSynthesisId, isValidSynthesisId, makeSynthesisId, SYNTHESIS_ID_PATTERN } from "./ids.js";
 export {
   type BatchSynthesis,
@@ -43,15 +52,6 @@ export {
   type WordBoundary,
 } from "./models.js";
 export {
-  API_KEY_HEADER,
-  allowsInsecureConnection,
-  COGNITIVE_SERVICES_SCOPE,
-  createSpeechPipeline,
-  type SpeechClientOptions,
-  type SpeechRetryOptions,
-  speechRetryStrategy,
-} from "./pipeline.js";
-export {
   RealtimeSynthesisClient,
   type RealtimeSynthesisClientOptions,
   type SynthesizeLongInput,
@@ -59,4 +59,4 @@ export {
   type SynthesizeLongResult,
   TRUNCATED_AUDIO_MS,
 } from "./RealtimeSynthesisClient.js";
-export type { SynthesisResultEntry, SynthesisResults, SynthesisSummary } from "./results.js";
+export type { SynthesisResultEntry, SynthesisResults, SynthesisSummary } from "./resultsZip.js";

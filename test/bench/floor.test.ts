@@ -7,8 +7,8 @@ import {
 } from "../../tools/bench/floor.js";
 import { resolveConfig } from "../../tools/emulator/config.js";
 import { MIN_RUNNING_MS } from "../../tools/emulator/constants.js";
-import { SynthesisEngine } from "../../tools/emulator/engine.js";
 import { MemoryStore } from "../../tools/emulator/store/memoryStore.js";
+import { SynthesisEngine } from "../../tools/emulator/synthesisEngine.js";
 
 const model: ServiceModel = {
   charsPerSecond: 500,

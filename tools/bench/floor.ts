@@ -5,7 +5,7 @@
  * finish the same jobs earlier at the service by that model (short of reordering or re-packing jobs).
  */
 
-/** The emulator's service-time model (tools/emulator/engine.ts `plan`), in unscaled service milliseconds. */
+/** The emulator's service-time model (tools/emulator/synthesisEngine.ts `plan`), in unscaled service milliseconds. */
 export interface ServiceModel {
   /** Characters a second one input lane synthesizes (EMULATOR_CHARS_PER_SECOND). */
   charsPerSecond: number;

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ResolvedConfig } from "./config.js";
-import type { SynthesisEngine } from "./engine.js";
 import type { FaultInjector } from "./middleware/faults.js";
 import type { RateLimiter } from "./middleware/rateLimit.js";
 import type { EmulatorStore } from "./store/store.js";
+import type { SynthesisEngine } from "./synthesisEngine.js";
 
 /** Everything a handler needs, built once per server. */
 export interface EmulatorServices {

@@ -3,12 +3,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type EmulatorOptions, resolveConfig } from "./config.js";
 import type { EmulatorServices } from "./context.js";
-import { SynthesisEngine } from "./engine.js";
 import { FaultInjector } from "./middleware/faults.js";
 import { RateLimiter } from "./middleware/rateLimit.js";
 import { createRequestListener } from "./server.js";
 import { FileStore } from "./store/fileStore.js";
 import { MemoryStore } from "./store/memoryStore.js";
+import { SynthesisEngine } from "./synthesisEngine.js";
 
 export { type Clock, ManualClock } from "./clock.js";
 export type { AudioMode, EmulatorOptions } from "./config.js";

@@ -12,7 +12,7 @@ import {
 } from "./handlers/batchSyntheses.js";
 import { addFault, clearFaults, getUsage, health, listFaults } from "./handlers/emulatorAdmin.js";
 import { issueToken, listVoices, synthesizeRealtime } from "./handlers/realtime.js";
-import { downloadResults } from "./handlers/results.js";
+import { downloadResults } from "./handlers/resultsDownload.js";
 import { sendError } from "./http.js";
 import { authenticate } from "./middleware/auth.js";
 import { readBody } from "./middleware/body.js";

@@ -1,7 +1,7 @@
 import type { EmulatorServices } from "../context.js";
-import { destinationPrefix } from "../engine.js";
 import { formatTimestamp } from "../http.js";
 import type { JobRecord } from "../model.js";
+import { destinationPrefix } from "../synthesisEngine.js";
 import { signedResultUrl } from "./resultUrls.js";
 
 /** A job as the service renders it (S1 and S5 examples: field order, echoed properties, outputs). */

@@ -3,9 +3,9 @@ import type { FunctionRunner } from "../bindings.js";
 import type { RegisteredFunction } from "../core-api.js";
 import { fromTypedData } from "../invoke.js";
 import type { HostLogger } from "../logger.js";
-import type { VirtualClock } from "./clock.js";
 import { EventType, type HistoryEvent, historyEvent } from "./history.js";
 import type { Instance, Message } from "./instance.js";
+import type { VirtualClock } from "./virtualClock.js";
 
 /** What the dispatcher needs from the engine. */
 export interface DispatchHost {

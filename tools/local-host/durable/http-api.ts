@@ -1,4 +1,4 @@
-import type { DurableEngine } from "./engine.js";
+import type { DurableEngine } from "./durableEngine.js";
 import { EventType, EventTypeName, type HistoryEvent } from "./history.js";
 import type { InstanceRecord } from "./store.js";
 

@@ -1,7 +1,7 @@
-import type { VirtualClock } from "./clock.js";
 import { EventType } from "./history.js";
 import { Instance, newExecutionId, newMessageId, OrchestrationStatus, startMessage } from "./instance.js";
 import type { DurableStore, InboxMessage, InstanceRecord, RuntimeStatus } from "./store.js";
+import type { VirtualClock } from "./virtualClock.js";
 
 export type Restored =
   /** Killed between writing a final history and the instance row: the history decides; report to the parent. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProjectStatus } from "../../src/cli/api.js";
-import { createProgressView, describeStatus } from "../../src/cli/progress.js";
+import { createProgressView, describeStatus } from "../../src/cli/progressView.js";
 import { captureStream } from "./helpers.js";
 
 const status = (done: number, phase = "synthesizing", runtimeStatus = "Running"): ProjectStatus => ({

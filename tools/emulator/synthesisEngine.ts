@@ -16,7 +16,7 @@ import type { ResolvedConfig } from "./config.js";
 import { DEGRADE_SLOWDOWN, FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
 import { resolveLexicons } from "./lexicon.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
-import { resultFiles, writeManifest, zipResults } from "./results.js";
+import { resultFiles, writeManifest, zipResults } from "./resultsArchive.js";
 import type { EmulatorStore } from "./store/store.js";
 import {
   billableCharacters,

@@ -1,9 +1,9 @@
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { EmulatorServices, RequestContext } from "../context.js";
-import { jobResultsDir } from "../engine.js";
 import { sendBlobError } from "../http.js";
-import { readManifest, zipResults } from "../results.js";
+import { readManifest, zipResults } from "../resultsArchive.js";
+import { jobResultsDir } from "../synthesisEngine.js";
 import { loadJob } from "./batchSyntheses.js";
 import { resultsPath, verifyResultUrl } from "./resultUrls.js";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import yazl from "yazl";
-import { openResultsZip, removeTempDir } from "../../src/speech/results.js";
+import { openResultsZip, removeTempDir } from "../../src/speech/resultsZip.js";
 
 async function writeZip(files: Record<string, string | Buffer>): Promise<{ dir: string; path: string }> {
   const dir = await mkdtemp(join(tmpdir(), "tts-results-test-"));

@@ -5,7 +5,6 @@ import type { RegisteredFunction } from "../core-api.js";
 import { fromTypedData } from "../invoke.js";
 import type { HostLogger } from "../logger.js";
 import type { OrchestratorState } from "./actions.js";
-import type { VirtualClock } from "./clock.js";
 import { WorkDispatcher } from "./dispatch.js";
 import { foldEpisode } from "./episode.js";
 import { EventType, type HistoryEvent, historyEvent } from "./history.js";
@@ -26,6 +25,7 @@ import {
   type RuntimeStatus,
   terminalStatuses,
 } from "./store.js";
+import type { VirtualClock } from "./virtualClock.js";
 
 export interface EngineOptions {
   runner: FunctionRunner;
