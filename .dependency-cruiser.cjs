@@ -50,6 +50,17 @@ module.exports = {
       to: { path: "^src/speech/", pathNot: "^src/speech/(formats|models)\\.ts$" },
     },
     {
+      name: "planning-core-is-pure",
+      comment:
+        "Planning's core (src/pipeline/planning/ but planRun.ts, the use case) judges and packs what it is given: " +
+        "no storage, no Azure SDK, no PipelineDeps, no file or network modules, so it is unit-tested without Azurite.",
+      severity: "error",
+      from: { path: "^src/pipeline/planning/", pathNot: "^src/pipeline/planning/planRun\\.ts$" },
+      to: {
+        path: "^src/storage/|^src/pipeline/(deps|runtime)\\.ts$|(^|/)@azure/|^(node:)?(fs|http|https|net|child_process)(/|$)",
+      },
+    },
+    {
       name: "inner-layers-stay-inner",
       comment:
         "text, config, audio, speech and storage know nothing of the pipeline or the adapters around it.",

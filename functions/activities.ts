@@ -17,7 +17,7 @@ import {
   SYNTHESIZE_REALTIME_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "../src/pipeline/names.js";
-import { planProject } from "../src/pipeline/plan.js";
+import { planProject } from "../src/pipeline/planning/planRun.js";
 import { synthesizeChapterRealtime } from "../src/pipeline/realtime.js";
 import { reportJobFinished } from "../src/pipeline/report.js";
 import { planRetries } from "../src/pipeline/retries.js";

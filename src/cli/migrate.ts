@@ -6,7 +6,7 @@ import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { parseFile } from "music-metadata";
 import { orderBy } from "natural-orderby";
 import type { ProjectFile } from "../pipeline/options.js";
-import { classifyProjectBlobs, decodeChapterText, sha256Hex } from "../pipeline/planning.js";
+import { classifyProjectBlobs, decodeChapterText, sha256Hex } from "../pipeline/planning/chapters.js";
 import { audioPaths } from "../pipeline/runState.js";
 import { findOutputFormat, OUTPUT_FORMAT_NAMES, type OutputFormatInfo } from "../speech/formats.js";
 import { mapLimit } from "../storage/blobs.js";

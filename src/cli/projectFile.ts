@@ -1,6 +1,6 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { type ProjectFile, projectFileSchema } from "../pipeline/options.js";
-import { PROJECT_FILE_NAME } from "../pipeline/planning.js";
+import { PROJECT_FILE_NAME } from "../pipeline/planning/chapters.js";
 
 /** `chapters/{projectId}/project.json` as stored: the parsed object (unknown fields kept), or undefined. */
 export async function readProjectJson(

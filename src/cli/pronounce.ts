@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { Settings } from "../config/settings.js";
 import { projectFileSchema } from "../pipeline/options.js";
-import { classifyProjectBlobs, decodeChapterText, PROJECT_FILE_NAME } from "../pipeline/planning.js";
+import { classifyProjectBlobs, decodeChapterText, PROJECT_FILE_NAME } from "../pipeline/planning/chapters.js";
 import { loadProjectPronunciations, PronunciationsError } from "../pipeline/pronunciation.js";
 import { ssmlToPlainText } from "../pipeline/srt.js";
 import { createSpeechClients } from "../speech/createSpeechClients.js";

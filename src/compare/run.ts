@@ -9,7 +9,7 @@ import {
   decodeChapterText,
   naturalCompare,
   sha256Hex,
-} from "../pipeline/planning.js";
+} from "../pipeline/planning/chapters.js";
 import { audioPaths } from "../pipeline/runState.js";
 import type { RealtimeSynthesisPort } from "../pipeline/speechPorts.js";
 import { findOutputFormat, type OutputFormatInfo } from "../speech/formats.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { countWords } from "../pipeline/planning.js";
+import { countWords } from "../pipeline/planning/chapters.js";
 import type { WordBoundary } from "../speech/models.js";
 import type { AudioMeasurement } from "./measure.js";
 

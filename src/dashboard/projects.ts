@@ -4,7 +4,7 @@ import type { PipelineDeps } from "../pipeline/deps.js";
 import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema } from "../pipeline/options.js";
-import { listProject } from "../pipeline/plan.js";
+import { listProject } from "../pipeline/planning/planRun.js";
 import { type ChapterCounters, emptyChapterCounters } from "../pipeline/runProgress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";

@@ -4,15 +4,8 @@ import type { PipelineDeps } from "../pipeline/deps.js";
 import type { Manifest } from "../pipeline/manifest.js";
 import { jobInstanceId, projectInstanceId } from "../pipeline/names.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
-import {
-  type ChapterOutcome,
-  chapterOutcomeSchema,
-  type JobSpec,
-  jobSpecSchema,
-  type Plan,
-  planSchema,
-  runPaths,
-} from "../pipeline/runState.js";
+import { type JobSpec, jobSpecSchema, type Plan, planSchema } from "../pipeline/planning/schema.js";
+import { type ChapterOutcome, chapterOutcomeSchema, runPaths } from "../pipeline/runState.js";
 import { listBlobs, mapLimit, readJson } from "../storage/blobs.js";
 import { ACTIVE_RUNTIME_STATUSES, type Cost, cancelledAt, costOf, readManifest } from "./projects.js";
 

@@ -1,10 +1,11 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { z } from "zod";
 import type { PipelineDeps } from "../pipeline/deps.js";
-import { projectInstanceId } from "../pipeline/names.js";
 import { startRequestSchema } from "../pipeline/options.js";
-import { assessProject, PlanError } from "../pipeline/plan.js";
-import { estimateAudioMsFromWords } from "../pipeline/planning.js";
+import type { ProjectAssessment } from "../pipeline/planning/assess.js";
+import { estimateAudioMsFromWords } from "../pipeline/planning/chapters.js";
+import { PlanError } from "../pipeline/planning/planError.js";
+import { assessProject } from "../pipeline/planning/planRun.js";
 import { errorResponse, issueDetails } from "./errors.js";
 import { parseProjectId } from "./synthesis.js";
 
@@ -40,19 +41,14 @@ export async function estimateProject(deps: PipelineDeps, request: HttpRequest):
   const body = startRequestSchema.safeParse(options);
   if (!body.success)
     return errorResponse(400, "invalid-request", "Invalid query parameters.", issueDetails(body.error));
-  let run: Awaited<ReturnType<typeof assessProject>>;
+  let run: ProjectAssessment;
   try {
-    run = await assessProject(deps, {
-      projectId,
-      runId: "estimate",
-      instanceId: projectInstanceId(projectId),
-      request: body.data,
-    });
+    run = await assessProject(deps, { projectId, request: body.data });
   } catch (error) {
     if (error instanceof PlanError) return errorResponse(400, error.code, error.message, error.details);
     throw error;
   }
-  if (run.plan.chapters.length === 0 && !body.data.chapters) {
+  if (run.chapters.length === 0 && !body.data.chapters) {
     return errorResponse(
       404,
       "no-chapters",
@@ -62,7 +58,7 @@ export async function estimateProject(deps: PipelineDeps, request: HttpRequest):
   const price = deps.settings.PRICE_PER_MILLION_CHARACTERS;
   const billable = run.counts.billableCharacters;
   // The estimate is of what this run would do: chapters outside a `chapters` subset are left out.
-  const inRun = run.plan.chapters.filter((c) => !c.carried);
+  const inRun = run.chapters.filter((c) => !c.carried);
   return {
     status: 200,
     jsonBody: {
@@ -76,9 +72,9 @@ export async function estimateProject(deps: PipelineDeps, request: HttpRequest):
       unchanged: inRun.filter((c) => c.status === "unchanged").length,
       pending: run.counts.pending,
       plannedJobs: run.jobs.length,
-      mode: run.plan.options.mode,
-      voice: run.plan.options.voice,
-      outputFormat: run.plan.options.outputFormat,
+      mode: run.options.mode,
+      voice: run.options.voice,
+      outputFormat: run.options.outputFormat,
       estimatedCost: {
         amount: Math.round((billable / 1_000_000) * price * 10_000) / 10_000,
         currency: "USD",
@@ -86,7 +82,7 @@ export async function estimateProject(deps: PipelineDeps, request: HttpRequest):
       },
       // ~150 spoken words a minute (CONTRACT §6), counted in words: characters overrate long words.
       estimatedAudioMinutes: Math.round((estimateAudioMsFromWords(run.counts.words) / 60_000) * 10) / 10,
-      ignored: run.plan.ignored,
+      ignored: run.ignored,
     },
   };
 }

@@ -12,7 +12,8 @@ import {
   startRequestSchema,
 } from "../pipeline/options.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
-import { listProject, PlanError, readProjectFile, readProjectPronunciations } from "../pipeline/plan.js";
+import { PlanError } from "../pipeline/planning/planError.js";
+import { listProject, readProjectFile, readProjectPronunciations } from "../pipeline/planning/planRun.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/runProgress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
 import { listBlobs, mapLimit, writeJson } from "../storage/blobs.js";

@@ -4,11 +4,11 @@ import type { PipelineDeps } from "./deps.js";
 import { type JobRef, readJobSpec, readResultUrl, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
+import type { JobChapter } from "./planning/schema.js";
 import { isCancelled, runEnded } from "./runGuard.js";
 import {
   type ChapterOutcome,
   chapterOutcomeSchema,
-  type JobChapter,
   type JobMode,
   runPaths,
   type ServiceRate,

@@ -9,9 +9,10 @@ import {
   recordRefusal,
   smallestRefused,
 } from "./payloadLimit.js";
+import { type JobSpec, jobSpecSchema } from "./planning/schema.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { isCancelled } from "./runGuard.js";
-import { type JobSpec, jobSpecSchema, resultsLinkSchema, runPaths } from "./runState.js";
+import { resultsLinkSchema, runPaths } from "./runState.js";
 
 /** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
 export interface SynthesisOptions {

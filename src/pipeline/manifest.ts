@@ -2,8 +2,9 @@ import { z } from "zod";
 import { isConditionConflict, isNotFound, listBlobs, mapLimit, readJson } from "../storage/blobs.js";
 import { listOutcomes } from "./collect.js";
 import type { PipelineDeps } from "./deps.js";
+import { type Plan, planSchema } from "./planning/schema.js";
 import { isCancelled, isNewerRun, manifestOwnerMetadata } from "./runGuard.js";
-import { audioPaths, type ChapterOutcome, type Plan, planSchema, runPaths } from "./runState.js";
+import { audioPaths, type ChapterOutcome, runPaths } from "./runState.js";
 
 /** `manifest.json` (CONTRACT §2). `pending` appears only while a run is in progress. */
 export const manifestChapterSchema = z.object({

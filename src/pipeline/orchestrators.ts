@@ -25,13 +25,14 @@ import {
   WRITE_MANIFEST_ACTIVITY,
 } from "./names.js";
 import type { StartRequest } from "./options.js";
-import type { PlanResult } from "./plan.js";
+import type { PlanResult } from "./planning/planRun.js";
+import type { JobSummary, RunTuning } from "./planning/schema.js";
 import { expectedJobMs, jobDeadlineMs, learnRate, nextPollDelayMs, type ServiceRate } from "./polling.js";
 import type { RealtimeChapterInput } from "./realtime.js";
 import type { ReportJobInput } from "./report.js";
 import type { PlanRetriesInput } from "./retries.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./runProgress.js";
-import { audioPaths, type JobSummary, type RunTuning } from "./runState.js";
+import { audioPaths } from "./runState.js";
 import { emptyTally, type JobTally } from "./tally.js";
 
 /*

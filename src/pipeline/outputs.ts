@@ -6,7 +6,8 @@ import { deleteIfExists, writeText } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import type { SynthesisOptions } from "./jobs.js";
 import { buildVideoMessage, encodeQueueMessage } from "./messages.js";
-import { audioPaths, type JobChapter } from "./runState.js";
+import type { JobChapter } from "./planning/schema.js";
+import { audioPaths } from "./runState.js";
 import { buildSrt } from "./srt.js";
 
 /** Where a chapter's outputs went. */

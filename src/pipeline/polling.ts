@@ -1,4 +1,5 @@
-import type { RunTuning, ServiceRate } from "./runState.js";
+import type { RunTuning } from "./planning/schema.js";
+import type { ServiceRate } from "./runState.js";
 
 export type { ServiceRate };
 

@@ -18,8 +18,8 @@ import {
 } from "../text/pronunciations.js";
 import { escapeXml } from "../text/ssml.js";
 import type { PipelineDeps } from "./deps.js";
-import { type ChapterKind, decodeChapterText } from "./planning.js";
-import type { JobChapter } from "./runState.js";
+import { decodeChapterText } from "./planning/chapters.js";
+import type { ChapterKind, JobChapter } from "./planning/schema.js";
 
 /**
  * The pipeline side of pronunciations: reading and validating a project's list and lexicon (refused with

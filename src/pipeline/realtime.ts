@@ -3,9 +3,10 @@ import { addOutcome, emptyTally, type JobTally, readOutcome, writeOutcome } from
 import type { PipelineDeps } from "./deps.js";
 import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
+import type { JobChapter } from "./planning/schema.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { runEnded } from "./runGuard.js";
-import { type ChapterOutcome, type JobChapter, runPaths } from "./runState.js";
+import { type ChapterOutcome, runPaths } from "./runState.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
 
 export interface RealtimeChapterInput extends JobRef {

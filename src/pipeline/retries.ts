@@ -4,8 +4,9 @@ import type { PipelineDeps } from "./deps.js";
 import { readJobSpec } from "./jobs.js";
 import type { EffectiveOptions } from "./options.js";
 import { effectivePayloadLimit } from "./payloadLimit.js";
-import { buildJobs } from "./plan.js";
-import { type JobChapter, type JobSpec, type JobSummary, runPaths, summarizeJob } from "./runState.js";
+import { buildJobs } from "./planning/packing.js";
+import { type JobChapter, type JobSpec, type JobSummary, summarizeJob } from "./planning/schema.js";
+import { runPaths } from "./runState.js";
 
 export interface PlanRetriesInput {
   projectId: string;

@@ -1,6 +1,7 @@
 import { isNotFound, readJson } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
-import { audioPaths, planSchema, runPaths } from "./runState.js";
+import { planSchema } from "./planning/schema.js";
+import { audioPaths, runPaths } from "./runState.js";
 
 /**
  * Activities run at least once, and a copy can run late: after its run was cancelled, after a newer run

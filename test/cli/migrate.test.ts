@@ -5,7 +5,7 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from "../../src/cli/main.js";
 import type { MigrationReport } from "../../src/cli/migrate.js";
-import { sha256Hex } from "../../src/pipeline/planning.js";
+import { sha256Hex } from "../../src/pipeline/planning/chapters.js";
 import { uniqueName } from "../support/names.js";
 import { captureStream } from "./helpers.js";
 

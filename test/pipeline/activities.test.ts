@@ -5,7 +5,7 @@ import { collectJob } from "../../src/pipeline/collect.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { checkJob, deleteJob, readResultUrl, submitJob } from "../../src/pipeline/jobs.js";
 import { writeManifest } from "../../src/pipeline/manifest.js";
-import { planProject } from "../../src/pipeline/plan.js";
+import { planProject } from "../../src/pipeline/planning/planRun.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";
 import { listBlobs, readJson } from "../../src/storage/blobs.js";
 import { createStorageClients } from "../../src/storage/clients.js";

@@ -4,7 +4,7 @@ import { collectJob, writeOutcome } from "../../src/pipeline/collect.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { checkJob, deleteJob, type SynthesisOptions, submitJob } from "../../src/pipeline/jobs.js";
 import { type Manifest, writeManifest } from "../../src/pipeline/manifest.js";
-import { planProject } from "../../src/pipeline/plan.js";
+import { planProject } from "../../src/pipeline/planning/planRun.js";
 import { synthesizeChapterRealtime } from "../../src/pipeline/realtime.js";
 import { audioPaths, runPaths } from "../../src/pipeline/runState.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";

@@ -20,8 +20,8 @@ import {
   realtimeGroupOrchestrator,
   realtimeLaneOrchestrator,
 } from "../../src/pipeline/orchestrators.js";
-import type { PlanResult } from "../../src/pipeline/plan.js";
-import type { JobSummary } from "../../src/pipeline/runState.js";
+import type { PlanResult } from "../../src/pipeline/planning/planRun.js";
+import type { JobSummary } from "../../src/pipeline/planning/schema.js";
 import { emptyTally, type JobTally } from "../../src/pipeline/tally.js";
 import { ActionType, type OpenTask, type Outcome, replay, type SdkAction } from "./sdkReplay.js";
 

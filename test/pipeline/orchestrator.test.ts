@@ -21,7 +21,7 @@ import {
   type JobResult,
   projectOrchestrator,
 } from "../../src/pipeline/orchestrators.js";
-import type { PlanResult } from "../../src/pipeline/plan.js";
+import type { PlanResult } from "../../src/pipeline/planning/planRun.js";
 
 /**
  * The project orchestrator's control flow, stepped by hand with a fake `context.df` (the real replay runs

@@ -4,7 +4,7 @@ import { parseSettings } from "../../src/config/settings.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { decodeQueueMessage, videoMessageSchema } from "../../src/pipeline/messages.js";
 import { storeChapterOutputs } from "../../src/pipeline/outputs.js";
-import type { JobChapter } from "../../src/pipeline/runState.js";
+import type { JobChapter } from "../../src/pipeline/planning/schema.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";
 import { uniqueName } from "../support/names.js";
 

@@ -5,7 +5,7 @@ import { collectJob } from "../../src/pipeline/collect.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { submitJob } from "../../src/pipeline/jobs.js";
 import { isPayloadTooLarge, PayloadTooLargeError, readRefusal } from "../../src/pipeline/payloadLimit.js";
-import { planProject } from "../../src/pipeline/plan.js";
+import { planProject } from "../../src/pipeline/planning/planRun.js";
 import { planRetries } from "../../src/pipeline/retries.js";
 import { runPaths } from "../../src/pipeline/runState.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";

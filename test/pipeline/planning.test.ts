@@ -4,19 +4,17 @@ import { parseSettings } from "../../src/config/settings.js";
 import { baseRequestBytes, buildBatchRequest } from "../../src/pipeline/batchRequest.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { projectFileSchema, resolveOptions, startRequestSchema } from "../../src/pipeline/options.js";
-import { buildJobs, readProjectFile } from "../../src/pipeline/plan.js";
 import {
   classifyProjectBlobs,
   countCharacters,
   countWords,
   decodeChapterText,
-  inputBytes,
   naturalCompare,
-  packJobs,
-  requestBytes,
   sha256Hex,
-} from "../../src/pipeline/planning.js";
-import type { JobChapter } from "../../src/pipeline/runState.js";
+} from "../../src/pipeline/planning/chapters.js";
+import { buildJobs, inputBytes, packJobs, requestBytes } from "../../src/pipeline/planning/packing.js";
+import { readProjectFile } from "../../src/pipeline/planning/planRun.js";
+import type { JobChapter } from "../../src/pipeline/planning/schema.js";
 
 const settings = parseSettings({ AzureWebJobsStorage: "UseDevelopmentStorage=true", SPEECH_REGION: "local" });
 

@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { projectPage, readAsset, SECURITY_HEADERS } from "../../../src/dashboard/pages.js";
 import { buildCells, type JobView, type RunView, throughputOf } from "../../../src/dashboard/runView.js";
 import type { Manifest, ManifestChapter } from "../../../src/pipeline/manifest.js";
-import type { JobSpec } from "../../../src/pipeline/runState.js";
+import type { JobSpec } from "../../../src/pipeline/planning/schema.js";
 import { launchChromium } from "../../shared/chromium.js";
 import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
 

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { compare } from "natural-orderby";
+import type { ChapterKind } from "./schema.js";
 
 /**
- * Planning, the pure part: which blobs are chapters, how a chapter's bytes are judged, and how the
- * chapters that need synthesis are packed into as few Batch Synthesis jobs as the limits allow.
+ * Chapters of a project, pure: which blobs are chapters (natural order), how their bytes are decoded,
+ * hashed and counted. The rest of planning's core: packing.ts (jobs), changes.ts (what needs synthesis),
+ * assess.ts (one chapter's verdict); the I/O is in planRun.ts.
  */
 
-export type ChapterKind = "text" | "ssml";
 export type RejectReason = "empty" | "invalid-encoding" | "too-large" | "invalid-ssml";
 
 export interface ChapterSource {
@@ -100,89 +101,11 @@ export function countCharacters(text: string): number {
   return n;
 }
 
-/** Bytes one input adds to the serialized request: `{"content":"…"}` in UTF-8. */
-export function inputBytes(content: string): number {
-  return Buffer.byteLength(JSON.stringify({ content }), "utf8");
-}
-
-/** Serialized size of a request whose inputs take `inputSizes` bytes each (commas between inputs). */
-export function requestBytes(baseBytes: number, inputSizes: readonly number[]): number {
-  if (inputSizes.length === 0) return baseBytes;
-  return baseBytes + inputSizes.reduce((a, b) => a + b, 0) + inputSizes.length - 1;
-}
-
-export interface PackLimits {
-  maxInputs: number;
-  maxPayloadBytes: number;
-  /** Size of the request with an empty `inputs` array. */
-  baseBytes: number;
-}
-
-/**
- * Packs items (their input sizes, in chapter order) into the fewest jobs under both limits. Next-fit keeps
- * chapter order inside and across jobs; when it uses more jobs than the lower bound, first-fit decreasing
- * is tried and kept if it needs fewer. Returns item indices per job, each ascending. Every size must
- * fit alone (callers reject larger chapters as `too-large` first).
- */
-export function packJobs(sizes: readonly number[], limits: PackLimits): number[][] {
-  if (sizes.length === 0) return [];
-  const maxInputs = Math.max(1, limits.maxInputs);
-  for (const [i, s] of sizes.entries()) {
-    if (requestBytes(limits.baseBytes, [s]) > limits.maxPayloadBytes) {
-      throw new RangeError(`Item ${i} (${s} bytes) does not fit in a job on its own.`);
-    }
-  }
-  const fits = (bytes: number, count: number, size: number) =>
-    count < maxInputs && bytes + size + (count > 0 ? 1 : 0) <= limits.maxPayloadBytes;
-
-  const nextFit: number[][] = [];
-  let current: number[] = [];
-  let bytes = limits.baseBytes;
-  for (const [i, size] of sizes.entries()) {
-    if (!fits(bytes, current.length, size)) {
-      nextFit.push(current);
-      current = [];
-      bytes = limits.baseBytes;
-    }
-    bytes += size + (current.length > 0 ? 1 : 0);
-    current.push(i);
-  }
-  nextFit.push(current);
-
-  const total = sizes.reduce((a, b) => a + b + 1, 0);
-  const lowerBound = Math.max(
-    Math.ceil(sizes.length / maxInputs),
-    Math.ceil(total / Math.max(1, limits.maxPayloadBytes - limits.baseBytes)),
-  );
-  if (nextFit.length <= lowerBound) return nextFit;
-
-  const bins: { items: number[]; bytes: number }[] = [];
-  const order = sizes.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (const [size, i] of order) {
-    const bin = bins.find((b) => fits(b.bytes, b.items.length, size));
-    if (bin) {
-      bin.bytes += size + (bin.items.length > 0 ? 1 : 0);
-      bin.items.push(i);
-    } else {
-      bins.push({ items: [i], bytes: limits.baseBytes + size });
-    }
-  }
-  if (bins.length >= nextFit.length) return nextFit;
-  return bins.map((b) => b.items.sort((x, y) => x - y)).sort((x, y) => (x[0] ?? 0) - (y[0] ?? 0));
-}
-
-/** Groups items into consecutive runs of at most `size` (realtime groups, retry groups without byte limits). */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += Math.max(1, size)) out.push(items.slice(i, i + Math.max(1, size)));
-  return out;
-}
-
 /** Speaking rate of the voices (and of the Speech emulator, CONTRACT §6), whatever the word lengths. */
 export const SPOKEN_WORDS_PER_MINUTE = 150;
 
 /** Spoken words of a chapter: whitespace-separated tokens holding a letter or digit (SSML tags left out). */
-export function countWords(text: string, kind: "text" | "ssml"): number {
+export function countWords(text: string, kind: ChapterKind): number {
   const spoken = kind === "ssml" ? text.replace(/<[^>]*>/g, " ") : text;
   let n = 0;
   for (const token of spoken.split(/\s+/u)) if (/[\p{L}\p{N}]/u.test(token)) n++;
