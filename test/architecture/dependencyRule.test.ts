@@ -50,6 +50,10 @@ const fixture: Record<string, string> = {
   "src/pipeline/planning/usesFileSystem.ts":
     'import { readFileSync } from "node:fs";\nexport const x = readFileSync;\n',
   "src/pipeline/planning/usesAzureSdk.ts": 'export type { BlobItem } from "@azure/storage-blob";\n',
+  // ... nor through another file.
+  "src/pipeline/readsBlobs.ts": 'import { blobs } from "../storage/blobs.js";\nexport const reads = blobs;\n',
+  "src/pipeline/planning/usesReader.ts":
+    'import { reads } from "../readsBlobs.js";\nexport const x = reads;\n',
   "src/cli/typo.ts": 'import { nothing } from "./doesNotExist.js";\nexport const x = nothing;\n',
 };
 
@@ -106,8 +110,10 @@ describe("the dependency rule", () => {
         // A warning only (goal, not yet true): the use case may use storage, the core may not.
         "pipeline-reaches-storage-through-ports: src/pipeline/planning/planRun.ts -> src/storage/blobs.ts",
         "pipeline-reaches-storage-through-ports: src/pipeline/planning/usesStorage.ts -> src/storage/blobs.ts",
+        "pipeline-reaches-storage-through-ports: src/pipeline/readsBlobs.ts -> src/storage/blobs.ts",
         "planning-core-is-pure: src/pipeline/planning/usesAzureSdk.ts -> @azure/storage-blob",
         "planning-core-is-pure: src/pipeline/planning/usesFileSystem.ts -> fs",
+        "planning-core-is-pure: src/pipeline/planning/usesReader.ts -> src/storage/blobs.ts",
         "planning-core-is-pure: src/pipeline/planning/usesStorage.ts -> src/storage/blobs.ts",
         "resolvable: src/cli/typo.ts -> ./doesNotExist.js",
         "src-is-self-contained: src/cli/usesFunctionsLazily.ts -> functions/app.ts",
@@ -122,6 +128,6 @@ describe("the dependency rule", () => {
     const { code, stdout } = await cruise("err");
     expect(code).not.toBe(0);
     expect(stdout).toContain("error src-is-self-contained: src/cli/usesTools.ts → tools/local.ts");
-    expect(stdout).toContain("12 errors");
+    expect(stdout).toContain("13 errors");
   });
 });

@@ -3,7 +3,6 @@ import { billableCharacters, validateSsml } from "../../text/index.js";
 import { foldPronunciationHash } from "../../text/pronunciations.js";
 import { baseRequestBytes } from "../batchRequest.js";
 import type { EffectiveOptions } from "../options.js";
-import { asBilled, type ProjectPronunciations, pronounceChapter } from "../pronunciation.js";
 import {
   carryChapter,
   type ExistingOutputs,
@@ -20,7 +19,7 @@ import {
   sha256Hex,
 } from "./chapters.js";
 import { buildJobs, inputBytes, inputKindOf, requestBytes, toJobChapter } from "./packing.js";
-import type { JobSpec, PlannedChapter, RunTuning } from "./schema.js";
+import type { ChapterKind, JobSpec, PlannedChapter, RunTuning } from "./schema.js";
 
 /**
  * Assessment, pure: the verdict on one chapter from its bytes (rejected with a reason, unchanged, carried
@@ -48,9 +47,8 @@ export interface ChapterContext {
   options: EffectiveOptions;
   existing: ExistingOutputs;
   maxPayloadBytes: number;
-  pronunciations: ProjectPronunciations | undefined;
-  /** Length of the lexicon's blob URL, so SSML using the lexicon is measured and billed as it will be sent. */
-  lexiconUrlLength: number;
+  /** The project's pronunciations (issue 14), when it has any. */
+  pronounce?: Pronounce;
   /**
    * Where a run saves the planned SSML of a chapter using pronunciations. An estimate has no run and so no
    * such name: its chapters carry no `inputBlob` (nothing else differs).
@@ -58,6 +56,21 @@ export interface ChapterContext {
   inputBlobOf?: (chapterId: string) => string;
   /** A `chapters` subset: the others are carried over from the previous manifest, never synthesized. */
   subset?: { wanted: ReadonlySet<string>; previous: ReadonlyMap<string, PreviousChapter> };
+}
+
+/**
+ * A chapter's text with the project's pronunciations applied, or undefined when it uses none of them (it is
+ * then sent as it is). The use case binds the project's rules, voice and mode (pipeline/pronunciation.ts).
+ */
+export type Pronounce = (text: string, kind: ChapterKind) => PronouncedText | undefined;
+
+export interface PronouncedText {
+  /** The SSML the chapter is sent as (batch: with the lexicon placeholder, replaced by a SAS at submit). */
+  ssml: string;
+  /** The same SSML as the service will get it, placeholder replaced by a URL as long: measured and billed. */
+  billed: string;
+  /** Hash of the rules the chapter uses, folded into its change-detection hash. */
+  usedHash: string;
 }
 
 export interface ChapterVerdict {
@@ -88,7 +101,7 @@ export function assessChapter(
 }
 
 function judgeChapter(source: ChapterSource, bytes: Uint8Array, context: ChapterContext): ChapterVerdict {
-  const { options, pronunciations, inputBlobOf } = context;
+  const { options, pronounce, inputBlobOf } = context;
   const base = {
     chapterId: source.chapterId,
     index: source.index,
@@ -119,11 +132,9 @@ function judgeChapter(source: ChapterSource, bytes: Uint8Array, context: Chapter
   }
   // Pronunciations (issue 14): a chapter using a listed term is sent as SSML, and the rules it uses are
   // part of its hash, so editing one entry re-synthesizes exactly the chapters that contain it.
-  const pronounced = pronunciations
-    ? pronounceChapter(text, source.kind, options.voice, pronunciations, options.mode)
-    : undefined;
+  const pronounced = pronounce?.(text, source.kind);
   const content = pronounced?.ssml ?? text;
-  const billed = pronounced ? asBilled(content, context.lexiconUrlLength) : content;
+  const billed = pronounced?.billed ?? text;
   const kind = pronounced ? "SSML" : inputKindOf(source.kind);
   const size = inputBytes(billed);
   const baseBytes = baseRequestBytes(kind, options.voice, options.outputFormat, options.wordBoundaries);
@@ -202,7 +213,7 @@ export function completeAssessment(
   ignored: string[],
   options: EffectiveOptions,
   tuning: RunTuning,
-  pronunciations: ProjectPronunciations | undefined,
+  lexiconSource: string | undefined,
 ): ProjectAssessment {
   const chapters = verdicts.map((v) => v.chapter);
   const pending = chapters.filter((c) => c.status === "pending");
@@ -225,6 +236,6 @@ export function completeAssessment(
     jobs,
     counts: countChapters(chapters, ignored),
     pronunciationInputs,
-    ...(pronunciations?.lexicon ? { lexiconSource: pronunciations.lexicon.source } : {}),
+    ...(lexiconSource !== undefined ? { lexiconSource } : {}),
   };
 }

@@ -3,9 +3,11 @@ import { downloadBytes, listBlobs, mapLimit, readJson, writeJson, writeText } fr
 import type { PipelineDeps } from "../deps.js";
 import { type EffectiveOptions, type ProjectFile, resolveOptions, type StartRequest } from "../options.js";
 import {
+  asBilled,
   loadProjectPronunciations,
   type ProjectPronunciations,
   PronunciationsError,
+  pronounceChapter,
   pronunciationPaths,
 } from "../pronunciation.js";
 import { audioPaths, runPaths } from "../runState.js";
@@ -17,6 +19,7 @@ import {
   countChapters,
   type PlanCounts,
   type ProjectAssessment,
+  type Pronounce,
   runTuning,
 } from "./assess.js";
 import { type ExistingOutput, previousChaptersOf } from "./changes.js";
@@ -103,9 +106,7 @@ async function assess(
     options,
     existing,
     maxPayloadBytes: tuning.maxPayloadBytes,
-    pronunciations,
-    // The work container's URL and the snapshot's path: the lexicon SAS URL the service gets.
-    lexiconUrlLength: deps.work.url.length + 40,
+    ...(pronunciations ? { pronounce: pronouncing(pronunciations, options, deps.work.url.length) } : {}),
     ...(run
       ? { inputBlobOf: (chapterId: string) => pronunciationPaths.input(projectId, run.runId, chapterId) }
       : {}),
@@ -121,7 +122,22 @@ async function assess(
   const verdicts = await mapLimit(listing.chapters, READ_CONCURRENCY, async (source) =>
     assessChapter(source, await downloadBytes(deps.storage.chapters, source.sourceBlob), context),
   );
-  return completeAssessment(verdicts, listing.ignored, options, tuning, pronunciations);
+  return completeAssessment(verdicts, listing.ignored, options, tuning, pronunciations?.lexicon?.source);
+}
+
+/** The project's pronunciations bound to the run's voice and mode, for the core to apply per chapter. */
+function pronouncing(
+  pronunciations: ProjectPronunciations,
+  options: EffectiveOptions,
+  workUrlLength: number,
+): Pronounce {
+  return (text, kind) => {
+    const pronounced = pronounceChapter(text, kind, options.voice, pronunciations, options.mode);
+    if (!pronounced) return undefined;
+    // Billed as the service gets it: the placeholder becomes the snapshot's SAS URL (container URL + path).
+    const billed = asBilled(pronounced.ssml, workUrlLength + 40);
+    return { ssml: pronounced.ssml, billed, usedHash: pronounced.usedHash };
+  };
 }
 
 /** The previous manifest's chapters (an unreadable manifest counts as none). */
