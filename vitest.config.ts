@@ -25,6 +25,7 @@ export const unitTests = [
   "test/pipeline/orchestrator.test.ts",
   "test/pipeline/outputs.test.ts",
   "test/pipeline/planning.test.ts",
+  "test/pipeline/planningCore.test.ts",
   "test/pipeline/polling.test.ts",
   "test/pipeline/status.test.ts",
   "test/speech/resultsZip.test.ts",
