@@ -18,8 +18,8 @@ import { listChapterFiles } from "./upload.js";
  * `tts-pipeline migrate`: adopts a project of the old one-request-per-chapter tool. Texts go to
  * `chapters/{projectId}/`, the old settings become `project.json`, and every old audio file whose format is
  * the project's goes to `audio/{projectId}/{chapterId}.{ext}` with exactly the metadata the planner's
- * unchanged check reads (src/pipeline/plan.ts `isUnchanged`: `textsha256` of the decoded text, `voice`,
- * `outputformat`; `durationms` for the manifest), so the first run pays only for what is missing.
+ * unchanged check reads (src/pipeline/planning/changes.ts `isUnchanged`: `textsha256` of the decoded text,
+ * `voice`, `outputformat`; `durationms` for the manifest), so the first run pays only for what is missing.
  */
 
 /** Where the old tool kept its texts and audio, tried in this order. */
