@@ -101,23 +101,20 @@ async function assess(
       { name: i.name, metadata: i.metadata, sizeBytes: i.properties.contentLength ?? 0 },
     ]),
   );
+  // A `chapters` subset: the other chapters are carried over from the previous manifest.
+  const subset = options.chapters && {
+    wanted: new Set(options.chapters),
+    previous: await readPreviousChapters(deps, projectId),
+  };
+  const inputBlobOf = run && ((id: string) => pronunciationPaths.input(projectId, run.runId, id));
   const context: ChapterContext = {
     projectId,
     options,
     existing,
     maxPayloadBytes: tuning.maxPayloadBytes,
     ...(pronunciations ? { pronounce: pronouncing(pronunciations, options, deps.work.url.length) } : {}),
-    ...(run
-      ? { inputBlobOf: (chapterId: string) => pronunciationPaths.input(projectId, run.runId, chapterId) }
-      : {}),
-    ...(options.chapters
-      ? {
-          subset: {
-            wanted: new Set(options.chapters),
-            previous: await readPreviousChapters(deps, projectId),
-          },
-        }
-      : {}),
+    ...(inputBlobOf ? { inputBlobOf } : {}),
+    ...(subset ? { subset } : {}),
   };
   const verdicts = await mapLimit(listing.chapters, READ_CONCURRENCY, async (source) =>
     assessChapter(source, await downloadBytes(deps.storage.chapters, source.sourceBlob), context),
