@@ -3,7 +3,7 @@ import { parseSettings } from "../../src/config/settings.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { readJobSpec, submitJob } from "../../src/pipeline/jobs.js";
 import { sha256Hex } from "../../src/pipeline/planning/chapters.js";
-import { planProject } from "../../src/pipeline/planning/planRun.js";
+import { assessProject, planProject } from "../../src/pipeline/planning/planRun.js";
 import type { Plan } from "../../src/pipeline/planning/schema.js";
 import { LEXICON_PLACEHOLDER_URI, readSynthesisInput } from "../../src/pipeline/pronunciation.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";
@@ -70,6 +70,22 @@ describe("pronunciations in planning and submission", () => {
     expect(saved).toContain('<sub alias="Kline">Klein</sub> walked to Tingen.');
     expect(saved).toContain(`<lexicon uri="${LEXICON_PLACEHOLDER_URI}"/>`);
     expect(await deps.work.getBlobClient(`${projectId}/${runId}/lexicon.pls`).exists()).toBe(true);
+  });
+
+  it("the estimate's assessment (no run) judges and counts like the run's planning, and writes nothing", async () => {
+    const workBlobs = async () => {
+      const names: string[] = [];
+      for await (const blob of deps.work.listBlobsFlat({ prefix: `${projectId}/` })) names.push(blob.name);
+      return names.sort();
+    };
+    const before = await workBlobs();
+    const plan = (await readJson<Plan>(deps.work, `${projectId}/${runId}/plan.json`)) as Plan;
+    const estimate = await assessProject(deps, { projectId, request: {} });
+    // Same verdicts, hashes and sizes; only the run's name for a saved input is missing (there is no run).
+    expect(estimate.chapters).toEqual(plan.chapters.map(({ inputBlob: _, ...chapter }) => chapter));
+    expect(estimate.jobs.map((j) => j.chapters.map((c) => c.chapterId))).toEqual([["b"], ["a"]]);
+    expect(estimate.pronunciationInputs.get("a")).toContain('<sub alias="Kline">Klein</sub>');
+    expect(await workBlobs()).toEqual(before);
   });
 
   it("signs the lexicon SAS at submit, the same on a retried submit, so the job is created once", async () => {
