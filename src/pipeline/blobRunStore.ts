@@ -89,7 +89,8 @@ export function blobRecords(work: ContainerClient): RecordStore {
           .deleteIfExists(etag ? { conditions: { ifMatch: etag } } : {});
         return result.succeeded;
       } catch (error) {
-        if (isConditionConflict(error)) return false;
+        // A moved ETag, or no container at all (deleteIfExists answers only a missing blob itself).
+        if (isConditionConflict(error) || isNotFound(error)) return false;
         throw error;
       }
     },

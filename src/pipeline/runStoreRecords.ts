@@ -106,7 +106,7 @@ export function runStoreOver(records: RecordStore): RunStore {
       });
     },
 
-    markSubmitted: (run, synthesisId, jobNumber) =>
+    markSubmitted: async (run, synthesisId, jobNumber) =>
       write(
         runPaths.submitted(run.projectId, run.runId, synthesisId),
         submittedMarkerSchema.parse({ synthesisId, jobNumber }),
@@ -131,7 +131,7 @@ export function runStoreOver(records: RecordStore): RunStore {
     isAnnounced: (run, chapterId) => records.exists(runPaths.announced(run.projectId, run.runId, chapterId)),
     markAnnounced: (run, chapterId) => write(runPaths.announced(run.projectId, run.runId, chapterId), {}),
 
-    markDeleted: (marker) =>
+    markDeleted: async (marker) =>
       write(runPaths.deletedJob(marker.synthesisId), deletedJobMarkerSchema.parse(marker)),
     wasDeleted: (synthesisId) => records.exists(runPaths.deletedJob(synthesisId)),
     writeResultsLink: (link) => write(runPaths.resultsLink(link.synthesisId), link),
