@@ -28,6 +28,9 @@ const fixture: Record<string, string> = {
   // Allowed: the adapter and the composition root import the Speech clients.
   "src/pipeline/speechAdapter.ts":
     'import { client } from "../speech/client.js";\nexport const adapter = client;\n',
+  // Allowed: the run store's Blob adapter imports the Blob SDK.
+  "src/pipeline/blobRunStore.ts":
+    'import type { ContainerClient } from "@azure/storage-blob";\nexport type Work = ContainerClient;\n',
   "functions/app.ts": 'import { handler } from "../src/http/handler.js";\nexport const app = handler;\n',
   "tools/local.ts": 'import { useCase } from "../src/pipeline/useCase.js";\nexport const local = useCase;\n',
   "test/some.test.ts": 'import { local } from "../tools/local.js";\nexport const t = local;\n',
@@ -39,6 +42,8 @@ const fixture: Record<string, string> = {
   "tools/usesFunctions.ts": 'import { app } from "../functions/app.js";\nexport const x = app;\n',
   "src/pipeline/usesHttp.ts": 'import { handler } from "../http/handler.js";\nexport const x = handler;\n',
   "src/pipeline/usesSpeechClient.ts": 'export { client } from "../speech/client.js";\n',
+  "src/pipeline/usesBlobSdk.ts":
+    'import type { ContainerClient } from "@azure/storage-blob";\nexport type Work = ContainerClient;\n',
   "src/text/usesPipeline.ts":
     'import { useCase } from "../pipeline/useCase.js";\nexport const x = useCase;\n',
   "src/cli/typo.ts": 'import { nothing } from "./doesNotExist.js";\nexport const x = nothing;\n',
@@ -94,6 +99,7 @@ describe("the dependency rule", () => {
         "inner-layers-stay-inner: src/text/usesPipeline.ts -> src/pipeline/useCase.ts",
         "pipeline-is-not-driven-from-inside: src/pipeline/usesHttp.ts -> src/http/handler.ts",
         "pipeline-reaches-speech-through-ports: src/pipeline/usesSpeechClient.ts -> src/speech/client.ts",
+        "pipeline-reaches-blob-storage-through-ports: src/pipeline/usesBlobSdk.ts -> @azure/storage-blob",
         "resolvable: src/cli/typo.ts -> ./doesNotExist.js",
         "src-is-self-contained: src/cli/usesFunctionsLazily.ts -> functions/app.ts",
         "src-is-self-contained: src/cli/usesTestType.ts -> test/some.test.ts",
@@ -107,6 +113,6 @@ describe("the dependency rule", () => {
     const { code, stdout } = await cruise("err");
     expect(code).not.toBe(0);
     expect(stdout).toContain("error src-is-self-contained: src/cli/usesTools.ts → tools/local.ts");
-    expect(stdout).toContain("9 errors");
+    expect(stdout).toContain("10 errors");
   });
 });
