@@ -78,12 +78,7 @@ export async function collectJob(
   claimTiming: ClaimTiming = STORE_CLAIM_TIMING,
 ): Promise<JobTally> {
   const job = await readJobSpec(deps, input);
-  const ctx = {
-    projectId: input.projectId,
-    instanceId: input.instanceId,
-    options: input.options,
-    runId: input.runId,
-  };
+  const ctx = { projectId: input.projectId, instanceId: input.instanceId, options: input.options };
   const mode: JobMode = "batch";
   const tally = emptyTally();
   const done = new Map((await deps.runs.listOutcomes(input)).map((o) => [o.chapterId, o]));
@@ -137,15 +132,21 @@ export async function collectJob(
           return;
         }
         try {
-          const stored = await storeChapterOutputs(deps, ctx, chapter, await entry.openAudio(), {
-            ...(entry.durationInMilliseconds !== undefined
-              ? { durationMs: entry.durationInMilliseconds }
-              : {}),
-            ...(entry.audioBytes !== undefined
-              ? { audioBytes: entry.audioBytes, reopenAudio: () => entry.openAudio() }
-              : {}),
-            words: () => entry.readWordBoundaries(),
-          });
+          const stored = await storeChapterOutputs(
+            deps,
+            { ...ctx, runId: input.runId },
+            chapter,
+            await entry.openAudio(),
+            {
+              ...(entry.durationInMilliseconds !== undefined
+                ? { durationMs: entry.durationInMilliseconds }
+                : {}),
+              ...(entry.audioBytes !== undefined
+                ? { audioBytes: entry.audioBytes, reopenAudio: () => entry.openAudio() }
+                : {}),
+              words: () => entry.readWordBoundaries(),
+            },
+          );
           await settle({
             chapterId: chapter.chapterId,
             jobNumber: input.jobNumber,
