@@ -127,7 +127,7 @@ export async function buildRunView(
           .filter((s) => s !== undefined)
           .sort((a, b) => a.spec.jobNumber - b.spec.jobNumber)
       : [];
-  const outcomesStored = runId && plan ? await deps.runs.listRunOutcomes({ projectId, runId }) : [];
+  const outcomesStored = runId && plan ? await deps.runs.listStoredOutcomes({ projectId, runId }) : [];
   const submitted = runId && plan ? await deps.runs.listSubmitted({ projectId, runId }) : [];
   const jobStatuses = await jobRuntimeStatuses(
     client,

@@ -172,7 +172,7 @@ async function listRunOutcomes(
   projectId: string,
   runId: string,
 ): Promise<ChapterOutcome[][]> {
-  const stored = await deps.runs.listRunOutcomes({ projectId, runId });
+  const stored = await deps.runs.listStoredOutcomes({ projectId, runId });
   const sorted = [...new Set(stored.map((o) => o.jobNumber))].sort((a, b) => a - b);
   return mapLimit(sorted, 4, (jobNumber) => deps.runs.listOutcomes({ projectId, runId, jobNumber }));
 }

@@ -70,7 +70,7 @@ export interface RunStore {
   /** The job's outcomes (unreadable ones left out), in no particular order. */
   listOutcomes(job: JobRef): Promise<ChapterOutcome[]>;
   /** Every outcome of the run, without reading them: which jobs have outcomes, and when they were written. */
-  listRunOutcomes(run: RunRef): Promise<StoredOutcome[]>;
+  listStoredOutcomes(run: RunRef): Promise<StoredOutcome[]>;
 
   // Batch jobs that may exist at the service (cancel deletes them; removed once the job is deleted).
   markSubmitted(run: RunRef, synthesisId: string, jobNumber: number): Promise<void>;

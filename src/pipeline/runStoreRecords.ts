@@ -95,7 +95,7 @@ export function runStoreOver(records: RecordStore): RunStore {
       );
       return outcomes.filter((o): o is ChapterOutcome => o !== undefined);
     },
-    async listRunOutcomes(run) {
+    async listStoredOutcomes(run) {
       const prefix = `${runPaths.root(run.projectId, run.runId)}outcomes/`;
       return (await records.list(prefix)).flatMap((entry) => {
         const [job, file, ...deeper] = entry.name.slice(prefix.length).split("/");

@@ -76,7 +76,7 @@ export function runStoreContract(name: string, fresh: () => RunStore): void {
       expect(await store.listJobs(r)).toEqual([]);
       expect(await store.readOutcome(j, "c1")).toBeUndefined();
       expect(await store.listOutcomes(j)).toEqual([]);
-      expect(await store.listRunOutcomes(r)).toEqual([]);
+      expect(await store.listStoredOutcomes(r)).toEqual([]);
       expect(await store.listSubmitted(r)).toEqual([]);
       expect(await store.isCancelled(r)).toBe(false);
       expect(await store.cancelledAt(r)).toBeUndefined();
@@ -121,7 +121,7 @@ export function runStoreContract(name: string, fresh: () => RunStore): void {
       ]);
       // Job 1's prefix must not take job 12's outcomes.
       expect(await store.listOutcomes({ ...r, jobNumber: 12 })).toEqual([outcome(12, "c3", "failed")]);
-      const all = await store.listRunOutcomes(r);
+      const all = await store.listStoredOutcomes(r);
       expect(all.map((o) => `${o.jobNumber}/${o.chapterId}`).sort()).toEqual([
         "1/c1",
         "1/c2",
