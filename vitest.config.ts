@@ -27,6 +27,8 @@ export const unitTests = [
   "test/pipeline/planning.test.ts",
   "test/pipeline/planningCore.test.ts",
   "test/pipeline/polling.test.ts",
+  "test/pipeline/runStateUseCases.test.ts",
+  "test/pipeline/runStore.memory.test.ts",
   "test/pipeline/status.test.ts",
   "test/speech/resultsZip.test.ts",
   "test/speech/unit.test.ts",

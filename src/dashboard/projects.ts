@@ -6,7 +6,7 @@ import { projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema } from "../pipeline/options.js";
 import { listProject } from "../pipeline/planning/planRun.js";
 import { type ChapterCounters, emptyChapterCounters } from "../pipeline/runProgress.js";
-import { audioPaths, runPaths } from "../pipeline/runState.js";
+import { audioPaths } from "../pipeline/runState.js";
 import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";
 
 /**
@@ -79,11 +79,7 @@ export async function cancelledAt(
   projectId: string,
   runId: string,
 ): Promise<string | undefined> {
-  const marker = await readJson<{ cancelledAt?: string }>(
-    deps.work,
-    runPaths.cancelled(projectId, runId),
-  ).catch(() => undefined);
-  return typeof marker?.cancelledAt === "string" ? marker.cancelledAt : undefined;
+  return deps.runs.cancelledAt({ projectId, runId }).catch(() => undefined);
 }
 
 /** One project's summary from its status (may be absent) and manifest (may be absent or of an older run). */

@@ -4,9 +4,10 @@ import type { PipelineDeps } from "../pipeline/deps.js";
 import type { Manifest } from "../pipeline/manifest.js";
 import { jobInstanceId, projectInstanceId } from "../pipeline/names.js";
 import type { ProjectInput } from "../pipeline/orchestrators.js";
-import { type JobSpec, jobSpecSchema, type Plan, planSchema } from "../pipeline/planning/schema.js";
-import { type ChapterOutcome, chapterOutcomeSchema, runPaths } from "../pipeline/runState.js";
-import { listBlobs, mapLimit, readJson } from "../storage/blobs.js";
+import type { JobSpec, Plan } from "../pipeline/planning/schema.js";
+import type { ChapterOutcome } from "../pipeline/runState.js";
+import type { RunRef, StoredOutcome, StoredSubmission } from "../pipeline/runStore.js";
+import { mapLimit } from "../storage/blobs.js";
 import { ACTIVE_RUNTIME_STATUSES, type Cost, cancelledAt, costOf, readManifest } from "./projects.js";
 
 /**
@@ -89,16 +90,15 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): void {
 const iso = (d: Date | string | undefined | null) => (d ? new Date(d).toISOString() : null);
 
 async function readJobSpecs(deps: PipelineDeps, projectId: string, runId: string) {
-  const blobs = await listBlobs(deps.work, `${runPaths.root(projectId, runId)}jobs/`);
-  return mapLimit(blobs, 8, async (blob) => {
-    let spec = jobSpecCache.get(blob.name);
+  const stored = await deps.runs.listJobs({ projectId, runId });
+  return mapLimit(stored, 8, async ({ jobNumber, writtenAt }) => {
+    const key = `${projectId}/${runId}/${jobNumber}`;
+    let spec = jobSpecCache.get(key);
     if (!spec) {
-      spec = await readJson(deps.work, blob.name, jobSpecSchema);
-      if (spec) remember(jobSpecCache, blob.name, spec);
+      spec = await deps.runs.readJob({ projectId, runId, jobNumber });
+      if (spec) remember(jobSpecCache, key, spec);
     }
-    return spec
-      ? { spec, plannedAt: iso(blob.properties.createdOn ?? blob.properties.lastModified) }
-      : undefined;
+    return spec ? { spec, plannedAt: iso(writtenAt) } : undefined;
   });
 }
 
@@ -120,7 +120,7 @@ export async function buildRunView(
   const runId = runIdOf(status) ?? manifest?.runId;
   if (!status && !manifest) return undefined;
   const live = status ? statusBody(projectId, status) : undefined;
-  const plan = runId ? await readJson(deps.work, runPaths.plan(projectId, runId), planSchema) : undefined;
+  const plan = runId ? await deps.runs.readPlan({ projectId, runId }) : undefined;
   const current = manifest && manifest.runId === runId ? manifest : undefined;
   const specs =
     runId && plan
@@ -128,10 +128,8 @@ export async function buildRunView(
           .filter((s) => s !== undefined)
           .sort((a, b) => a.spec.jobNumber - b.spec.jobNumber)
       : [];
-  const outcomeBlobs =
-    runId && plan ? await listBlobs(deps.work, `${runPaths.root(projectId, runId)}outcomes/`) : [];
-  const submitted =
-    runId && plan ? await listBlobs(deps.work, runPaths.submittedPrefix(projectId, runId)) : [];
+  const outcomesStored = runId && plan ? await deps.runs.listStoredOutcomes({ projectId, runId }) : [];
+  const submitted = runId && plan ? await deps.runs.listSubmitted({ projectId, runId }) : [];
   const jobStatuses = await jobRuntimeStatuses(
     client,
     instanceId,
@@ -142,8 +140,13 @@ export async function buildRunView(
   );
 
   const runEnded = live ? !ACTIVE_RUNTIME_STATUSES.has(live.runtimeStatus) : true;
-  const jobs = buildJobs(specs, jobStatuses, outcomeBlobs, submitted, runId ?? "", projectId, runEnded);
-  const unmergedOutcomes = await readUnmergedOutcomes(deps, outcomeBlobs, current);
+  const jobs = buildJobs(specs, jobStatuses, outcomesStored, submitted, runId ?? "", projectId, runEnded);
+  const unmergedOutcomes = await readUnmergedOutcomes(
+    deps,
+    { projectId, runId: runId ?? "" },
+    outcomesStored,
+    current,
+  );
   const chapters = buildCells(plan, current, specs, jobs, unmergedOutcomes);
 
   const counters = {
@@ -252,27 +255,25 @@ async function jobRuntimeStatuses(
 function buildJobs(
   specs: { spec: JobSpec; plannedAt: string | null }[],
   statuses: (string | undefined)[],
-  outcomeBlobs: Awaited<ReturnType<typeof listBlobs>>,
-  submitted: Awaited<ReturnType<typeof listBlobs>>,
+  outcomesStored: StoredOutcome[],
+  submitted: StoredSubmission[],
   runId: string,
   projectId: string,
   runEnded: boolean,
 ): JobView[] {
   const collected = new Map<number, { first: number; last: number }>();
-  for (const blob of outcomeBlobs) {
-    const jobNumber = Number(/\/outcomes\/(\d+)\//.exec(blob.name)?.[1]);
-    const at = blob.properties.lastModified?.getTime();
-    if (!Number.isInteger(jobNumber) || at === undefined) continue;
+  for (const { jobNumber, writtenAt } of outcomesStored) {
+    const at = writtenAt.getTime();
     const range = collected.get(jobNumber);
     collected.set(
       jobNumber,
       range ? { first: Math.min(range.first, at), last: Math.max(range.last, at) } : { first: at, last: at },
     );
   }
-  for (const blob of submitted) {
+  for (const { synthesisId, markedAt } of submitted) {
     // Synthesis ids end in `j{jobNumber}-a{attempt}` (src/speech/ids.ts makeSynthesisId).
-    const jobNumber = /j(\d+)-a\d+\.json$/.exec(blob.name)?.[1];
-    const at = iso(blob.properties.createdOn ?? blob.properties.lastModified);
+    const jobNumber = /j(\d+)-a\d+$/.exec(synthesisId)?.[1];
+    const at = iso(markedAt);
     if (jobNumber && at) {
       const key = `${projectId}/${runId}/${jobNumber}`;
       if (!seenSubmissions.has(key)) remember(seenSubmissions, key, at);
@@ -315,13 +316,14 @@ function buildJobs(
 /** Outcomes of jobs not yet merged into the manifest (at most a few jobs' worth at any time). */
 async function readUnmergedOutcomes(
   deps: PipelineDeps,
-  outcomeBlobs: Awaited<ReturnType<typeof listBlobs>>,
+  run: RunRef,
+  outcomesStored: StoredOutcome[],
   manifest: Manifest | undefined,
 ): Promise<ChapterOutcome[]> {
   const merged = new Set(manifest?.mergedJobs ?? []);
-  const pending = outcomeBlobs.filter((b) => !merged.has(Number(/\/outcomes\/(\d+)\//.exec(b.name)?.[1])));
-  const outcomes = await mapLimit(pending, 16, (b) =>
-    readJson(deps.work, b.name, chapterOutcomeSchema).catch(() => undefined),
+  const pending = outcomesStored.filter((o) => !merged.has(o.jobNumber));
+  const outcomes = await mapLimit(pending, 16, (o) =>
+    deps.runs.readOutcome({ ...run, jobNumber: o.jobNumber }, o.chapterId).catch(() => undefined),
   );
   return outcomes.filter((o): o is ChapterOutcome => o !== undefined);
 }

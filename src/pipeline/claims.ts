@@ -1,6 +1,6 @@
-import { isConditionConflict, isNotFound } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import type { ChapterOutcome } from "./runState.js";
+import type { ClaimRef } from "./runStore.js";
 
 /** How long a claim holds without being renewed, how often its holder renews it, how often others look. */
 export interface ClaimTiming {
@@ -18,76 +18,54 @@ export type Claim =
   | { kind: "claimed"; release: (giveBack: boolean) => Promise<void> }
   | { kind: "done"; outcome: ChapterOutcome };
 
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number })?.statusCode;
-}
-
 /**
  * Claims a chapter before it is paid for or stored, so two copies of an activity (at-least-once
  * delivery, a retry while the first copy still runs) never both call Speech for it or both announce it:
- * the claim is a create-only blob (`If-None-Match: *`). Its holder renews it while working; a copy that
- * finds it waits for the holder's outcome (`finished`), and takes the claim over (`If-Match`, so only one
- * copy can) once it has not been renewed for a lease, i.e. its holder died (a killed host).
+ * the claim is created only if none exists (`If-None-Match: *` in the run store). Its holder renews it while
+ * working; a copy that finds it waits for the holder's outcome (`finished`), and takes the claim over
+ * (`If-Match`, so only one copy can) once it has not been renewed for a lease, i.e. its holder died (a killed
+ * host).
  */
 export async function claimChapter(
   deps: PipelineDeps,
-  claimBlob: string,
+  claim: ClaimRef,
   finished: () => Promise<ChapterOutcome | undefined>,
   timing: ClaimTiming,
 ): Promise<Claim> {
-  const blob = deps.work.getBlockBlobClient(claimBlob);
-  const body = () => JSON.stringify({ claimedAt: deps.now().toISOString() });
-  const hold = (etag: string | undefined): Claim => {
+  const runs = deps.runs;
+  const claimedAt = () => deps.now().toISOString();
+  const hold = (etag: string): Claim => {
     let current = etag;
     const timer = setInterval(() => {
-      const text = body();
-      blob
-        .upload(text, Buffer.byteLength(text), { conditions: current ? { ifMatch: current } : {} })
-        .then((r) => {
-          current = r.etag;
+      // Taken over (we stalled past the lease: undefined) or a storage hiccup: the outcome write still decides.
+      runs
+        .renewClaim(claim, claimedAt(), current)
+        .then((renewed) => {
+          if (renewed) current = renewed;
         })
-        .catch(() => {
-          // Taken over (we stalled past the lease) or storage hiccup: the outcome write still decides.
-        });
+        .catch(() => {});
     }, timing.renewMs);
     timer.unref();
     return {
       kind: "claimed",
       release: async (giveBack) => {
         clearInterval(timer);
-        if (giveBack)
-          await blob.deleteIfExists({ conditions: current ? { ifMatch: current } : {} }).catch(() => {});
+        if (giveBack) await runs.releaseClaim(claim, current).catch(() => false);
       },
     };
   };
   for (;;) {
-    const text = body();
-    try {
-      const created = await blob.upload(text, Buffer.byteLength(text), { conditions: { ifNoneMatch: "*" } });
-      return hold(created.etag);
-    } catch (error) {
-      if (!isConditionConflict(error)) throw error;
-    }
+    const created = await runs.createClaim(claim, claimedAt());
+    if (created) return hold(created);
     const outcome = await finished();
     if (outcome) return { kind: "done", outcome };
-    let properties: { etag?: string; lastModified?: Date } | undefined;
-    try {
-      properties = await blob.getProperties();
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      continue; // released in between: try to create it again
-    }
-    const age = deps.now().getTime() - (properties.lastModified?.getTime() ?? 0);
-    if (age > timing.leaseMs && properties.etag) {
-      try {
-        const taken = await blob.upload(text, Buffer.byteLength(text), {
-          conditions: { ifMatch: properties.etag },
-        });
-        return hold(taken.etag);
-      } catch (error) {
-        if (statusOf(error) !== 412) throw error;
-        continue; // another copy took it over first
-      }
+    const version = await runs.readClaim(claim);
+    if (!version) continue; // released in between: try to create it again
+    const age = deps.now().getTime() - version.lastModified.getTime();
+    if (age > timing.leaseMs) {
+      const taken = await runs.renewClaim(claim, claimedAt(), version.etag);
+      if (taken) return hold(taken);
+      continue; // another copy took it over first
     }
     await new Promise((resolve) => setTimeout(resolve, timing.pollMs));
   }

@@ -1,4 +1,4 @@
-import { listBlobs, mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { mapLimit } from "../storage/blobs.js";
 import { type ClaimTiming, claimChapter, STORE_CLAIM_TIMING } from "./claims.js";
 import type { PipelineDeps } from "./deps.js";
 import { type JobRef, readJobSpec, readResultUrl, type SynthesisOptions } from "./jobs.js";
@@ -6,13 +6,7 @@ import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
 import type { JobChapter } from "./planning/schema.js";
 import { isCancelled, runEnded } from "./runGuard.js";
-import {
-  type ChapterOutcome,
-  chapterOutcomeSchema,
-  type JobMode,
-  runPaths,
-  type ServiceRate,
-} from "./runState.js";
+import type { ChapterOutcome, JobMode, ServiceRate } from "./runState.js";
 import type { ResultEntry } from "./speechPorts.js";
 import { emptyTally, type JobTally } from "./tally.js";
 import { recordThroughput } from "./throughput.js";
@@ -38,32 +32,6 @@ export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
   }
   tally.speechRequests += outcome.speechRequests ?? 0;
   return tally;
-}
-
-export async function readOutcome(
-  deps: PipelineDeps,
-  ref: JobRef,
-  chapterId: string,
-): Promise<ChapterOutcome | undefined> {
-  return readJson(
-    deps.work,
-    runPaths.outcome(ref.projectId, ref.runId, ref.jobNumber, chapterId),
-    chapterOutcomeSchema,
-  );
-}
-
-export async function writeOutcome(deps: PipelineDeps, ref: JobRef, outcome: ChapterOutcome): Promise<void> {
-  await writeJson(
-    deps.work,
-    runPaths.outcome(ref.projectId, ref.runId, ref.jobNumber, outcome.chapterId),
-    outcome,
-  );
-}
-
-export async function listOutcomes(deps: PipelineDeps, ref: JobRef): Promise<ChapterOutcome[]> {
-  const items = await listBlobs(deps.work, runPaths.outcomes(ref.projectId, ref.runId, ref.jobNumber));
-  const outcomes = await mapLimit(items, 16, (item) => readJson(deps.work, item.name, chapterOutcomeSchema));
-  return outcomes.filter((o): o is ChapterOutcome => o !== undefined);
 }
 
 /**
@@ -114,9 +82,9 @@ export async function collectJob(
   const ctx = { projectId: input.projectId, instanceId: input.instanceId, options: input.options };
   const mode: JobMode = "batch";
   const tally = emptyTally();
-  const done = new Map((await listOutcomes(deps, input)).map((o) => [o.chapterId, o]));
+  const done = new Map((await deps.runs.listOutcomes(input)).map((o) => [o.chapterId, o]));
   const settle = async (outcome: ChapterOutcome) => {
-    await writeOutcome(deps, input, outcome);
+    await deps.runs.writeOutcome(input, outcome);
     done.set(outcome.chapterId, outcome);
   };
   const tallyDone = () => {
@@ -156,8 +124,8 @@ export async function collectJob(
         // Another copy of this collect (at-least-once delivery) may be storing the same chapter right now.
         const claim = await claimChapter(
           deps,
-          runPaths.chapterClaim(input.projectId, input.runId, input.jobNumber, chapter.chapterId),
-          () => readOutcome(deps, input, chapter.chapterId),
+          { ...ref(input), chapterId: chapter.chapterId },
+          () => deps.runs.readOutcome(input, chapter.chapterId),
           claimTiming,
         );
         if (claim.kind === "done") {
@@ -165,10 +133,9 @@ export async function collectJob(
           return;
         }
         try {
-          const announcedMarker = runPaths.announced(input.projectId, input.runId, chapter.chapterId);
           const stored = await storeChapterOutputs(
             deps,
-            { ...ctx, announcedMarker },
+            { ...ctx, runId: input.runId },
             chapter,
             await entry.openAudio(),
             {

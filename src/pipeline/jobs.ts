@@ -1,5 +1,5 @@
 import type { SynthesisStatus } from "../speech/models.js";
-import { mapLimit, readJson, writeJson } from "../storage/blobs.js";
+import { mapLimit } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
 import type { PipelineDeps } from "./deps.js";
 import {
@@ -9,10 +9,12 @@ import {
   recordRefusal,
   smallestRefused,
 } from "./payloadLimit.js";
-import { type JobSpec, jobSpecSchema } from "./planning/schema.js";
+import type { JobSpec } from "./planning/schema.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { isCancelled } from "./runGuard.js";
-import { resultsLinkSchema, runPaths } from "./runState.js";
+import type { JobRef } from "./runStore.js";
+
+export type { JobRef };
 
 /** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
 export interface SynthesisOptions {
@@ -21,14 +23,8 @@ export interface SynthesisOptions {
   wordBoundaries: boolean;
 }
 
-export interface JobRef {
-  projectId: string;
-  runId: string;
-  jobNumber: number;
-}
-
 export async function readJobSpec(deps: PipelineDeps, ref: JobRef): Promise<JobSpec> {
-  const job = await readJson(deps.work, runPaths.job(ref.projectId, ref.runId, ref.jobNumber), jobSpecSchema);
+  const job = await deps.runs.readJob(ref);
   if (!job) throw new Error(`Job ${ref.jobNumber} of run ${ref.runId} has no job list.`);
   return job;
 }
@@ -54,7 +50,7 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
   const synthesisId = speech.makeSynthesisId(input);
   // A submit redelivered after its job was collected and deleted must not create (and pay for) it again:
   // the job is done, and the status check reads the same marker (see checkJob).
-  if (await wasDeleted(deps, synthesisId)) return { submitted: true, synthesisId, status: "Succeeded" };
+  if (await deps.runs.wasDeleted(synthesisId)) return { submitted: true, synthesisId, status: "Succeeded" };
   // A job the service refused as too large (or at least as large as a refused one) is not sent (again): its
   // chapters are split into smaller jobs without spending attempts (payloadLimit.ts). A job already refused
   // needs none of its inputs read to say so.
@@ -81,10 +77,7 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
     throw new PayloadTooLargeError(refusal);
   }
   // Recorded before the create so a cancel always finds (and deletes) a job that may exist.
-  await writeJson(deps.work, runPaths.submitted(input.projectId, input.runId, synthesisId), {
-    synthesisId,
-    jobNumber: input.jobNumber,
-  });
+  await deps.runs.markSubmitted(input, synthesisId, input.jobNumber);
   let state: Awaited<ReturnType<typeof speech.batch.createSynthesis>>;
   try {
     state = await speech.batch.createSynthesis(synthesisId, request);
@@ -104,10 +97,6 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
 
 export type CheckResult = { status: SynthesisStatus | "Missing"; error?: string };
 
-async function wasDeleted(deps: PipelineDeps, synthesisId: string): Promise<boolean> {
-  return deps.work.getBlobClient(runPaths.deletedJob(synthesisId)).exists();
-}
-
 /**
  * The job's status. A job we deleted ourselves (after collecting it) reads as Succeeded, not Missing: a
  * check redelivered after the delete must not turn a finished job into a lost one (re-batched, paid twice).
@@ -117,9 +106,9 @@ async function wasDeleted(deps: PipelineDeps, synthesisId: string): Promise<bool
  */
 export async function checkJob(deps: PipelineDeps, input: { synthesisId: string }): Promise<CheckResult> {
   const state = await deps.speech().batch.getSynthesis(input.synthesisId);
-  if (!state) return { status: (await wasDeleted(deps, input.synthesisId)) ? "Succeeded" : "Missing" };
+  if (!state) return { status: (await deps.runs.wasDeleted(input.synthesisId)) ? "Succeeded" : "Missing" };
   if (state.status === "Succeeded" && state.resultUrl) {
-    await writeJson(deps.work, runPaths.resultsLink(input.synthesisId), {
+    await deps.runs.writeResultsLink({
       synthesisId: input.synthesisId,
       resultUrl: state.resultUrl,
       seenAt: deps.now().toISOString(),
@@ -130,7 +119,7 @@ export async function checkJob(deps: PipelineDeps, input: { synthesisId: string 
 
 /** The result URL the status check recorded for a succeeded job, if any. */
 export async function readResultUrl(deps: PipelineDeps, synthesisId: string): Promise<string | undefined> {
-  return (await readJson(deps.work, runPaths.resultsLink(synthesisId), resultsLinkSchema))?.resultUrl;
+  return (await deps.runs.readResultsLink(synthesisId))?.resultUrl;
 }
 
 /** Deletes a collected (or abandoned) job, leaving a marker first so no later copy of its submit re-creates it. */
@@ -138,7 +127,7 @@ export async function deleteJob(
   deps: PipelineDeps,
   input: { projectId: string; runId: string; synthesisId: string },
 ): Promise<void> {
-  await writeJson(deps.work, runPaths.deletedJob(input.synthesisId), {
+  await deps.runs.markDeleted({
     synthesisId: input.synthesisId,
     projectId: input.projectId,
     runId: input.runId,
@@ -146,9 +135,7 @@ export async function deleteJob(
   });
   await deps.speech().batch.deleteSynthesis(input.synthesisId);
   await Promise.all([
-    deps.work
-      .getBlobClient(runPaths.submitted(input.projectId, input.runId, input.synthesisId))
-      .deleteIfExists(),
-    deps.work.getBlobClient(runPaths.resultsLink(input.synthesisId)).deleteIfExists(),
+    deps.runs.clearSubmitted(input, input.synthesisId),
+    deps.runs.clearResultsLink(input.synthesisId),
   ]);
 }

@@ -1,10 +1,9 @@
 import { z } from "zod";
-import { isConditionConflict, isNotFound, listBlobs, mapLimit, readJson } from "../storage/blobs.js";
-import { listOutcomes } from "./collect.js";
+import { isConditionConflict, isNotFound, mapLimit } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
-import { type Plan, planSchema } from "./planning/schema.js";
+import type { Plan } from "./planning/schema.js";
 import { isCancelled, isNewerRun, manifestOwnerMetadata } from "./runGuard.js";
-import { audioPaths, type ChapterOutcome, runPaths } from "./runState.js";
+import { audioPaths, type ChapterOutcome } from "./runState.js";
 
 /** `manifest.json` (CONTRACT §2). `pending` appears only while a run is in progress. */
 export const manifestChapterSchema = z.object({
@@ -174,14 +173,9 @@ async function listRunOutcomes(
   projectId: string,
   runId: string,
 ): Promise<ChapterOutcome[][]> {
-  const prefix = `${runPaths.root(projectId, runId)}outcomes/`;
-  const jobNumbers = new Set<number>();
-  for (const item of await listBlobs(deps.work, prefix)) {
-    const jobNumber = Number(item.name.slice(prefix.length).split("/")[0]);
-    if (Number.isInteger(jobNumber) && jobNumber > 0) jobNumbers.add(jobNumber);
-  }
-  const sorted = [...jobNumbers].sort((a, b) => a - b);
-  return mapLimit(sorted, 4, (jobNumber) => listOutcomes(deps, { projectId, runId, jobNumber }));
+  const stored = await deps.runs.listStoredOutcomes({ projectId, runId });
+  const sorted = [...new Set(stored.map((o) => o.jobNumber))].sort((a, b) => a - b);
+  return mapLimit(sorted, 4, (jobNumber) => deps.runs.listOutcomes({ projectId, runId, jobNumber }));
 }
 
 function computeTotals(
@@ -215,7 +209,7 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
   const blobName = audioPaths.manifest(input.projectId);
   let plan: Plan | undefined;
   const readPlan = async () => {
-    plan ??= await readJson(deps.work, runPaths.plan(input.projectId, input.runId), planSchema);
+    plan ??= await deps.runs.readPlan(input);
     if (!plan) throw new Error(`Run ${input.runId} has no plan.`);
     return plan;
   };
@@ -265,7 +259,7 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
       const chapters = byId(manifest);
       const toMerge = input.jobNumbers.filter((n) => !manifest.mergedJobs.includes(n)).sort((a, b) => a - b);
       const outcomes = await mapLimit(toMerge, 4, (jobNumber) =>
-        listOutcomes(deps, { projectId: input.projectId, runId: input.runId, jobNumber }),
+        deps.runs.listOutcomes({ projectId: input.projectId, runId: input.runId, jobNumber }),
       );
       for (const [i, list] of outcomes.entries()) {
         for (const outcome of list) {

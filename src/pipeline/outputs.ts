@@ -22,10 +22,11 @@ export interface ChapterContext {
   instanceId: string;
   options: SynthesisOptions;
   /**
-   * Work-container blob written right after the video message is sent; when it exists the message is
-   * not sent again, so a chapter stored again after a crash is announced once (runPaths.announced).
+   * The run the chapter is stored for: its video message is sent once in it (marked in the run store right
+   * after the send, and not sent again when marked: a chapter stored again after a crash). Without it the
+   * message is always sent.
    */
-  announcedMarker?: string;
+  runId?: string;
 }
 
 const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -34,7 +35,7 @@ const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
  * Stores one chapter's audio, word boundaries and subtitles, then sends its video message. The audio's
  * `textsha256` metadata (what makes a later run see the chapter as unchanged) is set last, after the
  * message is sent, so a crash in between can never leave a chapter "unchanged" whose message was lost.
- * Re-running it writes the same blobs; with `announcedMarker` the message is not repeated either (only a
+ * Re-running it writes the same blobs; with `runId` the message is not repeated either (only a
  * crash between the send and the marker's write can repeat it, with the same idempotencyKey).
  */
 export async function storeChapterOutputs(
@@ -136,11 +137,11 @@ export async function storeChapterOutputs(
     outputFormat: format.name,
     instanceId: ctx.instanceId,
   });
-  const announced = ctx.announcedMarker ? deps.work.getBlockBlobClient(ctx.announcedMarker) : undefined;
-  if (!(await announced?.exists())) {
+  const run = ctx.runId === undefined ? undefined : { projectId: ctx.projectId, runId: ctx.runId };
+  if (!run || !(await deps.runs.isAnnounced(run, chapter.chapterId))) {
     await deps.storage.videoQueue.sendMessage(encodeQueueMessage(message));
     // Written at once: only a crash between the send and this write can still repeat the message.
-    await announced?.upload("{}", 2);
+    if (run) await deps.runs.markAnnounced(run, chapter.chapterId);
   }
 
   await blob.setMetadata({

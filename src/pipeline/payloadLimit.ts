@@ -1,8 +1,9 @@
 import { RestError } from "@azure/core-rest-pipeline";
-import { z } from "zod";
-import { readJson, writeJson } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
-import type { JobRef } from "./jobs.js";
+import type { PayloadRefusal } from "./runState.js";
+import type { JobRef } from "./runStore.js";
+
+export type { PayloadRefusal };
 
 /**
  * The create-body limit is contested: the articles say 2 MB (batch-synthesis.md, batch-synthesis-properties.md),
@@ -10,23 +11,9 @@ import type { JobRef } from "./jobs.js";
  * payload size) is split again with a smaller limit, without spending its chapters' attempts. No orchestrator
  * change: the submit activity records the refusal and fails; the collect activity, seeing the record, schedules
  * the chapters for retry with their attempts unchanged; the plan-retries activity packs them under half the
- * refused size. Later jobs at least that large are refused here before they are sent.
+ * refused size. Later jobs at least that large are refused here before they are sent. The records live in the
+ * run store (`payload/` of runState.ts).
  */
-export const payloadPaths = {
-  refusal: (projectId: string, runId: string, jobNumber: number) =>
-    `${projectId}/${runId}/payload/refused-${jobNumber}.json`,
-  smallestRefused: (projectId: string, runId: string) =>
-    `${projectId}/${runId}/payload/smallest-refused.json`,
-};
-
-const refusalSchema = z.object({
-  jobNumber: z.number().int(),
-  requestBytes: z.number().int().positive(),
-  chapters: z.number().int().nonnegative(),
-  sent: z.boolean(),
-});
-export type PayloadRefusal = z.infer<typeof refusalSchema>;
-const smallestSchema = z.object({ requestBytes: z.number().int().positive() });
 
 /** Prefix of the submit failure's message; the collect activity does not rely on it (it reads the record). */
 export const PAYLOAD_TOO_LARGE = "payload-too-large";
@@ -54,7 +41,7 @@ export function isPayloadTooLarge(error: unknown): boolean {
 }
 
 export function readRefusal(deps: PipelineDeps, ref: JobRef): Promise<PayloadRefusal | undefined> {
-  return readJson(deps.work, payloadPaths.refusal(ref.projectId, ref.runId, ref.jobNumber), refusalSchema);
+  return deps.runs.readRefusal(ref);
 }
 
 /** The smallest request the service refused in this run, in bytes. */
@@ -63,18 +50,15 @@ export async function smallestRefused(
   projectId: string,
   runId: string,
 ): Promise<number | undefined> {
-  return (await readJson(deps.work, payloadPaths.smallestRefused(projectId, runId), smallestSchema))
-    ?.requestBytes;
+  return deps.runs.readSmallestRefused({ projectId, runId });
 }
 
 /** Records a refused job (idempotent) and lowers the run's smallest refused size. */
 export async function recordRefusal(deps: PipelineDeps, ref: JobRef, refusal: PayloadRefusal): Promise<void> {
-  await writeJson(deps.work, payloadPaths.refusal(ref.projectId, ref.runId, ref.jobNumber), refusal);
+  await deps.runs.writeRefusal(ref, refusal);
   const known = await smallestRefused(deps, ref.projectId, ref.runId);
   if (known === undefined || refusal.requestBytes < known) {
-    await writeJson(deps.work, payloadPaths.smallestRefused(ref.projectId, ref.runId), {
-      requestBytes: refusal.requestBytes,
-    });
+    await deps.runs.writeSmallestRefused(ref, refusal.requestBytes);
   }
 }
 

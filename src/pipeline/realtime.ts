@@ -1,12 +1,12 @@
 import { type ClaimTiming, claimChapter, REALTIME_CLAIM_TIMING } from "./claims.js";
-import { addOutcome, emptyTally, type JobTally, readOutcome, writeOutcome } from "./collect.js";
+import { addOutcome, emptyTally, type JobTally } from "./collect.js";
 import type { PipelineDeps } from "./deps.js";
 import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import type { JobChapter } from "./planning/schema.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { runEnded } from "./runGuard.js";
-import { type ChapterOutcome, runPaths } from "./runState.js";
+import type { ChapterOutcome } from "./runState.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
 
 export interface RealtimeChapterInput extends JobRef {
@@ -34,7 +34,7 @@ export async function synthesizeChapterRealtime(
   const job = await readJobSpec(deps, input);
   const chapter = job.chapters[input.position];
   if (!chapter) throw new RangeError(`Job ${input.jobNumber} has no chapter at position ${input.position}.`);
-  const previous = await readOutcome(deps, input, chapter.chapterId);
+  const previous = await deps.runs.readOutcome(input, chapter.chapterId);
   const { claimTiming = REALTIME_CLAIM_TIMING, onOutcome } = options;
   if (previous) {
     onOutcome?.(previous);
@@ -44,8 +44,13 @@ export async function synthesizeChapterRealtime(
   if (await runEnded(deps, input.projectId, input.runId)) return emptyTally();
   const claim = await claimChapter(
     deps,
-    runPaths.chapterClaim(input.projectId, input.runId, input.jobNumber, chapter.chapterId),
-    () => readOutcome(deps, input, chapter.chapterId),
+    {
+      projectId: input.projectId,
+      runId: input.runId,
+      jobNumber: input.jobNumber,
+      chapterId: chapter.chapterId,
+    },
+    () => deps.runs.readOutcome(input, chapter.chapterId),
     claimTiming,
   );
   if (claim.kind === "done") {
@@ -96,7 +101,7 @@ async function synthesizeClaimed(
         projectId: input.projectId,
         instanceId: input.instanceId,
         options: input.options,
-        announcedMarker: runPaths.announced(input.projectId, input.runId, chapter.chapterId),
+        runId: input.runId,
       },
       chapter,
       result.audio,
@@ -117,7 +122,7 @@ async function synthesizeClaimed(
   } catch (error) {
     outcome = { ...base, status: "failed", reason: error instanceof Error ? error.message : String(error) };
   }
-  await writeOutcome(deps, input, outcome);
+  await deps.runs.writeOutcome(input, outcome);
   onOutcome?.(outcome);
   return addOutcome(emptyTally(), outcome);
 }

@@ -1,12 +1,10 @@
-import { mapLimit, writeJson } from "../storage/blobs.js";
-import { listOutcomes } from "./collect.js";
+import { mapLimit } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import { readJobSpec } from "./jobs.js";
 import type { EffectiveOptions } from "./options.js";
 import { effectivePayloadLimit } from "./payloadLimit.js";
 import { buildJobs } from "./planning/packing.js";
 import { type JobChapter, type JobSpec, type JobSummary, summarizeJob } from "./planning/schema.js";
-import { runPaths } from "./runState.js";
 
 export interface PlanRetriesInput {
   projectId: string;
@@ -28,7 +26,7 @@ export interface PlanRetriesInput {
  */
 export async function planRetries(deps: PipelineDeps, input: PlanRetriesInput): Promise<JobSummary[]> {
   const job = await readJobSpec(deps, input);
-  const outcomes = new Map((await listOutcomes(deps, input)).map((o) => [o.chapterId, o]));
+  const outcomes = new Map((await deps.runs.listOutcomes(input)).map((o) => [o.chapterId, o]));
   const retry: JobChapter[] = [];
   const realtime: JobChapter[] = [];
   for (const chapter of job.chapters) {
@@ -63,8 +61,6 @@ export async function planRetries(deps: PipelineDeps, input: PlanRetriesInput): 
     input.nextJobNumber + batchJobs.length,
   );
   const jobs: JobSpec[] = [...batchJobs, ...realtimeJobs];
-  await mapLimit(jobs, 8, (j) =>
-    writeJson(deps.work, runPaths.job(input.projectId, input.runId, j.jobNumber), j),
-  );
+  await mapLimit(jobs, 8, (j) => deps.runs.writeJob(input, j));
   return jobs.map(summarizeJob);
 }

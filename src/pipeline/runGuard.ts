@@ -1,7 +1,6 @@
-import { isNotFound, readJson } from "../storage/blobs.js";
+import { isNotFound } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
-import { planSchema } from "./planning/schema.js";
-import { audioPaths, runPaths } from "./runState.js";
+import { audioPaths } from "./runState.js";
 
 /**
  * Activities run at least once, and a copy can run late: after its run was cancelled, after a newer run
@@ -34,7 +33,7 @@ export function isNewerRun(
 }
 
 export async function isCancelled(deps: PipelineDeps, projectId: string, runId: string): Promise<boolean> {
-  return deps.work.getBlobClient(runPaths.cancelled(projectId, runId)).exists();
+  return deps.runs.isCancelled({ projectId, runId });
 }
 
 async function manifestOwner(deps: PipelineDeps, projectId: string): Promise<ManifestOwner | undefined> {
@@ -63,7 +62,7 @@ export async function runEnded(
   const owner = await manifestOwner(deps, projectId);
   if (!owner) return undefined;
   if (owner.runId === runId) return owner.status === "completed" ? "completed" : undefined;
-  const plan = await readJson(deps.work, runPaths.plan(projectId, runId), planSchema);
+  const plan = await deps.runs.readPlan({ projectId, runId });
   if (!plan) return "superseded"; // this run's state is gone: whatever owns the manifest replaced it
   return isNewerRun(owner, { runId, startedAt: plan.createdAt }) ? "superseded" : undefined;
 }

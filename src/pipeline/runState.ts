@@ -10,9 +10,14 @@ import { z } from "zod";
  *   cancelled.json                   set by cancel: no new batch job is submitted after it
  *   announced/{id}.json              the chapter's video message was sent (not sent again after a crash)
  *   claims/{jobNumber}/{id}.json     created (create-only) before a chapter is paid for (realtime) or stored
+ *   payload/refused-{jobNumber}.json a job the service refused as too large (src/pipeline/payloadLimit.ts)
+ *   payload/smallest-refused.json    the smallest request the service refused in this run
  * and, outside any run (keyed by the globally unique synthesis id, which is all a status check carries):
  *   _batch-deleted/{synthesisId}.json  written before a batch job is deleted: a submit or status check
  *                                      redelivered afterwards knows the job was collected and removed
+ *   _batch-results/{synthesisId}.json  the result URL (a SAS) a status check saw, read by collect
+ *   _throughput.json                   the service's throughput as the last measuring run saw it
+ * Use cases reach these blobs through the `RunStore` port (runStore.ts), never by path.
  */
 
 /**
@@ -85,13 +90,48 @@ export const runPaths = {
   resultsLink: (synthesisId: string) => `_batch-results/${synthesisId}.json`,
   /** Throughput of the service measured by earlier runs (any project): the poll plan's prior for a first job. */
   throughput: () => "_throughput.json",
+  refusal: (projectId: string, runId: string, jobNumber: number) =>
+    `${projectId}/${runId}/payload/refused-${jobNumber}.json`,
+  smallestRefused: (projectId: string, runId: string) =>
+    `${projectId}/${runId}/payload/smallest-refused.json`,
 };
+
+/** `submitted/{synthesisId}.json`: a batch job that may exist at the service (cancel deletes it). */
+export const submittedMarkerSchema = z.object({
+  synthesisId: z.string(),
+  jobNumber: z.number().int().positive(),
+});
+export type SubmittedMarker = z.infer<typeof submittedMarkerSchema>;
+
+/** `cancelled.json`: when the run was cancelled (wall clock); older markers may carry nothing. */
+export const cancelledMarkerSchema = z.object({ cancelledAt: z.string().optional() });
+
+/** `_batch-deleted/{synthesisId}.json`: the batch job was collected and is (being) deleted at the service. */
+export const deletedJobMarkerSchema = z.object({
+  synthesisId: z.string(),
+  projectId: z.string(),
+  runId: z.string(),
+  deletedAt: z.string(),
+});
+export type DeletedJobMarker = z.infer<typeof deletedJobMarkerSchema>;
+
+/** `payload/refused-{jobNumber}.json`: a job the service refused (or would refuse) as too large. */
+export const payloadRefusalSchema = z.object({
+  jobNumber: z.number().int(),
+  requestBytes: z.number().int().positive(),
+  chapters: z.number().int().nonnegative(),
+  sent: z.boolean(),
+});
+export type PayloadRefusal = z.infer<typeof payloadRefusalSchema>;
+/** `payload/smallest-refused.json`. */
+export const smallestRefusedSchema = z.object({ requestBytes: z.number().int().positive() });
 
 export const resultsLinkSchema = z.object({
   synthesisId: z.string(),
   resultUrl: z.string().url(),
   seenAt: z.string(),
 });
+export type ResultsLink = z.infer<typeof resultsLinkSchema>;
 
 /** Output blobs of a chapter in the audio container (CONTRACT §2). */
 export const audioPaths = {

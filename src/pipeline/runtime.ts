@@ -1,5 +1,6 @@
 import { getSettings, type Settings } from "../config/settings.js";
 import { createStorageClients } from "../storage/clients.js";
+import { createBlobRunStore } from "./blobRunStore.js";
 import type { PipelineDeps } from "./deps.js";
 import { createSpeechPorts } from "./speechAdapter.js";
 import type { SpeechPorts } from "./speechPorts.js";
@@ -7,11 +8,13 @@ import type { SpeechPorts } from "./speechPorts.js";
 /** Builds the pipeline's dependencies from settings; Speech clients are created on first use. */
 export function createPipelineDeps(settings: Settings, overrides: Partial<PipelineDeps> = {}): PipelineDeps {
   const storage = createStorageClients(settings);
+  const work = overrides.work ?? storage.blobs.getContainerClient(settings.WORK_CONTAINER);
   let speech: SpeechPorts | undefined;
   return {
     settings,
     storage,
-    work: storage.blobs.getContainerClient(settings.WORK_CONTAINER),
+    work,
+    runs: createBlobRunStore(work),
     speech: () => {
       speech ??= createSpeechPorts(settings);
       return speech;

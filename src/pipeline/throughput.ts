@@ -1,7 +1,6 @@
-import { readJson, writeJson } from "../storage/blobs.js";
 import type { PipelineDeps } from "./deps.js";
 import { isBracket } from "./polling.js";
-import { runPaths, type ServiceRate, type ThroughputRecord, throughputRecordSchema } from "./runState.js";
+import type { ServiceRate, ThroughputRecord } from "./runState.js";
 
 /*
  * The service's throughput as earlier runs measured it: the poll plan's prior for a run's first job, which
@@ -13,7 +12,7 @@ import { runPaths, type ServiceRate, type ThroughputRecord, throughputRecordSche
 /** The rate the last measuring run left, if any (an unreadable record is no prior, never an error). */
 export async function readThroughputPrior(deps: PipelineDeps): Promise<ServiceRate | undefined> {
   try {
-    return (await readJson(deps.work, runPaths.throughput(), throughputRecordSchema))?.rate;
+    return (await deps.runs.readThroughput())?.rate;
   } catch {
     return undefined;
   }
@@ -26,6 +25,6 @@ export async function recordThroughput(
 ): Promise<boolean> {
   if (!isBracket(measured.rate)) return false;
   const record: ThroughputRecord = { ...measured, measuredAt: deps.now().toISOString() };
-  await writeJson(deps.work, runPaths.throughput(), record);
+  await deps.runs.writeThroughput(record);
   return true;
 }

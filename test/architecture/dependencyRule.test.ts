@@ -28,6 +28,9 @@ const fixture: Record<string, string> = {
   // Allowed: the adapter and the composition root import the Speech clients.
   "src/pipeline/speechAdapter.ts":
     'import { client } from "../speech/client.js";\nexport const adapter = client;\n',
+  // Allowed: the run store's Blob adapter imports the Blob SDK.
+  "src/pipeline/blobRunStore.ts":
+    'import type { ContainerClient } from "@azure/storage-blob";\nexport type Work = ContainerClient;\n',
   "functions/app.ts": 'import { handler } from "../src/http/handler.js";\nexport const app = handler;\n',
   "tools/local.ts": 'import { useCase } from "../src/pipeline/useCase.js";\nexport const local = useCase;\n',
   "test/some.test.ts": 'import { local } from "../tools/local.js";\nexport const t = local;\n',
@@ -39,6 +42,8 @@ const fixture: Record<string, string> = {
   "tools/usesFunctions.ts": 'import { app } from "../functions/app.js";\nexport const x = app;\n',
   "src/pipeline/usesHttp.ts": 'import { handler } from "../http/handler.js";\nexport const x = handler;\n',
   "src/pipeline/usesSpeechClient.ts": 'export { client } from "../speech/client.js";\n',
+  "src/pipeline/usesBlobSdk.ts":
+    'import type { ContainerClient } from "@azure/storage-blob";\nexport type Work = ContainerClient;\n',
   "src/text/usesPipeline.ts":
     'import { useCase } from "../pipeline/useCase.js";\nexport const x = useCase;\n',
   // Planning's core stays pure (no storage, Azure SDK or file system); its use case planRun.ts may use storage.
@@ -115,6 +120,7 @@ describe("the dependency rule", () => {
         "planning-core-is-pure: src/pipeline/planning/usesFileSystem.ts -> fs",
         "planning-core-is-pure: src/pipeline/planning/usesReader.ts -> src/storage/blobs.ts",
         "planning-core-is-pure: src/pipeline/planning/usesStorage.ts -> src/storage/blobs.ts",
+        "pipeline-reaches-blob-storage-through-ports: src/pipeline/usesBlobSdk.ts -> @azure/storage-blob",
         "resolvable: src/cli/typo.ts -> ./doesNotExist.js",
         "src-is-self-contained: src/cli/usesFunctionsLazily.ts -> functions/app.ts",
         "src-is-self-contained: src/cli/usesTestType.ts -> test/some.test.ts",
@@ -128,6 +134,6 @@ describe("the dependency rule", () => {
     const { code, stdout } = await cruise("err");
     expect(code).not.toBe(0);
     expect(stdout).toContain("error src-is-self-contained: src/cli/usesTools.ts → tools/local.ts");
-    expect(stdout).toContain("13 errors");
+    expect(stdout).toContain("14 errors");
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseSettings } from "../../src/config/settings.js";
-import { collectJob, writeOutcome } from "../../src/pipeline/collect.js";
+import { collectJob } from "../../src/pipeline/collect.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { checkJob, deleteJob, type SynthesisOptions, submitJob } from "../../src/pipeline/jobs.js";
 import { type Manifest, writeManifest } from "../../src/pipeline/manifest.js";
@@ -155,8 +155,7 @@ describe("WriteManifest under concurrent writers", () => {
     expect(jobList?.chapters).toHaveLength(1);
     // Each job's single chapter has an outcome (as collect leaves it).
     for (let jobNumber = 1; jobNumber <= jobs; jobNumber++) {
-      await writeOutcome(
-        deps,
+      await deps.runs.writeOutcome(
         { projectId, runId, jobNumber },
         {
           chapterId: await firstChapterOf(deps, projectId, runId, jobNumber),
@@ -187,8 +186,7 @@ describe("WriteManifest under concurrent writers", () => {
     await plan(projectId, runId, { maxChaptersPerJob: 1 });
     await writeManifest(deps, manifestWrite(projectId, runId, []));
     for (const jobNumber of [1, 2]) {
-      await writeOutcome(
-        deps,
+      await deps.runs.writeOutcome(
         { projectId, runId, jobNumber },
         {
           chapterId: await firstChapterOf(deps, projectId, runId, jobNumber),

@@ -221,11 +221,12 @@ async function readSavedRun(
   deps: PipelineDeps,
   input: PlanInput,
 ): Promise<{ plan: Plan; jobs: JobSpec[] } | undefined> {
-  const plan = await readJson<Plan>(deps.work, runPaths.plan(input.projectId, input.runId));
+  const run = { projectId: input.projectId, runId: input.runId };
+  const plan = await deps.runs.readPlan(run);
   if (!plan) return undefined;
   const jobs: JobSpec[] = [];
   for (let n = 1; n <= (plan.initialJobs ?? 0); n++) {
-    const job = await readJson<JobSpec>(deps.work, runPaths.job(input.projectId, input.runId, n));
+    const job = await deps.runs.readJob({ ...run, jobNumber: n });
     if (job) jobs.push(job);
   }
   return { plan, jobs };
@@ -247,8 +248,6 @@ async function saveRun(deps: PipelineDeps, plan: Plan, assessed: ProjectAssessme
     const name = pronunciationPaths.lexicon(projectId, runId);
     await writeText(deps.work, name, assessed.lexiconSource, "application/pls+xml; charset=utf-8");
   }
-  await mapLimit(assessed.jobs, READ_CONCURRENCY, (job) =>
-    writeJson(deps.work, runPaths.job(projectId, runId, job.jobNumber), job),
-  );
-  await writeJson(deps.work, runPaths.plan(projectId, runId), plan);
+  await mapLimit(assessed.jobs, READ_CONCURRENCY, (job) => deps.runs.writeJob({ projectId, runId }, job));
+  await deps.runs.writePlan({ projectId, runId }, plan);
 }
