@@ -1,6 +1,7 @@
 import type { SynthesisStatus } from "../speech/models.js";
 import { mapLimit, readJson, writeJson } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
+import type { CheckInput, DeleteInput, JobRef, SubmitInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
 import {
   isPayloadTooLarge,
@@ -13,28 +14,10 @@ import { readSynthesisInput } from "./pronunciation.js";
 import { isCancelled } from "./runGuard.js";
 import { type JobSpec, jobSpecSchema, resultsLinkSchema, runPaths } from "./runState.js";
 
-/** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
-export interface SynthesisOptions {
-  voice: string;
-  outputFormat: string;
-  wordBoundaries: boolean;
-}
-
-export interface JobRef {
-  projectId: string;
-  runId: string;
-  jobNumber: number;
-}
-
 export async function readJobSpec(deps: PipelineDeps, ref: JobRef): Promise<JobSpec> {
   const job = await readJson(deps.work, runPaths.job(ref.projectId, ref.runId, ref.jobNumber), jobSpecSchema);
   if (!job) throw new Error(`Job ${ref.jobNumber} of run ${ref.runId} has no job list.`);
   return job;
-}
-
-export interface SubmitInput extends JobRef {
-  attempt: number;
-  options: SynthesisOptions;
 }
 
 export type SubmitResult =
@@ -114,7 +97,7 @@ async function wasDeleted(deps: PipelineDeps, synthesisId: string): Promise<bool
  * again); it is a SAS, so it goes to the work container, never into the check's result (orchestration
  * history, visible through the durable status API).
  */
-export async function checkJob(deps: PipelineDeps, input: { synthesisId: string }): Promise<CheckResult> {
+export async function checkJob(deps: PipelineDeps, input: CheckInput): Promise<CheckResult> {
   const state = await deps.speech().batch.getSynthesis(input.synthesisId);
   if (!state) return { status: (await wasDeleted(deps, input.synthesisId)) ? "Succeeded" : "Missing" };
   if (state.status === "Succeeded" && state.resultUrl) {
@@ -133,10 +116,7 @@ export async function readResultUrl(deps: PipelineDeps, synthesisId: string): Pr
 }
 
 /** Deletes a collected (or abandoned) job, leaving a marker first so no later copy of its submit re-creates it. */
-export async function deleteJob(
-  deps: PipelineDeps,
-  input: { projectId: string; runId: string; synthesisId: string },
-): Promise<void> {
+export async function deleteJob(deps: PipelineDeps, input: DeleteInput): Promise<void> {
   await writeJson(deps.work, runPaths.deletedJob(input.synthesisId), {
     synthesisId: input.synthesisId,
     projectId: input.projectId,

@@ -1,8 +1,8 @@
 import { RestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { readJson, writeJson } from "../storage/blobs.js";
+import type { JobRef } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
-import type { JobRef } from "./jobs.js";
 
 /**
  * The create-body limit is contested: the articles say 2 MB (batch-synthesis.md, batch-synthesis-properties.md),

@@ -1,3 +1,5 @@
+import type { ChapterOutcome } from "./runState.js";
+
 /** Pure (no I/O): shared by the collecting activities and the deterministic orchestrators. */
 
 /** Counts a job's collection reports to the orchestrator. */
@@ -24,4 +26,29 @@ export function emptyTally(): JobTally {
     billableCharacters: 0,
     speechRequests: 0,
   };
+}
+
+/** Counts one chapter's outcome into a tally (collect and realtime activities). */
+export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
+  if (outcome.status === "succeeded") {
+    tally.succeeded++;
+    tally.audioDurationMs += outcome.durationMs ?? 0;
+    tally.billableCharacters += outcome.billableCharacters ?? 0;
+  } else {
+    tally[outcome.status]++;
+  }
+  tally.speechRequests += outcome.speechRequests ?? 0;
+  return tally;
+}
+
+/** Adds one tally into another (the orchestrators sum lanes and chapters). */
+export function addTally(into: JobTally, more: JobTally): JobTally {
+  into.succeeded += more.succeeded;
+  into.failed += more.failed;
+  into.retry += more.retry;
+  into.realtime += more.realtime;
+  into.audioDurationMs += more.audioDurationMs;
+  into.billableCharacters += more.billableCharacters;
+  into.speechRequests += more.speechRequests;
+  return into;
 }
