@@ -7,7 +7,6 @@ import type {
   CollectInput,
   PlanRetriesInput,
   RealtimeChapterInput,
-  ReportJobInput,
   SynthesisOptions,
   WriteManifestInput,
 } from "./contracts.js";
@@ -186,7 +185,7 @@ function* reportFinished(
       instanceId,
       runId,
       result,
-    } satisfies ReportJobInput);
+    });
   } catch {
     // Seen through the lane's result instead.
   }
