@@ -1,20 +1,22 @@
+import { z } from "zod";
 import type { ChapterOutcome } from "./runState.js";
 
 /** Pure (no I/O): shared by the collecting activities and the deterministic orchestrators. */
 
-/** Counts a job's collection reports to the orchestrator. */
-export interface JobTally {
-  succeeded: number;
+/** Counts a job's collection reports to the orchestrator (activity results, the `job-finished` event). */
+export const jobTallySchema = z.object({
+  succeeded: z.number().int().nonnegative(),
   /** Given up for good (after the realtime fallback). */
-  failed: number;
+  failed: z.number().int().nonnegative(),
   /** Going to a later batch job. */
-  retry: number;
+  retry: z.number().int().nonnegative(),
   /** Going to the realtime fallback. */
-  realtime: number;
-  audioDurationMs: number;
-  billableCharacters: number;
-  speechRequests: number;
-}
+  realtime: z.number().int().nonnegative(),
+  audioDurationMs: z.number().nonnegative(),
+  billableCharacters: z.number().nonnegative(),
+  speechRequests: z.number().int().nonnegative(),
+});
+export type JobTally = z.infer<typeof jobTallySchema>;
 
 export function emptyTally(): JobTally {
   return {
