@@ -29,17 +29,6 @@ import { planRetries } from "../src/pipeline/retries.js";
 import { getPipelineDeps } from "../src/pipeline/runtime.js";
 
 /** Activities: each parses its input and runs one idempotent use case from src/pipeline. */
-export {
-  CHECK_JOB_ACTIVITY,
-  COLLECT_JOB_ACTIVITY,
-  DELETE_JOB_ACTIVITY,
-  PLAN_PROJECT_ACTIVITY,
-  PLAN_RETRIES_ACTIVITY,
-  REPORT_JOB_ACTIVITY,
-  SUBMIT_JOB_ACTIVITY,
-  SYNTHESIZE_REALTIME_ACTIVITY,
-  WRITE_MANIFEST_ACTIVITY,
-};
 
 /**
  * Registers activity `name` (a Durable name: it is in orchestration history, never rename one): parses the
