@@ -3,6 +3,7 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import { cancelRun } from "../pipeline/cancelRun.js";
 import { cancelStateBlob } from "../pipeline/cancelStateBlob.js";
+import type { ProjectInput } from "../pipeline/contracts.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
 import {
@@ -13,7 +14,6 @@ import {
   type StartRequest,
   startRequestSchema,
 } from "../pipeline/options.js";
-import type { ProjectInput } from "../pipeline/orchestrators.js";
 import { listProject, PlanError, readProjectFile, readProjectPronunciations } from "../pipeline/plan.js";
 import { isActive } from "../pipeline/runControl.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/runProgress.js";

@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { mapLimit } from "../storage/blobs.js";
+import { projectInputSchema } from "./contracts.js";
 import { CANCEL_EVENT, jobInstanceIds, projectInstanceId } from "./names.js";
 import { isActive, type RunControl } from "./runControl.js";
 
@@ -56,8 +56,8 @@ export type CancelResult =
       deletedJobs: number;
     };
 
-/** Only the run id is read from the orchestration input (ProjectInput); older inputs may lack it. */
-const runIdInput = z.object({ runId: z.string().min(1) });
+/** Only the run id is read from the orchestration input; an input without one names no run state to touch. */
+const runIdInput = projectInputSchema.pick({ runId: true });
 
 /**
  * Cancels a project's run: stops submissions (marker), lets the run publish phase `cancelled` (event, bounded

@@ -44,15 +44,18 @@ export const jobRefSchema = z.object({
 });
 export type JobRef = z.infer<typeof jobRefSchema>;
 
-export const planInputSchema = z.object({
+/** The project run's orchestration input (written by the start handler; names and counts only). */
+export const projectInputSchema = z.object({
   projectId: projectIdSchema,
   runId,
-  instanceId,
-  /** The start body without `chapters`… */
+  /** The start body without `chapters` (orchestration inputs carry no chapter lists)… */
   request: startRequestSchema,
   /** …which the start handler stored here (work container), if it had them. */
   chaptersBlob: z.string().min(1).optional(),
 });
+export type ProjectInput = z.infer<typeof projectInputSchema>;
+
+export const planInputSchema = projectInputSchema.extend({ instanceId });
 export type PlanInput = z.infer<typeof planInputSchema>;
 
 export const submitInputSchema = jobRefSchema.extend({

@@ -6,6 +6,7 @@ import type {
   ActivityOutput,
   CollectInput,
   PlanRetriesInput,
+  ProjectInput,
   RealtimeChapterInput,
   SynthesisOptions,
   WriteManifestInput,
@@ -33,7 +34,6 @@ import {
   SYNTHESIZE_REALTIME_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "./names.js";
-import type { StartRequest } from "./options.js";
 import { expectedJobMs, jobDeadlineMs, learnRate, nextPollDelayMs, type ServiceRate } from "./polling.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./runProgress.js";
 import { audioPaths, type JobSummary, type RunTuning } from "./runState.js";
@@ -96,14 +96,7 @@ function message(error: unknown): string {
   );
 }
 
-export interface ProjectInput {
-  projectId: string;
-  runId: string;
-  /** The start body without `chapters` (orchestration inputs carry no chapter lists). */
-  request: StartRequest;
-  /** Where the start body's `chapters` subset was stored, if it had one. */
-  chaptersBlob?: string;
-}
+export type { ProjectInput };
 
 export interface JobInput {
   projectId: string;
