@@ -21,6 +21,8 @@ export const unitTests = [
   "test/host/retry-delay.test.ts",
   "test/host/routes.test.ts",
   "test/observability/events.test.ts",
+  "test/pipeline/cancelRun.test.ts",
+  "test/pipeline/contracts.test.ts",
   "test/pipeline/orchestrator.actions.test.ts",
   "test/pipeline/orchestrator.test.ts",
   "test/pipeline/outputs.test.ts",

@@ -1,9 +1,14 @@
-import type { InvocationContext } from "@azure/functions";
+import type { FunctionInput, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activityEvents } from "../src/observability/activityEvents.js";
-import { emitEvent } from "../src/observability/events.js";
-import { activityInputs } from "../src/pipeline/activityInputs.js";
+import { emitEvent, type PipelineEvent } from "../src/observability/events.js";
 import { collectJob } from "../src/pipeline/collect.js";
+import {
+  type ActivityInput,
+  type ActivityName,
+  type ActivityOutput,
+  activityInputs,
+} from "../src/pipeline/contracts.js";
 import { checkJob, deleteJob, submitJob } from "../src/pipeline/jobs.js";
 import { writeManifest } from "../src/pipeline/manifest.js";
 import {
@@ -24,92 +29,54 @@ import { planRetries } from "../src/pipeline/retries.js";
 import { getPipelineDeps } from "../src/pipeline/runtime.js";
 
 /** Activities: each parses its input and runs one idempotent use case from src/pipeline. */
-export {
-  CHECK_JOB_ACTIVITY,
-  COLLECT_JOB_ACTIVITY,
-  DELETE_JOB_ACTIVITY,
-  PLAN_PROJECT_ACTIVITY,
-  PLAN_RETRIES_ACTIVITY,
-  REPORT_JOB_ACTIVITY,
-  SUBMIT_JOB_ACTIVITY,
-  SYNTHESIZE_REALTIME_ACTIVITY,
-  WRITE_MANIFEST_ACTIVITY,
-};
 
-// Each activity also logs its job state change through the invocation's logger (src/observability):
-// Application Insights traces in Azure, one readable line per change in `npm start`.
-df.app.activity(PLAN_PROJECT_ACTIVITY, {
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.plan.parse(input);
-    const result = await planProject(getPipelineDeps(), parsed);
-    emitEvent(context, activityEvents.plan(parsed, result));
-    return result;
-  },
-});
-df.app.activity(SUBMIT_JOB_ACTIVITY, {
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.submit.parse(input);
-    const result = await submitJob(getPipelineDeps(), parsed);
-    emitEvent(context, activityEvents.submit(parsed, result));
-    return result;
-  },
-});
-df.app.activity(CHECK_JOB_ACTIVITY, {
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.check.parse(input);
-    const result = await checkJob(getPipelineDeps(), parsed);
-    emitEvent(context, activityEvents.check(parsed, result));
-    return result;
-  },
-});
-df.app.activity(COLLECT_JOB_ACTIVITY, {
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.collect.parse(input);
-    const tally = await collectJob(getPipelineDeps(), parsed);
-    emitEvent(context, activityEvents.collect(parsed, tally));
-    return tally;
-  },
-});
-df.app.activity(DELETE_JOB_ACTIVITY, {
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.delete.parse(input);
-    await deleteJob(getPipelineDeps(), parsed);
-    emitEvent(context, activityEvents.delete(parsed));
-  },
-});
-df.app.activity(PLAN_RETRIES_ACTIVITY, {
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.planRetries.parse(input);
-    const jobs = await planRetries(getPipelineDeps(), parsed);
-    emitEvent(context, activityEvents.planRetries(parsed, jobs));
-    return jobs;
-  },
-});
-df.app.activity(SYNTHESIZE_REALTIME_ACTIVITY, {
-  handler: (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.realtime.parse(input);
-    return synthesizeChapterRealtime(getPipelineDeps(), parsed, {
-      onOutcome: (outcome) => {
-        for (const event of activityEvents.realtime(parsed, outcome)) emitEvent(context, event);
-      },
-    });
-  },
-});
-df.app.activity(WRITE_MANIFEST_ACTIVITY, {
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.manifest.parse(input);
-    const totals = await writeManifest(getPipelineDeps(), parsed);
-    emitEvent(context, activityEvents.manifest(parsed, totals));
-    return totals;
-  },
-});
+/**
+ * Registers activity `name` (a Durable name: it is in orchestration history, never rename one): parses the
+ * input with its contract's schema (src/pipeline/contracts.ts), runs the use case, and logs the job state
+ * change it says through the invocation's logger (src/observability): Application Insights traces in Azure,
+ * one readable line per change in `npm start`.
+ */
+function activity<N extends ActivityName>(
+  name: N,
+  run: (input: ActivityInput<N>, context: InvocationContext) => Promise<ActivityOutput<N>>,
+  event?: (input: ActivityInput<N>, output: ActivityOutput<N>) => PipelineEvent,
+  extraInputs?: FunctionInput[],
+): void {
+  df.app.activity(name, {
+    ...(extraInputs ? { extraInputs } : {}),
+    handler: async (raw: unknown, context: InvocationContext) => {
+      const input = activityInputs[name].parse(raw) as ActivityInput<N>;
+      const output = await run(input, context);
+      if (event) emitEvent(context, event(input, output));
+      return output;
+    },
+  });
+}
+
+const deps = getPipelineDeps;
+activity(PLAN_PROJECT_ACTIVITY, (input) => planProject(deps(), input), activityEvents.plan);
+activity(SUBMIT_JOB_ACTIVITY, (input) => submitJob(deps(), input), activityEvents.submit);
+activity(CHECK_JOB_ACTIVITY, (input) => checkJob(deps(), input), activityEvents.check);
+activity(COLLECT_JOB_ACTIVITY, (input) => collectJob(deps(), input), activityEvents.collect);
+activity(DELETE_JOB_ACTIVITY, (input) => deleteJob(deps(), input), activityEvents.delete);
+activity(PLAN_RETRIES_ACTIVITY, (input) => planRetries(deps(), input), activityEvents.planRetries);
+activity(WRITE_MANIFEST_ACTIVITY, (input) => writeManifest(deps(), input), activityEvents.manifest);
+// A chapter's events are logged as its outcome is known (also when a re-run finds it saved).
+activity(SYNTHESIZE_REALTIME_ACTIVITY, (input, context) =>
+  synthesizeChapterRealtime(deps(), input, {
+    onOutcome: (outcome) => {
+      for (const event of activityEvents.realtime(input, outcome)) emitEvent(context, event);
+    },
+  }),
+);
 // Raises `job-finished` to the project run. A durable client input is an ordinary binding on any function,
 // activities included (azure-functions-durable-extension `DurableTaskExtension.Initialize`:
 // `AddBindingRule<DurableClientAttribute>()` names no trigger).
-df.app.activity(REPORT_JOB_ACTIVITY, {
-  extraInputs: [df.input.durableClient()],
-  handler: async (input: unknown, context: InvocationContext) => {
-    const parsed = activityInputs.reportJob.parse(input);
-    await reportJobFinished(df.getClient(context), parsed);
+activity(
+  REPORT_JOB_ACTIVITY,
+  async (input, context) => {
+    await reportJobFinished(df.getClient(context), input);
   },
-});
+  undefined,
+  [df.input.durableClient()],
+);

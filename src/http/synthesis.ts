@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import { cancelRun } from "../pipeline/cancelRun.js";
+import type { ProjectInput } from "../pipeline/contracts.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
-import { CANCEL_EVENT, jobInstanceIds, PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
+import { PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
 import {
   PROJECT_ID_PATTERN,
   projectIdSchema,
@@ -11,15 +13,18 @@ import {
   type StartRequest,
   startRequestSchema,
 } from "../pipeline/options.js";
-import type { ProjectInput } from "../pipeline/orchestrators.js";
 import { PlanError } from "../pipeline/planning/planError.js";
 import { listProject, readProjectFile, readProjectPronunciations } from "../pipeline/planning/planRun.js";
+import { isActive } from "../pipeline/runControl.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/runProgress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
-import { listBlobs, mapLimit, writeJson } from "../storage/blobs.js";
+import { writeJson } from "../storage/blobs.js";
+import { durableRunControl, findStatus } from "./durableRunControl.js";
 import { errorResponse, issueDetails } from "./errors.js";
 
-const ACTIVE_STATUSES = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
+/** Re-exported for the dashboard's read model. */
+export { findStatus };
+
 const FINAL_STATUSES = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
 
 /** Validates the route's project id; a response when it is bad. */
@@ -67,20 +72,6 @@ export async function parseStartBody(
   return { body: parsed.data };
 }
 
-/** The instance's status, or undefined when it was never started (the SDK throws on 404). */
-export async function findStatus(
-  client: DurableClient,
-  instanceId: string,
-  showInput = false,
-): Promise<DurableOrchestrationStatus | undefined> {
-  try {
-    return await client.getStatus(instanceId, { showInput, showHistory: false });
-  } catch (error) {
-    if (error instanceof Error && /\b404\b/.test(error.message)) return undefined;
-    throw error;
-  }
-}
-
 /** A run id: short, unique per start, fixed in the orchestration input so replays and restarts re-use it. */
 export function newRunId(now: Date): string {
   return `r${now.getTime().toString(36)}${randomBytes(3).toString("hex")}`;
@@ -126,7 +117,7 @@ export async function startSynthesis(
   }
   const instanceId = projectInstanceId(projectId);
   const existing = await findStatus(client, instanceId);
-  if (existing && ACTIVE_STATUSES.has(existing.runtimeStatus)) {
+  if (existing && isActive(String(existing.runtimeStatus))) {
     return alreadyRunning(client, projectId, instanceId, existing.runtimeStatus);
   }
   const runId = newRunId(deps.now());
@@ -144,7 +135,7 @@ export async function startSynthesis(
     // A simultaneous start won between our status read and startNew: the host refuses a second instance
     // with the same id ("An Orchestration instance with the status Running already exists.").
     const current = await findStatus(client, instanceId).catch(() => undefined);
-    const active = current && ACTIVE_STATUSES.has(String(current.runtimeStatus));
+    const active = current && isActive(String(current.runtimeStatus));
     if (active || (error instanceof Error && /already exists/i.test(error.message))) {
       return alreadyRunning(client, projectId, instanceId, String(current?.runtimeStatus ?? "Running"));
     }
@@ -224,8 +215,8 @@ export function statusBody(projectId: string, status: DurableOrchestrationStatus
 }
 
 /**
- * `DELETE /api/projects/{projectId}/synthesis`: stops submissions, terminates the run and its job
- * sub-orchestrations, then deletes every batch job the run may have created at the service.
+ * `DELETE /api/projects/{projectId}/synthesis`: the cancel use case (src/pipeline/cancelRun.ts) over this
+ * worker's run state, Speech client and durable client; 202 with what it did, 404 for a project never started.
  */
 export async function cancelSynthesis(
   deps: PipelineDeps,
@@ -235,85 +226,17 @@ export async function cancelSynthesis(
   const id = parseProjectId(request);
   if ("response" in id) return id.response;
   const { projectId } = id;
-  const instanceId = projectInstanceId(projectId);
-  const status = await findStatus(client, instanceId, true);
-  if (!status) return errorResponse(404, "not-found", `Project ${projectId} has never been started.`);
-  const runId = (status.input as Partial<ProjectInput> | undefined)?.runId;
-  const wasActive = ACTIVE_STATUSES.has(String(status.runtimeStatus));
-  let deletedJobs = 0;
-  if (runId) {
-    await deps.work.createIfNotExists();
-    await writeJson(deps.work, runPaths.cancelled(projectId, runId), {
-      cancelledAt: deps.now().toISOString(),
-    });
-  }
-  if (wasActive) {
-    // A suspended run cannot take the event; it is terminated as it stands.
-    if (String(status.runtimeStatus) !== "Suspended") await publishCancelled(client, instanceId);
-    await client.terminate(instanceId, "Cancelled by request.").catch(() => undefined);
-  }
-  if (runId) {
-    const jobs = await listBlobs(deps.work, `${projectId}/${runId}/jobs/`);
-    await mapLimit(jobs, 8, async (blob) => {
-      const jobNumber = Number(/(\d+)\.json$/.exec(blob.name)?.[1]);
-      if (!Number.isInteger(jobNumber)) return;
-      // The job's own sub-orchestration, its collector and its realtime lanes (ids in names.ts).
-      for (const child of jobInstanceIds(instanceId, runId, jobNumber, deps.settings.REALTIME_CONCURRENCY)) {
-        const childStatus = await findStatus(client, child).catch(() => undefined);
-        if (childStatus && ACTIVE_STATUSES.has(String(childStatus.runtimeStatus))) {
-          await client.terminate(child, "Project cancelled.").catch(() => undefined);
-        }
-      }
-    });
-    deletedJobs = await deleteSubmittedJobs(deps, projectId, runId);
-  }
-  return {
-    status: 202,
-    jsonBody: {
-      projectId,
-      instanceId,
-      runtimeStatus: wasActive ? "Terminated" : String(status.runtimeStatus),
-      cancelled: wasActive,
-      deletedJobs,
+  const result = await cancelRun(
+    {
+      control: durableRunControl(client),
+      state: deps.runs,
+      deleteSynthesis: (synthesisId) => deps.speech().batch.deleteSynthesis(synthesisId),
+      realtimeConcurrency: deps.settings.REALTIME_CONCURRENCY,
+      now: deps.now,
     },
-  };
-}
-
-/** How long a cancel waits for the run to publish its cancelled status before terminating it anyway. */
-const CANCEL_PUBLISH_TIMEOUT_MS = 10_000;
-const CANCEL_POLL_MS = 100;
-
-/**
- * Raises the cancel event and waits (bounded) until the run has published phase `cancelled` or stopped:
- * a terminated run keeps its last customStatus, which must not say jobs are still running.
- */
-async function publishCancelled(client: DurableClient, instanceId: string): Promise<void> {
-  try {
-    await client.raiseEvent(instanceId, CANCEL_EVENT, null);
-  } catch {
-    return; // it just ended, or cannot take events: terminate as before
-  }
-  const deadline = Date.now() + CANCEL_PUBLISH_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const status = await findStatus(client, instanceId).catch(() => undefined);
-    if (!status || !ACTIVE_STATUSES.has(String(status.runtimeStatus))) return;
-    if ((status.customStatus as Partial<Progress> | null | undefined)?.phase === "cancelled") return;
-    await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
-  }
-}
-
-/** Deletes at the service every batch job the run recorded as possibly created; returns how many. */
-export async function deleteSubmittedJobs(
-  deps: PipelineDeps,
-  projectId: string,
-  runId: string,
-): Promise<number> {
-  const markers = await listBlobs(deps.work, runPaths.submittedPrefix(projectId, runId));
-  const speech = deps.speech();
-  await mapLimit(markers, 4, async (marker) => {
-    const synthesisId = marker.name.slice(marker.name.lastIndexOf("/") + 1).replace(/\.json$/, "");
-    await speech.batch.deleteSynthesis(synthesisId);
-    await deps.work.getBlobClient(marker.name).deleteIfExists();
-  });
-  return markers.length;
+    projectId,
+  );
+  if (!result.found) return errorResponse(404, "not-found", `Project ${projectId} has never been started.`);
+  const { instanceId, runtimeStatus, cancelled, deletedJobs } = result;
+  return { status: 202, jsonBody: { projectId, instanceId, runtimeStatus, cancelled, deletedJobs } };
 }

@@ -1,9 +1,10 @@
-import type { JobTally } from "../pipeline/collect.js";
-import type { CheckResult, JobRef, SubmitResult } from "../pipeline/jobs.js";
+import type { JobRef } from "../pipeline/contracts.js";
+import type { CheckResult, SubmitResult } from "../pipeline/jobs.js";
 import type { ManifestTotals } from "../pipeline/manifest.js";
 import type { PlanInput, PlanResult } from "../pipeline/planning/planRun.js";
 import type { JobSummary } from "../pipeline/planning/schema.js";
 import type { ChapterOutcome } from "../pipeline/runState.js";
+import type { JobTally } from "../pipeline/tally.js";
 import type { PipelineEvent } from "./events.js";
 
 /**

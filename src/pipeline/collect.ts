@@ -1,17 +1,16 @@
 import { mapLimit } from "../storage/blobs.js";
 import { type ClaimTiming, claimChapter, STORE_CLAIM_TIMING } from "./claims.js";
+import type { CollectInput, JobRef } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
-import { type JobRef, readJobSpec, readResultUrl, type SynthesisOptions } from "./jobs.js";
+import { readJobSpec, readResultUrl } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
 import type { JobChapter } from "./planning/schema.js";
 import { isCancelled, runEnded } from "./runGuard.js";
-import type { ChapterOutcome, JobMode, ServiceRate } from "./runState.js";
+import type { ChapterOutcome, JobMode } from "./runState.js";
 import type { ResultEntry } from "./speechPorts.js";
-import { emptyTally, type JobTally } from "./tally.js";
+import { addOutcome, emptyTally, type JobTally } from "./tally.js";
 import { recordThroughput } from "./throughput.js";
-
-export { emptyTally, type JobTally };
 
 /** Chapters of one job stored at the same time (each streams its audio from the results zip). */
 const COLLECT_CONCURRENCY = 4;
@@ -21,18 +20,6 @@ const ref = (input: JobRef): JobRef => ({
   runId: input.runId,
   jobNumber: input.jobNumber,
 });
-
-export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
-  if (outcome.status === "succeeded") {
-    tally.succeeded++;
-    tally.audioDurationMs += outcome.durationMs ?? 0;
-    tally.billableCharacters += outcome.billableCharacters ?? 0;
-  } else {
-    tally[outcome.status]++;
-  }
-  tally.speechRequests += outcome.speechRequests ?? 0;
-  return tally;
-}
 
 /**
  * A chapter that did not come out of a batch job: back into a later job while it has attempts left,
@@ -55,17 +42,6 @@ export function unsuccessfulBatchOutcome(
     mode: "batch",
     ...(batchJobId ? { batchJobId } : {}),
   };
-}
-
-export interface CollectInput extends JobRef {
-  instanceId: string;
-  synthesisId: string;
-  options: SynthesisOptions;
-  maxAttempts: number;
-  /** Set when the whole job failed, timed out or vanished: every chapter is retried. */
-  jobError?: string;
-  /** The service's throughput as the job's lane measured it: recorded as later runs' prior. */
-  rate?: ServiceRate;
 }
 
 /**

@@ -1,17 +1,7 @@
 import { z } from "zod";
-import type { JobTally } from "./tally.js";
+import { jobTallySchema } from "./tally.js";
 
 /** What a finished job reports to its project run (the `job-finished` event and the lanes' results). */
-export const jobTallySchema = z.object({
-  succeeded: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  retry: z.number().int().nonnegative(),
-  realtime: z.number().int().nonnegative(),
-  audioDurationMs: z.number().nonnegative(),
-  billableCharacters: z.number().nonnegative(),
-  speechRequests: z.number().int().nonnegative(),
-}) satisfies z.ZodType<JobTally>;
-
 export const jobResultSchema = z.object({
   jobNumber: z.number().int().positive(),
   mode: z.enum(["batch", "realtime"]),

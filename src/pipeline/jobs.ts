@@ -1,6 +1,7 @@
 import type { SynthesisStatus } from "../speech/models.js";
 import { mapLimit } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
+import type { CheckInput, DeleteInput, JobRef, SubmitInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
 import {
   isPayloadTooLarge,
@@ -12,26 +13,11 @@ import {
 import type { JobSpec } from "./planning/schema.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { isCancelled } from "./runGuard.js";
-import type { JobRef } from "./runStore.js";
-
-export type { JobRef };
-
-/** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
-export interface SynthesisOptions {
-  voice: string;
-  outputFormat: string;
-  wordBoundaries: boolean;
-}
 
 export async function readJobSpec(deps: PipelineDeps, ref: JobRef): Promise<JobSpec> {
   const job = await deps.runs.readJob(ref);
   if (!job) throw new Error(`Job ${ref.jobNumber} of run ${ref.runId} has no job list.`);
   return job;
-}
-
-export interface SubmitInput extends JobRef {
-  attempt: number;
-  options: SynthesisOptions;
 }
 
 export type SubmitResult =
@@ -104,7 +90,7 @@ export type CheckResult = { status: SynthesisStatus | "Missing"; error?: string 
  * again); it is a SAS, so it goes to the work container, never into the check's result (orchestration
  * history, visible through the durable status API).
  */
-export async function checkJob(deps: PipelineDeps, input: { synthesisId: string }): Promise<CheckResult> {
+export async function checkJob(deps: PipelineDeps, input: CheckInput): Promise<CheckResult> {
   const state = await deps.speech().batch.getSynthesis(input.synthesisId);
   if (!state) return { status: (await deps.runs.wasDeleted(input.synthesisId)) ? "Succeeded" : "Missing" };
   if (state.status === "Succeeded" && state.resultUrl) {
@@ -123,10 +109,7 @@ export async function readResultUrl(deps: PipelineDeps, synthesisId: string): Pr
 }
 
 /** Deletes a collected (or abandoned) job, leaving a marker first so no later copy of its submit re-creates it. */
-export async function deleteJob(
-  deps: PipelineDeps,
-  input: { projectId: string; runId: string; synthesisId: string },
-): Promise<void> {
+export async function deleteJob(deps: PipelineDeps, input: DeleteInput): Promise<void> {
   await deps.runs.markDeleted({
     synthesisId: input.synthesisId,
     projectId: input.projectId,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isConditionConflict, isNotFound, mapLimit } from "../storage/blobs.js";
+import type { WriteManifestInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
 import type { Plan } from "./planning/schema.js";
 import { isCancelled, isNewerRun, manifestOwnerMetadata } from "./runGuard.js";
@@ -120,21 +121,6 @@ function applyOutcome(chapter: ManifestChapter, outcome: ChapterOutcome): void {
     chapter.status = outcome.status === "failed" ? "failed" : "pending";
     chapter.reason = outcome.reason ?? null;
   }
-}
-
-export interface WriteManifestInput {
-  projectId: string;
-  runId: string;
-  /** Finished jobs to merge (already merged ones are skipped). */
-  jobNumbers: number[];
-  /** Orchestration time; the manifest records the plan's wall-clock creation time instead. */
-  startedAt: string;
-  /** Set on the final write: anything still pending is marked failed; the manifest records the wall-clock time. */
-  completedAt?: string;
-  /** Run counters kept by the orchestrator. */
-  batchJobs: number;
-  speechRequests: number;
-  billableCharacters: number;
 }
 
 /** Concurrent writers of one manifest (activity copies, a newer run) race; each loser reads and merges again. */

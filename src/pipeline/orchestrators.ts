@@ -1,9 +1,19 @@
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
-import type { CollectInput } from "./collect.js";
+import type {
+  ActivityInput,
+  ActivityName,
+  ActivityOutput,
+  CollectInput,
+  PlanRetriesInput,
+  ProjectInput,
+  RealtimeChapterInput,
+  SynthesisOptions,
+  WriteManifestInput,
+} from "./contracts.js";
 import { type JobResult, jobResultSchema } from "./jobResult.js";
-import type { CheckResult, SubmitResult, SynthesisOptions } from "./jobs.js";
-import type { ManifestTotals, WriteManifestInput } from "./manifest.js";
+import type { CheckResult, SubmitResult } from "./jobs.js";
+import type { ManifestTotals } from "./manifest.js";
 import {
   BATCH_JOB_ORCHESTRATOR,
   CANCEL_EVENT,
@@ -24,16 +34,11 @@ import {
   SYNTHESIZE_REALTIME_ACTIVITY,
   WRITE_MANIFEST_ACTIVITY,
 } from "./names.js";
-import type { StartRequest } from "./options.js";
-import type { PlanResult } from "./planning/planRun.js";
 import type { JobSummary, RunTuning } from "./planning/schema.js";
 import { expectedJobMs, jobDeadlineMs, learnRate, nextPollDelayMs, type ServiceRate } from "./polling.js";
-import type { RealtimeChapterInput } from "./realtime.js";
-import type { ReportJobInput } from "./report.js";
-import type { PlanRetriesInput } from "./retries.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./runProgress.js";
 import { audioPaths } from "./runState.js";
-import { emptyTally, type JobTally } from "./tally.js";
+import { addTally, emptyTally, type JobTally } from "./tally.js";
 
 /*
  * Orchestrators only sequence work: every decision with data behind it is made in an activity or a pure
@@ -48,15 +53,31 @@ const ACTIVITY_ATTEMPTS = 4;
 const FIRST_RETRY_DELAY_MS = 5_000;
 
 /**
+ * Schedules an activity with exactly the input its contract defines (contracts.ts): the activity parses it with
+ * the same schema, so a field the orchestrator sends and the schema lacks cannot compile (and would be stripped).
+ */
+export function scheduleActivity<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+): Task {
+  return context.df.callActivity(name, input);
+}
+
+/**
  * Calls an idempotent activity, retrying failures after durable timers (5 s, 10 s, 20 s). Written out with
  * plain activity calls and timers rather than `callActivityWithRetry`: the SDK and the extension number
  * retry timers on their own, which has been seen to disagree when retries interleave with `Task.any`
  * windows and new tasks (durable-js #629, durable-python #603); plain tasks and timers always agree.
  */
-function* callWithRetry<T>(context: OrchestrationContext, name: string, input: unknown): Generator_<T> {
+function* callWithRetry<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+): Generator_<ActivityOutput<N>> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return (yield context.df.callActivity(name, input)) as T;
+      return (yield scheduleActivity(context, name, input)) as ActivityOutput<N>;
     } catch (error) {
       if (attempt >= ACTIVITY_ATTEMPTS) throw error;
       const delay = FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1);
@@ -76,14 +97,7 @@ function message(error: unknown): string {
   );
 }
 
-export interface ProjectInput {
-  projectId: string;
-  runId: string;
-  /** The start body without `chapters` (orchestration inputs carry no chapter lists). */
-  request: StartRequest;
-  /** Where the start body's `chapters` subset was stored, if it had one. */
-  chaptersBlob?: string;
-}
+export type { ProjectInput };
 
 export interface JobInput {
   projectId: string;
@@ -161,11 +175,11 @@ function* reportFinished(
   result: JobResult,
 ) {
   try {
-    yield* callWithRetry<unknown>(context, REPORT_JOB_ACTIVITY, {
+    yield* callWithRetry(context, REPORT_JOB_ACTIVITY, {
       instanceId,
       runId,
       result,
-    } satisfies ReportJobInput);
+    });
   } catch {
     // Seen through the lane's result instead.
   }
@@ -286,7 +300,7 @@ function* watchJob(
     watch.requests++;
     let check: CheckResult | undefined;
     try {
-      check = (yield context.df.callActivity(CHECK_JOB_ACTIVITY, {
+      check = (yield scheduleActivity(context, CHECK_JOB_ACTIVITY, {
         synthesisId: watch.synthesisId,
       })) as CheckResult;
       checkFailures = 0;
@@ -323,7 +337,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
   let jobError: string | undefined;
   try {
     if (!synthesisId) {
-      const submitted = yield* callWithRetry<SubmitResult>(context, SUBMIT_JOB_ACTIVITY, {
+      const submitted = yield* callWithRetry(context, SUBMIT_JOB_ACTIVITY, {
         ...ref,
         attempt,
         options: state.options,
@@ -415,14 +429,14 @@ export function* collectJobOrchestrator(context: OrchestrationContext): Generato
   let error: string | undefined;
   let requests = 0;
   try {
-    tally = yield* callWithRetry<JobTally>(context, COLLECT_JOB_ACTIVITY, input);
+    tally = yield* callWithRetry(context, COLLECT_JOB_ACTIVITY, input);
   } catch (e) {
     error = `The batch job's results could not be collected: ${message(e)}`;
   }
   if (input.synthesisId) {
     try {
       // Results are safe in storage (or the job is abandoned): the job can go.
-      yield* callWithRetry<void>(context, DELETE_JOB_ACTIVITY, {
+      yield* callWithRetry(context, DELETE_JOB_ACTIVITY, {
         projectId: input.projectId,
         runId: input.runId,
         synthesisId: input.synthesisId,
@@ -440,16 +454,6 @@ export function* collectJobOrchestrator(context: OrchestrationContext): Generato
     batchJobResult(input.jobNumber, input.jobError, jobRequests ?? 0, collected),
   );
   return collected;
-}
-
-function addTally(into: JobTally, more: JobTally): void {
-  into.succeeded += more.succeeded;
-  into.failed += more.failed;
-  into.retry += more.retry;
-  into.realtime += more.realtime;
-  into.audioDurationMs += more.audioDurationMs;
-  into.billableCharacters += more.billableCharacters;
-  into.speechRequests += more.speechRequests;
 }
 
 /**
@@ -520,7 +524,7 @@ export function* realtimeLaneOrchestrator(context: OrchestrationContext): Genera
       options: input.options,
     };
     try {
-      addTally(tally, yield* callWithRetry<JobTally>(context, SYNTHESIZE_REALTIME_ACTIVITY, chapter));
+      addTally(tally, yield* callWithRetry(context, SYNTHESIZE_REALTIME_ACTIVITY, chapter));
     } catch {
       tally.failed++; // the final manifest write marks the chapter failed
     }
@@ -584,7 +588,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     return undefined;
   }
 
-  const plan = yield* callWithRetry<PlanResult>(context, PLAN_PROJECT_ACTIVITY, {
+  const plan = yield* callWithRetry(context, PLAN_PROJECT_ACTIVITY, {
     projectId: input.projectId,
     runId: input.runId,
     instanceId,
@@ -615,7 +619,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       ...counters,
       ...(completedAt ? { completedAt } : {}),
     };
-    return callWithRetry<ManifestTotals>(context, WRITE_MANIFEST_ACTIVITY, write);
+    return callWithRetry(context, WRITE_MANIFEST_ACTIVITY, write);
   };
   yield* manifest([]);
   /** Jobs whose outcomes a manifest write has merged. */
@@ -677,7 +681,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     heads: JobSummary[],
   ): Generator_<Map<number, Partial<BatchJobState>> | "cancelled" | undefined> {
     const submits = heads.map((job) =>
-      context.df.callActivity(SUBMIT_JOB_ACTIVITY, {
+      scheduleActivity(context, SUBMIT_JOB_ACTIVITY, {
         projectId: input.projectId,
         runId: input.runId,
         jobNumber: job.jobNumber,
@@ -824,7 +828,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
           maxPayloadBytes: plan.tuning.maxPayloadBytes,
           jobFailed: result.jobFailed,
         };
-        const more = yield* callWithRetry<JobSummary[]>(context, PLAN_RETRIES_ACTIVITY, retryInput);
+        const more = yield* callWithRetry(context, PLAN_RETRIES_ACTIVITY, retryInput);
         nextJobNumber += more.length;
         nextWave.push(...more);
       }

@@ -1,20 +1,14 @@
 import { type ClaimTiming, claimChapter, REALTIME_CLAIM_TIMING } from "./claims.js";
-import { addOutcome, emptyTally, type JobTally } from "./collect.js";
+import type { RealtimeChapterInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
-import { type JobRef, readJobSpec, type SynthesisOptions } from "./jobs.js";
+import { readJobSpec } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import type { JobChapter } from "./planning/schema.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { runEnded } from "./runGuard.js";
 import type { ChapterOutcome } from "./runState.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
-
-export interface RealtimeChapterInput extends JobRef {
-  instanceId: string;
-  /** Position of the chapter in the group's job list. */
-  position: number;
-  options: SynthesisOptions;
-}
+import { addOutcome, emptyTally, type JobTally } from "./tally.js";
 
 /**
  * Synthesizes one chapter through the realtime endpoint (long chapters are split and joined by the

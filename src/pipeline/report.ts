@@ -1,17 +1,9 @@
-import type { JobResult } from "./jobResult.js";
+import type { ReportJobInput } from "./contracts.js";
 import { JOB_FINISHED_EVENT } from "./names.js";
 
 /** The durable client's one call this needs (`df.getClient(context)` in an activity with a durableClient input). */
 export interface EventRaiser {
   raiseEvent(instanceId: string, eventName: string, eventData: unknown): Promise<void>;
-}
-
-export interface ReportJobInput {
-  /** The project run's instance id (the same for every run of a project)… */
-  instanceId: string;
-  /** …and the run, so a late report from an earlier run is told apart. */
-  runId: string;
-  result: JobResult;
 }
 
 /**

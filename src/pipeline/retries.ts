@@ -1,23 +1,10 @@
 import { mapLimit } from "../storage/blobs.js";
+import type { PlanRetriesInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
 import { readJobSpec } from "./jobs.js";
-import type { EffectiveOptions } from "./options.js";
 import { effectivePayloadLimit } from "./payloadLimit.js";
 import { buildJobs } from "./planning/packing.js";
 import { type JobChapter, type JobSpec, type JobSummary, summarizeJob } from "./planning/schema.js";
-
-export interface PlanRetriesInput {
-  projectId: string;
-  runId: string;
-  /** The finished job whose unsuccessful chapters are re-planned. */
-  jobNumber: number;
-  /** First free job number; the orchestrator owns numbering so replays give the same numbers. */
-  nextJobNumber: number;
-  options: Pick<EffectiveOptions, "voice" | "outputFormat" | "wordBoundaries" | "maxChaptersPerJob">;
-  maxPayloadBytes: number;
-  /** The job failed as a whole (service Failed, deadline, lost). */
-  jobFailed?: boolean;
-}
 
 /**
  * Turns a finished job's `retry` chapters into new batch jobs and its `realtime` chapters into a realtime

@@ -1,3 +1,4 @@
+import type { JobRef } from "./contracts.js";
 import type { JobSpec, Plan } from "./planning/schema.js";
 import type {
   ChapterOutcome,
@@ -21,9 +22,8 @@ export interface RunRef {
   runId: string;
 }
 
-export interface JobRef extends RunRef {
-  jobNumber: number;
-}
+/** One job of one run: the activity contracts' definition. */
+export type { JobRef };
 
 /** One chapter's claim within a job (claims.ts). */
 export interface ClaimRef extends JobRef {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseSettings } from "../../src/config/settings.js";
 import { collectJob } from "../../src/pipeline/collect.js";
+import type { SynthesisOptions } from "../../src/pipeline/contracts.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
-import { checkJob, deleteJob, type SynthesisOptions, submitJob } from "../../src/pipeline/jobs.js";
+import { checkJob, deleteJob, submitJob } from "../../src/pipeline/jobs.js";
 import { type Manifest, writeManifest } from "../../src/pipeline/manifest.js";
 import { planProject } from "../../src/pipeline/planning/planRun.js";
 import { synthesizeChapterRealtime } from "../../src/pipeline/realtime.js";

@@ -22,6 +22,7 @@ import {
   projectOrchestrator,
 } from "../../src/pipeline/orchestrators.js";
 import type { PlanResult } from "../../src/pipeline/planning/planRun.js";
+import { expectActivityContract } from "./activityContract.js";
 
 /**
  * The project orchestrator's control flow, stepped by hand with a fake `context.df` (the real replay runs
@@ -44,13 +45,10 @@ function fakeContext(input: unknown) {
   const statuses: unknown[] = [];
   const continued: unknown[] = [];
   const df = {
-    callActivity: (name: string, activityInput: unknown): FakeTask => ({
-      kind: "activity",
-      name,
-      input: activityInput,
-      isCompleted: false,
-      isFaulted: false,
-    }),
+    callActivity: (name: string, activityInput: unknown): FakeTask => {
+      expectActivityContract(name, activityInput);
+      return { kind: "activity", name, input: activityInput, isCompleted: false, isFaulted: false };
+    },
     createTimer: (fireAt: Date): FakeTask => ({
       kind: "timer",
       input: fireAt,

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type { OrchestrationContext } from "durable-functions";
+import { expectActivityContract } from "./activityContract.js";
 
 /**
  * Runs an orchestrator through the real durable-functions 3.5.0 executor, episode after episode, the way the
@@ -127,6 +128,14 @@ export async function replay(
       {},
     );
     const actions = state.actions.flat();
+    // Every activity is scheduled with exactly its contract's input (contracts.ts).
+    const checkContract = (action: SdkAction) => {
+      if (action.compoundActions) action.compoundActions.forEach(checkContract);
+      else if (action.actionType === ActionType.CallActivity) {
+        expectActivityContract(action.functionName ?? "", action.input);
+      }
+    };
+    actions.forEach(checkContract);
     episodes.push({
       actions,
       duplicates: duplicatedActions(actions),

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { downloadBytes, listBlobs, mapLimit, readJson, writeJson, writeText } from "../../storage/blobs.js";
+import { downloadBytes, listBlobs, mapLimit, readJson, writeText } from "../../storage/blobs.js";
+import type { PlanInput } from "../contracts.js";
 import type { PipelineDeps } from "../deps.js";
 import { type EffectiveOptions, type ProjectFile, resolveOptions, type StartRequest } from "../options.js";
 import {
@@ -145,15 +146,8 @@ async function readPreviousChapters(deps: PipelineDeps, projectId: string) {
   return previousChaptersOf(raw);
 }
 
-/** The PlanProject activity's input: the run being planned. */
-export interface PlanInput {
-  projectId: string;
-  runId: string;
-  instanceId: string;
-  request: StartRequest;
-  /** The start body's `chapters` subset, stored by the start handler (work container). */
-  chaptersBlob?: string;
-}
+/** The PlanProject activity's input (its one definition is the contract's schema). */
+export type { PlanInput };
 
 /** What the orchestrator gets back from planning: counts and job summaries, never chapter text or lists. */
 export interface PlanResult {

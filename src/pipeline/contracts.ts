@@ -1,0 +1,163 @@
+import { z } from "zod";
+import { jobResultSchema } from "./jobResult.js";
+import type { CheckResult, SubmitResult } from "./jobs.js";
+import type { ManifestTotals } from "./manifest.js";
+import {
+  CHECK_JOB_ACTIVITY,
+  COLLECT_JOB_ACTIVITY,
+  DELETE_JOB_ACTIVITY,
+  PLAN_PROJECT_ACTIVITY,
+  PLAN_RETRIES_ACTIVITY,
+  REPORT_JOB_ACTIVITY,
+  SUBMIT_JOB_ACTIVITY,
+  SYNTHESIZE_REALTIME_ACTIVITY,
+  WRITE_MANIFEST_ACTIVITY,
+} from "./names.js";
+import { projectIdSchema, startRequestSchema } from "./options.js";
+import type { PlanResult } from "./planning/planRun.js";
+import type { JobSummary } from "./planning/schema.js";
+import { serviceRateSchema } from "./runState.js";
+import type { JobTally } from "./tally.js";
+
+/**
+ * Activity inputs: one definition each. The schema parses the input at the activity boundary (it comes from
+ * orchestration history, which outlives deployments); the type is the schema's, so a field cannot be added to
+ * one and silently stripped by the other. The orchestrators' calls are checked against these types
+ * (`ActivityInput`, test/pipeline/contracts.test.ts).
+ */
+
+/** Voice, format and boundaries of a run: small, so they travel in activity inputs. */
+export const synthesisOptionsSchema = z.object({
+  voice: z.string().min(1),
+  outputFormat: z.string().min(1),
+  wordBoundaries: z.boolean(),
+});
+export type SynthesisOptions = z.infer<typeof synthesisOptionsSchema>;
+
+const runId = z.string().min(1);
+const instanceId = z.string().min(1);
+
+/** One job of one run. */
+export const jobRefSchema = z.object({
+  projectId: projectIdSchema,
+  runId,
+  jobNumber: z.number().int().positive(),
+});
+export type JobRef = z.infer<typeof jobRefSchema>;
+
+/** The project run's orchestration input (written by the start handler; names and counts only). */
+export const projectInputSchema = z.object({
+  projectId: projectIdSchema,
+  runId,
+  /** The start body without `chapters` (orchestration inputs carry no chapter lists)… */
+  request: startRequestSchema,
+  /** …which the start handler stored here (work container), if it had them. */
+  chaptersBlob: z.string().min(1).optional(),
+});
+export type ProjectInput = z.infer<typeof projectInputSchema>;
+
+export const planInputSchema = projectInputSchema.extend({ instanceId });
+export type PlanInput = z.infer<typeof planInputSchema>;
+
+export const submitInputSchema = jobRefSchema.extend({
+  attempt: z.number().int().nonnegative(),
+  options: synthesisOptionsSchema,
+});
+export type SubmitInput = z.infer<typeof submitInputSchema>;
+
+export const checkInputSchema = z.object({ synthesisId: z.string().min(1) });
+export type CheckInput = z.infer<typeof checkInputSchema>;
+
+export const collectInputSchema = jobRefSchema.extend({
+  instanceId,
+  /** Empty when the job was never created (its chapters are all retried). */
+  synthesisId: z.string(),
+  options: synthesisOptionsSchema,
+  maxAttempts: z.number().int().positive(),
+  /** Set when the whole job failed, timed out or vanished: every chapter is retried. */
+  jobError: z.string().optional(),
+  /** The service's throughput as the job's lane measured it: recorded as later runs' prior. */
+  rate: serviceRateSchema.optional(),
+});
+export type CollectInput = z.infer<typeof collectInputSchema>;
+
+export const deleteInputSchema = z.object({
+  projectId: projectIdSchema,
+  runId,
+  synthesisId: z.string().min(1),
+});
+export type DeleteInput = z.infer<typeof deleteInputSchema>;
+
+export const planRetriesInputSchema = jobRefSchema.extend({
+  /** First free job number; the orchestrator owns numbering so replays give the same numbers. */
+  nextJobNumber: z.number().int().positive(),
+  options: synthesisOptionsSchema.extend({ maxChaptersPerJob: z.number().int().positive() }),
+  maxPayloadBytes: z.number().int().positive(),
+  /** The job failed as a whole (service Failed, deadline, lost). */
+  jobFailed: z.boolean().optional(),
+});
+export type PlanRetriesInput = z.infer<typeof planRetriesInputSchema>;
+
+export const realtimeChapterInputSchema = jobRefSchema.extend({
+  instanceId,
+  /** Position of the chapter in the group's job list. */
+  position: z.number().int().nonnegative(),
+  options: synthesisOptionsSchema,
+});
+export type RealtimeChapterInput = z.infer<typeof realtimeChapterInputSchema>;
+
+export const reportJobInputSchema = z.object({
+  /** The project run's instance id (the same for every run of a project)… */
+  instanceId,
+  /** …and the run, so a late report from an earlier run is told apart. */
+  runId,
+  result: jobResultSchema,
+});
+export type ReportJobInput = z.infer<typeof reportJobInputSchema>;
+
+export const writeManifestInputSchema = z.object({
+  projectId: projectIdSchema,
+  runId,
+  /** Finished jobs to merge (already merged ones are skipped). */
+  jobNumbers: z.array(z.number().int().positive()),
+  /** Orchestration time; the manifest records the plan's wall-clock creation time instead. */
+  startedAt: z.string(),
+  /** Set on the final write: anything still pending is marked failed; the manifest records the wall-clock time. */
+  completedAt: z.string().optional(),
+  /** Run counters kept by the orchestrator. */
+  batchJobs: z.number().int().nonnegative(),
+  speechRequests: z.number().int().nonnegative(),
+  billableCharacters: z.number().nonnegative(),
+});
+export type WriteManifestInput = z.infer<typeof writeManifestInputSchema>;
+
+/** Each activity's input schema, by its Durable name (names.ts). */
+export const activityInputs = {
+  [PLAN_PROJECT_ACTIVITY]: planInputSchema,
+  [SUBMIT_JOB_ACTIVITY]: submitInputSchema,
+  [CHECK_JOB_ACTIVITY]: checkInputSchema,
+  [COLLECT_JOB_ACTIVITY]: collectInputSchema,
+  [DELETE_JOB_ACTIVITY]: deleteInputSchema,
+  [PLAN_RETRIES_ACTIVITY]: planRetriesInputSchema,
+  [SYNTHESIZE_REALTIME_ACTIVITY]: realtimeChapterInputSchema,
+  [WRITE_MANIFEST_ACTIVITY]: writeManifestInputSchema,
+  [REPORT_JOB_ACTIVITY]: reportJobInputSchema,
+};
+export type ActivityName = keyof typeof activityInputs;
+export type ActivityInput<N extends ActivityName> = z.infer<(typeof activityInputs)[N]>;
+
+/** What each activity returns to its orchestrator (a function of the name, like its input). */
+export interface ActivityOutputs {
+  [PLAN_PROJECT_ACTIVITY]: PlanResult;
+  [SUBMIT_JOB_ACTIVITY]: SubmitResult;
+  [CHECK_JOB_ACTIVITY]: CheckResult;
+  [COLLECT_JOB_ACTIVITY]: JobTally;
+  // biome-ignore lint/suspicious/noConfusingVoidType: the use case is Promise<void>; the activity returns nothing
+  [DELETE_JOB_ACTIVITY]: void;
+  [PLAN_RETRIES_ACTIVITY]: JobSummary[];
+  [SYNTHESIZE_REALTIME_ACTIVITY]: JobTally;
+  [WRITE_MANIFEST_ACTIVITY]: ManifestTotals;
+  // biome-ignore lint/suspicious/noConfusingVoidType: the use case is Promise<void>; the activity returns nothing
+  [REPORT_JOB_ACTIVITY]: void;
+}
+export type ActivityOutput<N extends ActivityName> = ActivityOutputs[N];
