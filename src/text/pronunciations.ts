@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { z } from "zod";
-import { escapeXml, stripBom, textParagraphs, voiceLocale } from "./ssml.js";
+import { decodeXmlEntities, escapeXml, speakDocument, stripBom, textParagraphs } from "./ssml.js";
 
 /**
  * A project's pronunciation list (`pronunciations.json`) and PLS lexicon (`lexicon.pls`): validation,
@@ -394,24 +394,12 @@ export function pronounceText(
     return `<p>${rewriteSegment(p, inline)}</p>`;
   });
   if (used.length === 0) return undefined;
-  const lang = voiceLocale(options.voice) ?? "en-US";
   const lexicon = lexiconHit && options.lexiconUri ? lexiconElement(options.lexiconUri) : "";
   return {
-    ssml:
-      `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="${escapeXml(lang)}">` +
-      `<voice name="${escapeXml(options.voice)}">${lexicon}${paragraphs.join("")}</voice></speak>`,
+    ssml: speakDocument(options.voice, lexicon + paragraphs.join("")),
     used,
     usesLexicon: lexicon !== "",
   };
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (whole, name: string) => {
-    if (name.startsWith("#x")) return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
-    if (name.startsWith("#")) return String.fromCodePoint(Number.parseInt(name.slice(1), 10));
-    return ENTITIES[name] ?? whole;
-  });
 }
 
 /** Elements whose text is not re-pronounced: already substituted, spelled or not spoken. */
@@ -462,7 +450,7 @@ export function pronounceSsml(
       out += token;
       continue;
     }
-    const text = decodeEntities(token);
+    const text = decodeXmlEntities(token);
     const matches = matcher.find(text);
     if (matches.length === 0) {
       out += token;
