@@ -52,8 +52,10 @@ export {
   type WordBoundary,
 } from "./models.js";
 export {
+  type RealtimeRequestSizing,
   RealtimeSynthesisClient,
   type RealtimeSynthesisClientOptions,
+  realtimeRequests,
   type SynthesizeLongInput,
   type SynthesizeLongOptions,
   type SynthesizeLongResult,
