@@ -1,9 +1,8 @@
-import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import { findStatus, statusBody } from "../http/synthesis.js";
+import type { DurableClient } from "durable-functions";
+import { findStatus } from "../http/synthesis.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import type { Manifest } from "../pipeline/manifest.js";
 import { jobInstanceId, projectInstanceId } from "../pipeline/names.js";
-import type { ProjectInput } from "../pipeline/orchestrators.js";
 import {
   type ChapterOutcome,
   chapterOutcomeSchema,
@@ -14,7 +13,7 @@ import {
   runPaths,
 } from "../pipeline/runState.js";
 import { listBlobs, mapLimit, readJson } from "../storage/blobs.js";
-import { ACTIVE_RUNTIME_STATUSES, type Cost, cancelledAt, costOf, readManifest } from "./projects.js";
+import { type Cost, completedAtOf, costOf, currentRun, readManifest, stoppedAtOf } from "./projects.js";
 
 /**
  * Read model of one project's current run for the dashboard (`GET /api/projects/{projectId}/progress`):
@@ -109,11 +108,6 @@ async function readJobSpecs(deps: PipelineDeps, projectId: string, runId: string
   });
 }
 
-function runIdOf(status: DurableOrchestrationStatus | undefined): string | undefined {
-  const progress = status?.customStatus as { runId?: string } | null | undefined;
-  return progress?.runId ?? (status?.input as Partial<ProjectInput> | undefined)?.runId;
-}
-
 export async function buildRunView(
   deps: PipelineDeps,
   client: DurableClient,
@@ -124,11 +118,10 @@ export async function buildRunView(
     findStatus(client, instanceId, true),
     readManifest(deps, projectId),
   ]);
-  const runId = runIdOf(status) ?? manifest?.runId;
   if (!status && !manifest) return undefined;
-  const live = status ? statusBody(projectId, status) : undefined;
+  const run = currentRun(projectId, status, manifest);
+  const { live, runId, current } = run;
   const plan = runId ? await readJson(deps.work, runPaths.plan(projectId, runId), planSchema) : undefined;
-  const current = manifest && manifest.runId === runId ? manifest : undefined;
   const specs =
     runId && plan
       ? (await readJobSpecs(deps, projectId, runId))
@@ -148,8 +141,7 @@ export async function buildRunView(
     plan?.options.maxConcurrentJobs ?? 3,
   );
 
-  const runEnded = live ? !ACTIVE_RUNTIME_STATUSES.has(live.runtimeStatus) : true;
-  const jobs = buildJobs(specs, jobStatuses, outcomeBlobs, submitted, runId ?? "", projectId, runEnded);
+  const jobs = buildJobs(specs, jobStatuses, outcomeBlobs, submitted, runId ?? "", projectId, run.ended);
   const unmergedOutcomes = await readUnmergedOutcomes(deps, outcomeBlobs, current);
   const chapters = buildCells(plan, current, specs, jobs, unmergedOutcomes);
 
@@ -168,18 +160,12 @@ export async function buildRunView(
     unmergedOutcomes.reduce((n, o) => n + (o.status === "succeeded" ? (o.billableCharacters ?? 0) : 0), 0);
   const now = deps.now();
   const startedAt = current?.totals.startedAt ?? plan?.createdAt ?? live?.createdTime ?? null;
-  const stoppedAt =
-    runEnded && live?.runtimeStatus === "Terminated" && runId
-      ? await cancelledAt(deps, projectId, runId)
-      : undefined;
-  const completedAt = runEnded
-    ? (current?.totals.completedAt ?? stoppedAt ?? live?.lastUpdatedTime ?? null)
-    : null;
+  const completedAt = completedAtOf(run, await stoppedAtOf(deps, projectId, run));
   return {
     projectId,
     runId: runId ?? null,
     runtimeStatus: live?.runtimeStatus ?? null,
-    phase: live?.phase ?? (current?.status === "completed" ? "completed" : null),
+    phase: run.phase,
     mode: plan?.options.mode ?? current?.mode ?? null,
     voice: plan?.options.voice ?? current?.voice ?? null,
     outputFormat: plan?.options.outputFormat ?? current?.outputFormat ?? null,
@@ -256,6 +242,11 @@ async function jobRuntimeStatuses(
   return result;
 }
 
+/** The job of an outcome blob (`…/outcomes/{jobNumber}/{chapter}.json`, runPaths.outcome); NaN for another name. */
+function outcomeJobNumber(blobName: string): number {
+  return Number(/\/outcomes\/(\d+)\//.exec(blobName)?.[1]);
+}
+
 function buildJobs(
   specs: { spec: JobSpec; plannedAt: string | null }[],
   statuses: (string | undefined)[],
@@ -267,7 +258,7 @@ function buildJobs(
 ): JobView[] {
   const collected = new Map<number, { first: number; last: number }>();
   for (const blob of outcomeBlobs) {
-    const jobNumber = Number(/\/outcomes\/(\d+)\//.exec(blob.name)?.[1]);
+    const jobNumber = outcomeJobNumber(blob.name);
     const at = blob.properties.lastModified?.getTime();
     if (!Number.isInteger(jobNumber) || at === undefined) continue;
     const range = collected.get(jobNumber);
@@ -326,7 +317,7 @@ async function readUnmergedOutcomes(
   manifest: Manifest | undefined,
 ): Promise<ChapterOutcome[]> {
   const merged = new Set(manifest?.mergedJobs ?? []);
-  const pending = outcomeBlobs.filter((b) => !merged.has(Number(/\/outcomes\/(\d+)\//.exec(b.name)?.[1])));
+  const pending = outcomeBlobs.filter((b) => !merged.has(outcomeJobNumber(b.name)));
   const outcomes = await mapLimit(pending, 16, (b) =>
     readJson(deps.work, b.name, chapterOutcomeSchema).catch(() => undefined),
   );

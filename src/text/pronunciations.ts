@@ -370,6 +370,31 @@ export interface PronounceOptions {
   lexiconUri?: string;
 }
 
+/**
+ * The rules found in the stretches of one input: every match counts as used; with a lexicon URI, lexicon
+ * matches are left to the service (`<lexicon uri>`) instead of inlined.
+ */
+class RuleUse {
+  readonly used: PronunciationRule[] = [];
+  /** A lexicon rule matched and was left to `<lexicon uri>`. */
+  lexiconHit = false;
+
+  constructor(
+    private readonly matcher: PronunciationMatcher,
+    private readonly lexiconUri: string | undefined,
+  ) {}
+
+  /** The matches to inline in `text`; undefined when no rule matches there at all. */
+  inline(text: string): Match[] | undefined {
+    const matches = this.matcher.find(text);
+    if (matches.length === 0) return undefined;
+    this.used.push(...matches.map((m) => m.rule));
+    const inline = this.lexiconUri ? matches.filter((m) => !m.rule.fromLexicon) : matches;
+    if (inline.length < matches.length) this.lexiconHit = true;
+    return inline;
+  }
+}
+
 function lexiconElement(uri: string): string {
   return `<lexicon uri="${escapeXml(uri)}"/>`;
 }
@@ -384,20 +409,13 @@ export function pronounceText(
   options: PronounceOptions,
 ): PronouncedInput | undefined {
   if (matcher.size === 0) return undefined;
-  const used: PronunciationRule[] = [];
-  let lexiconHit = false;
-  const paragraphs = textParagraphs(text).map((p) => {
-    const matches = matcher.find(p);
-    used.push(...matches.map((m) => m.rule));
-    const inline = matches.filter((m) => !(options.lexiconUri && m.rule.fromLexicon));
-    if (inline.length < matches.length) lexiconHit = true;
-    return `<p>${rewriteSegment(p, inline)}</p>`;
-  });
-  if (used.length === 0) return undefined;
-  const lexicon = lexiconHit && options.lexiconUri ? lexiconElement(options.lexiconUri) : "";
+  const use = new RuleUse(matcher, options.lexiconUri);
+  const paragraphs = textParagraphs(text).map((p) => `<p>${rewriteSegment(p, use.inline(p) ?? [])}</p>`);
+  if (use.used.length === 0) return undefined;
+  const lexicon = use.lexiconHit && options.lexiconUri ? lexiconElement(options.lexiconUri) : "";
   return {
     ssml: speakDocument(options.voice, lexicon + paragraphs.join("")),
-    used,
+    used: use.used,
     usesLexicon: lexicon !== "",
   };
 }
@@ -426,8 +444,7 @@ export function pronounceSsml(
   options: Omit<PronounceOptions, "voice">,
 ): PronouncedInput | undefined {
   if (matcher.size === 0) return undefined;
-  const used: PronunciationRule[] = [];
-  let lexiconHit = false;
+  const use = new RuleUse(matcher, options.lexiconUri);
   const skip: string[] = [];
   let out = "";
   for (const token of stripBom(ssml).match(SSML_TOKEN) ?? []) {
@@ -451,26 +468,19 @@ export function pronounceSsml(
       continue;
     }
     const text = decodeXmlEntities(token);
-    const matches = matcher.find(text);
-    if (matches.length === 0) {
-      out += token;
-      continue;
-    }
-    used.push(...matches.map((m) => m.rule));
-    const inline = matches.filter((m) => !(options.lexiconUri && m.rule.fromLexicon));
-    if (inline.length < matches.length) lexiconHit = true;
-    out += inline.length > 0 ? rewriteSegment(text, inline) : token;
+    const inline = use.inline(text);
+    out += inline && inline.length > 0 ? rewriteSegment(text, inline) : token;
   }
-  if (used.length === 0) return undefined;
+  if (use.used.length === 0) return undefined;
   let usesLexicon = false;
-  if (lexiconHit && options.lexiconUri) {
+  if (use.lexiconHit && options.lexiconUri) {
     const element = lexiconElement(options.lexiconUri);
     out = out.replace(/<voice\b[^>]*[^/]>/g, (open) => {
       usesLexicon = true;
       return open + element;
     });
   }
-  return { ssml: out, used, usesLexicon };
+  return { ssml: out, used: use.used, usesLexicon };
 }
 
 /** Removes `<lexicon …/>` elements (the realtime path inlines the lexicon instead). */
