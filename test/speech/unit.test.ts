@@ -80,6 +80,15 @@ describe("sanitizing", () => {
     const clean = sanitizeMessage(text, [KEY]);
     expect(clean).not.toMatch(/SECRETSIG|eyJhbGciOi|super-secret/);
   });
+
+  it("removes account and subscription keys and aad# tokens from messages (the log lines' one redaction)", () => {
+    const text =
+      "Invalid connection string DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vACCOUNTKEY==; " +
+      "Ocp-Apim-Subscription-Key: SUBKEY0123; Authorization: Bearer aad#/subscriptions/s/accounts/a#eyJTOKEN";
+    const clean = sanitizeMessage(text);
+    expect(clean).not.toMatch(/ACCOUNTKEY|SUBKEY0123|eyJTOKEN/);
+    expect(clean).toContain("AccountName=a");
+  });
 });
 
 function fakeResponse(
