@@ -260,6 +260,24 @@ export interface Match {
 }
 
 const WORD_CHAR = "[\\p{L}\\p{M}\\p{N}_]";
+/**
+ * Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean,
+ * whose particles join the word before them: there a term ends where its characters end, so whole-word
+ * matching cannot ask for a non-letter next to it (it never matched `東京` in `東京に行く`).
+ */
+const UNSPACED =
+  "[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}\\p{sc=Hangul}\\p{sc=Thai}\\p{sc=Lao}\\p{sc=Khmer}\\p{sc=Myanmar}]";
+const UNSPACED_CHAR = new RegExp(`^${UNSPACED}$`, "u");
+/** A letter of another word next to a term: a word character of a script written with spaces. */
+const SPACED_WORD_CHAR = `(?:(?!${UNSPACED})${WORD_CHAR})`;
+
+/** Whole-word boundaries of a term: none at an edge in an unspaced script, none against unspaced text. */
+function wholeWordPattern(text: string, body: string): string {
+  const chars = [...text];
+  const before = UNSPACED_CHAR.test(chars[0] ?? "") ? "" : `(?<!${SPACED_WORD_CHAR})`;
+  const after = UNSPACED_CHAR.test(chars.at(-1) ?? "") ? "" : `(?!${SPACED_WORD_CHAR})`;
+  return before + body + after;
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -283,7 +301,7 @@ export class PronunciationMatcher {
       // Inner white space of a multi-word term matches any run of white space (line breaks in a paragraph).
       const words = rule.text.split(/\s+/u);
       const body = words.map(escapeRegExp).join("\\s+");
-      const source = rule.wholeWord ? `(?<!${WORD_CHAR})${body}(?!${WORD_CHAR})` : body;
+      const source = rule.wholeWord ? wholeWordPattern(rule.text, body) : body;
       const first = words[0] ?? rule.text;
       return {
         rule,
