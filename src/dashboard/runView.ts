@@ -12,6 +12,7 @@ import {
   planSchema,
   runPaths,
 } from "../pipeline/runState.js";
+import { jobNumberOfSynthesisId } from "../speech/ids.js";
 import { listBlobs, mapLimit, readJson } from "../storage/blobs.js";
 import { type Cost, completedAtOf, costOf, currentRun, readManifest, stoppedAtOf } from "./projects.js";
 
@@ -268,10 +269,10 @@ function buildJobs(
     );
   }
   for (const blob of submitted) {
-    // Synthesis ids end in `j{jobNumber}-a{attempt}` (src/speech/ids.ts makeSynthesisId).
-    const jobNumber = /j(\d+)-a\d+\.json$/.exec(blob.name)?.[1];
+    // `submitted/{synthesisId}.json`
+    const jobNumber = jobNumberOfSynthesisId(blob.name.replace(/^.*\//, "").replace(/\.json$/, ""));
     const at = iso(blob.properties.createdOn ?? blob.properties.lastModified);
-    if (jobNumber && at) {
+    if (jobNumber !== undefined && at) {
       const key = `${projectId}/${runId}/${jobNumber}`;
       if (!seenSubmissions.has(key)) remember(seenSubmissions, key, at);
     }

@@ -36,7 +36,13 @@ export {
   type SpeechRetryOptions,
   speechRetryStrategy,
 } from "./httpPipeline.js";
-export { assertValidSynthesisId, isValidSynthesisId, makeSynthesisId, SYNTHESIS_ID_PATTERN } from "./ids.js";
+export {
+  assertValidSynthesisId,
+  isValidSynthesisId,
+  jobNumberOfSynthesisId,
+  makeSynthesisId,
+  SYNTHESIS_ID_PATTERN,
+} from "./ids.js";
 export {
   type BatchSynthesis,
   type BatchSynthesisProperties,

@@ -17,6 +17,7 @@ import {
   createSpeechError,
   isSpeechServiceError,
   isValidSynthesisId,
+  jobNumberOfSynthesisId,
   makeSynthesisId,
   realtimeEndpointOf,
   requestFingerprint,
@@ -61,6 +62,14 @@ describe("makeSynthesisId", () => {
     expect(() => makeSynthesisId({ projectId: "p", runId: "r", jobNumber: -1, attempt: 0 })).toThrow(
       RangeError,
     );
+  });
+
+  it("reads the job number back from an id it made, and from no other", () => {
+    for (const jobNumber of [1, 12, 1432]) {
+      const id = makeSynthesisId({ projectId: "book-j9-a9", runId: "r-j7-a7", jobNumber, attempt: 3 });
+      expect(jobNumberOfSynthesisId(id)).toBe(jobNumber);
+    }
+    expect(jobNumberOfSynthesisId("someone-elses-job")).toBeUndefined();
   });
 });
 
