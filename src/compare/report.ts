@@ -1,15 +1,10 @@
+import { escapeXml } from "../text/ssml.js";
 import type { CompareReport } from "./run.js";
 
 /**
  * The compare report as one self-contained HTML page: no scripts, no external assets, one small inline SVG
  * bar chart per metric (batch against realtime per chapter), then the checks of every chapter.
  */
-
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
-  );
 
 interface Series {
   name: string;
@@ -48,11 +43,11 @@ export function barChart(
   const barWidth = Math.max(2, (groupWidth * 0.8) / series.length);
   const parts: string[] = [];
   parts.push(
-    `<svg class="chart" role="img" aria-label="${escapeHtml(title)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<svg class="chart" role="img" aria-label="${escapeXml(title)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
   );
-  parts.push(`<title>${escapeHtml(title)}</title>`);
+  parts.push(`<title>${escapeXml(title)}</title>`);
   parts.push(
-    `<text x="${left}" y="16" font-size="13" font-weight="bold">${escapeHtml(title)} (${escapeHtml(unit)})</text>`,
+    `<text x="${left}" y="16" font-size="13" font-weight="bold">${escapeXml(title)} (${escapeXml(unit)})</text>`,
   );
   for (const tick of [lo, (lo + hi) / 2, hi]) {
     parts.push(
@@ -68,23 +63,23 @@ export function barChart(
       const y1 = Math.min(y(v), y(base));
       const h = Math.max(1, Math.abs(y(v) - y(base)));
       parts.push(
-        `<rect class="bar" x="${(x0 + s * barWidth).toFixed(1)}" y="${y1.toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${serie.color}"><title>${escapeHtml(`${label} ${serie.name}: ${v.toFixed(3)} ${unit}`)}</title></rect>`,
+        `<rect class="bar" x="${(x0 + s * barWidth).toFixed(1)}" y="${y1.toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${serie.color}"><title>${escapeXml(`${label} ${serie.name}: ${v.toFixed(3)} ${unit}`)}</title></rect>`,
       );
     }
     parts.push(
-      `<text x="${(x0 + (groupWidth * 0.8) / 2).toFixed(1)}" y="${height - bottom + 14}" font-size="9" text-anchor="middle">${escapeHtml(label.length > 14 ? `${label.slice(0, 13)}…` : label)}</text>`,
+      `<text x="${(x0 + (groupWidth * 0.8) / 2).toFixed(1)}" y="${height - bottom + 14}" font-size="9" text-anchor="middle">${escapeXml(label.length > 14 ? `${label.slice(0, 13)}…` : label)}</text>`,
     );
   }
   if (threshold) {
     parts.push(
       `<line x1="${left}" x2="${left + plotWidth}" y1="${y(threshold.value).toFixed(1)}" y2="${y(threshold.value).toFixed(1)}" stroke="#c00" stroke-dasharray="4 3"/>`,
-      `<text x="${left + plotWidth}" y="${(y(threshold.value) - 3).toFixed(1)}" font-size="10" text-anchor="end" fill="#c00">${escapeHtml(threshold.label)}</text>`,
+      `<text x="${left + plotWidth}" y="${(y(threshold.value) - 3).toFixed(1)}" font-size="10" text-anchor="end" fill="#c00">${escapeXml(threshold.label)}</text>`,
     );
   }
   parts.push(
     ...series.map(
       (s, i) =>
-        `<rect x="${left + i * 90}" y="${height - 14}" width="10" height="10" fill="${s.color}"/><text x="${left + i * 90 + 14}" y="${height - 5}" font-size="10">${escapeHtml(s.name)}</text>`,
+        `<rect x="${left + i * 90}" y="${height - 14}" width="10" height="10" fill="${s.color}"/><text x="${left + i * 90 + 14}" y="${height - 5}" font-size="10">${escapeXml(s.name)}</text>`,
     ),
   );
   parts.push("</svg>");
@@ -140,17 +135,17 @@ export function renderReportHtml(report: CompareReport): string {
       const checks = c.checks
         .map(
           (k) =>
-            `<li class="${k.ok ? "ok" : "bad"}">${k.ok ? "✓" : "✗"} ${escapeHtml(k.name)}: ${escapeHtml(k.detail)}</li>`,
+            `<li class="${k.ok ? "ok" : "bad"}">${k.ok ? "✓" : "✗"} ${escapeXml(k.name)}: ${escapeXml(k.detail)}</li>`,
         )
         .join("");
-      return `<tr class="${c.pass ? "ok" : "bad"}"><td>${escapeHtml(c.chapterId)}</td><td>${c.pass ? "pass" : "FAIL"}</td><td><ul>${checks}</ul></td></tr>`;
+      return `<tr class="${c.pass ? "ok" : "bad"}"><td>${escapeXml(c.chapterId)}</td><td>${c.pass ? "pass" : "FAIL"}</td><td><ul>${checks}</ul></td></tr>`;
     })
     .join("\n");
   const skipped = report.skipped.length
-    ? `<h2>Not compared</h2><ul>${report.skipped.map((s) => `<li>${escapeHtml(s.chapterId)}: ${escapeHtml(s.why)}</li>`).join("")}</ul>`
+    ? `<h2>Not compared</h2><ul>${report.skipped.map((s) => `<li>${escapeXml(s.chapterId)}: ${escapeXml(s.why)}</li>`).join("")}</ul>`
     : "";
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Batch vs realtime: ${escapeHtml(report.projectId)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Batch vs realtime: ${escapeXml(report.projectId)}</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:24px;color:#222}
 .verdict{font-size:20px;font-weight:bold}.verdict.ok,tr.ok td:nth-child(2){color:#080}.verdict.bad,tr.bad td:nth-child(2){color:#c00}
@@ -158,13 +153,13 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#222}
 table{border-collapse:collapse}td{border-top:1px solid #ddd;padding:4px 8px;vertical-align:top}ul{margin:0;padding-left:16px}
 li.bad{color:#c00}
 </style></head><body>
-<h1>Batch vs realtime: ${escapeHtml(report.projectId)}</h1>
+<h1>Batch vs realtime: ${escapeXml(report.projectId)}</h1>
 <p class="verdict ${report.pass ? "ok" : "bad"}">${report.pass ? "PASS" : "FAIL"}: ${report.chapters.filter((c) => c.pass).length} of ${report.chapters.length} chapters within the thresholds</p>
-<p>${escapeHtml(report.createdAt)} · ${report.billableCharacters} characters billed for the realtime side</p>
+<p>${escapeXml(report.createdAt)} · ${report.billableCharacters} characters billed for the realtime side</p>
 <div class="charts">${charts.join("\n")}</div>
 <h2>Chapters</h2><table>${rows}</table>
 ${skipped}
-<h2>Thresholds</h2><pre>${escapeHtml(JSON.stringify(report.thresholds, null, 2))}</pre>
+<h2>Thresholds</h2><pre>${escapeXml(JSON.stringify(report.thresholds, null, 2))}</pre>
 </body></html>
 `;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BlobItem, ContainerClient } from "@azure/storage-blob";
+import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
 import {
   type ChapterSource,
@@ -14,7 +14,9 @@ import { audioPaths } from "../pipeline/runState.js";
 import type { RealtimeSynthesisPort } from "../pipeline/speechPorts.js";
 import { findOutputFormat, type OutputFormatInfo } from "../speech/formats.js";
 import type { WordBoundary } from "../speech/models.js";
-import { billableCharacters, REALTIME_MAX_CHARACTERS, splitForRealtime, textToSsml } from "../text/index.js";
+import { realtimeRequests } from "../speech/RealtimeSynthesisClient.js";
+import { downloadBytes, listBlobs } from "../storage/blobs.js";
+import { billableCharacters } from "../text/index.js";
 import { type AudioMeasurement, measureAudio } from "./measure.js";
 import { renderReportHtml } from "./report.js";
 import {
@@ -77,6 +79,7 @@ export interface CompareReport {
   createdAt: string;
   pass: boolean;
   thresholds: Thresholds;
+  /** What the realtime requests of this comparison billed, as the client counted them (reused chapters: 0). */
   billableCharacters: number;
   chapters: ChapterComparison[];
   skipped: { chapterId: string; why: string }[];
@@ -95,32 +98,12 @@ const manifestModesSchema = z.object({
   ),
 });
 
-async function listWithMetadata(container: ContainerClient, prefix: string): Promise<BlobItem[]> {
-  const out: BlobItem[] = [];
-  if (!(await container.exists())) return out;
-  for await (const item of container.listBlobsFlat({ prefix, includeMetadata: true })) out.push(item);
-  return out;
-}
-
-async function download(container: ContainerClient, name: string): Promise<Buffer | undefined> {
-  try {
-    return await container.getBlobClient(name).downloadToBuffer();
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-    throw error;
-  }
-}
-
 /**
- * What the realtime requests for a chapter bill: the same SSML and the same request split as the realtime
- * client's `synthesizeLong` (src/speech/RealtimeSynthesisClient.ts), counted by Azure's rule per request.
+ * What the realtime requests for a chapter bill: the requests the realtime client's `synthesizeLong` sends
+ * ({@link realtimeRequests}, at the default 150 words a minute), counted by Azure's rule per request.
  */
 export function realtimeBillableCharacters(text: string, kind: "text" | "ssml", voice: string): number {
-  const ssml = kind === "ssml" ? text : textToSsml(text, { voice });
-  const chunks = splitForRealtime(ssml, {
-    maxCharacters: REALTIME_MAX_CHARACTERS,
-    locale: voice.split("-").slice(0, 2).join("-"),
-  });
+  const { chunks } = realtimeRequests(kind === "ssml" ? { ssml: text, voice } : { text, voice });
   return chunks.reduce((n, chunk) => n + billableCharacters(chunk, "SSML"), 0);
 }
 
@@ -140,9 +123,9 @@ export async function planComparison(
   selection: { sample?: number; chapters?: string[] },
 ): Promise<ComparePlan> {
   const [chapterItems, audioItems, manifestBytes] = await Promise.all([
-    listWithMetadata(storage.chapters, `${projectId}/`),
-    listWithMetadata(storage.audio, `${projectId}/`),
-    download(storage.audio, audioPaths.manifest(projectId)),
+    listBlobs(storage.chapters, `${projectId}/`, { metadata: true }),
+    listBlobs(storage.audio, `${projectId}/`, { metadata: true }),
+    downloadBytes(storage.audio, audioPaths.manifest(projectId)),
   ]);
   const listing = classifyProjectBlobs(
     projectId,
@@ -181,7 +164,7 @@ export async function planComparison(
       skipped.push({ chapterId: source.chapterId, why: "its audio was made by realtime, not batch" });
       continue;
     }
-    const bytes = await download(storage.chapters, source.sourceBlob);
+    const bytes = await downloadBytes(storage.chapters, source.sourceBlob);
     const text = bytes && decodeChapterText(bytes);
     if (!text) {
       skipped.push({ chapterId: source.chapterId, why: "text unreadable" });
@@ -251,12 +234,14 @@ export async function runComparison(
     minSeconds: deps.thresholds.COMPARE_SILENCE_MIN_SECONDS,
   };
   const chapters: ChapterComparison[] = [];
+  // What the realtime requests really billed (a request cut at 10 minutes is sent again, and billed twice).
+  let billed = 0;
   try {
     for (const target of plan.targets) {
       const { projectId } = plan;
       const realtimeBlob = comparePaths.audio(projectId, target.chapterId, target.format.extension);
       let realtimeAudio: Buffer | undefined = target.reuse
-        ? await download(storage.audio, realtimeBlob)
+        ? await downloadBytes(storage.audio, realtimeBlob)
         : undefined;
       if (!realtimeAudio) {
         const result = await deps.realtime.synthesizeLong({
@@ -265,6 +250,7 @@ export async function runComparison(
           outputFormat: target.format.name,
         });
         realtimeAudio = result.audio;
+        billed += result.characters;
         await storage.audio.getBlockBlobClient(realtimeBlob).uploadData(realtimeAudio, {
           blobHTTPHeaders: { blobContentType: target.format.contentType },
           metadata: {
@@ -275,7 +261,7 @@ export async function runComparison(
           },
         });
       }
-      const batchAudio = await download(storage.audio, target.batchBlob);
+      const batchAudio = await downloadBytes(storage.audio, target.batchBlob);
       if (!batchAudio) throw new Error(`${target.batchBlob} disappeared while comparing.`);
       const batchPath = join(dir, `batch-${target.chapterId}.${target.format.extension}`);
       const realtimePath = join(dir, `realtime-${target.chapterId}.${target.format.extension}`);
@@ -284,7 +270,7 @@ export async function runComparison(
         measureAudio(batchPath, target.format, silence),
         measureAudio(realtimePath, target.format, silence),
       ]);
-      const wordsBytes = await download(storage.audio, audioPaths.words(projectId, target.chapterId));
+      const wordsBytes = await downloadBytes(storage.audio, audioPaths.words(projectId, target.chapterId));
       const storedWords = wordsBytes
         ? storedWordsSchema.safeParse(JSON.parse(wordsBytes.toString("utf8")))
         : undefined;
@@ -309,7 +295,7 @@ export async function runComparison(
     createdAt: deps.now().toISOString(),
     pass: chapters.every((c) => c.pass),
     thresholds: deps.thresholds,
-    billableCharacters: plan.billableCharacters,
+    billableCharacters: billed,
     chapters,
     skipped: plan.skipped,
     reportJsonBlob: comparePaths.reportJson(plan.projectId),

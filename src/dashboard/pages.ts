@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { escapeXml } from "../text/ssml.js";
 
 /**
  * The dashboard's HTML shells and static assets. The pages are plain HTML; `public/dashboard/*.js` fills
@@ -61,12 +62,6 @@ export async function readAsset(name: string): Promise<{ body: Buffer; contentTy
   return { body, contentType: CONTENT_TYPES[path.extname(name)] ?? "application/octet-stream" };
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
-  );
-
 function shell(options: {
   title: string;
   apiBase: string;
@@ -75,18 +70,18 @@ function shell(options: {
   main: string;
 }) {
   const asset = (name: string) => `${options.apiBase}/dashboard/assets/${name}`;
-  const project = options.projectId ? ` data-project="${escapeHtml(options.projectId)}"` : "";
+  const project = options.projectId ? ` data-project="${escapeXml(options.projectId)}"` : "";
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(options.title)}</title>
+<title>${escapeXml(options.title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${asset("dashboard.css")}">
 <script type="module" src="${asset(options.script)}"></script>
 </head>
-<body data-api="${escapeHtml(options.apiBase)}"${project}>
+<body data-api="${escapeXml(options.apiBase)}"${project}>
 <a class="skip" href="#main">Skip to content</a>
 ${options.main}
 </body>
@@ -128,8 +123,8 @@ export function projectPage(apiBase: string, projectId: string): string {
     apiBase,
     script: "project.js",
     projectId,
-    main: `<header class="bar"><p><a id="back" href="${escapeHtml(apiBase)}/dashboard">← Projects</a></p>
-<h1>${escapeHtml(projectId)}</h1>
+    main: `<header class="bar"><p><a id="back" href="${escapeXml(apiBase)}/dashboard">← Projects</a></p>
+<h1>${escapeXml(projectId)}</h1>
 <p id="run" class="muted" role="status" aria-live="polite">Loading…</p>
 <p><button id="cancel" type="button" class="danger" hidden>Cancel run</button></p>
 </header>

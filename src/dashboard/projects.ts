@@ -4,6 +4,7 @@ import type { PipelineDeps } from "../pipeline/deps.js";
 import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema } from "../pipeline/options.js";
+import type { ProjectInput } from "../pipeline/orchestrators.js";
 import { listProject } from "../pipeline/planning/planRun.js";
 import { type ChapterCounters, emptyChapterCounters } from "../pipeline/runProgress.js";
 import { audioPaths } from "../pipeline/runState.js";
@@ -82,6 +83,57 @@ export async function cancelledAt(
   return deps.runs.cancelledAt({ projectId, runId }).catch(() => undefined);
 }
 
+/**
+ * The run a project's instance is on: its custom status, else its input (a run still Pending has published
+ * no custom status yet). Needs the status read with `showInput`.
+ */
+export function runIdOf(status: DurableOrchestrationStatus | undefined): string | undefined {
+  const progress = status?.customStatus as { runId?: string } | null | undefined;
+  return progress?.runId ?? (status?.input as Partial<ProjectInput> | undefined)?.runId;
+}
+
+/** The run the dashboard shows, for the project list and the run view alike. */
+export interface CurrentRun {
+  /** The status endpoint's view of the instance; undefined when it was never started (or was purged). */
+  live: ReturnType<typeof statusBody> | undefined;
+  runId: string | undefined;
+  /** The manifest, only when it is of this run (a new run's first moments still find the last one's). */
+  current: Manifest | undefined;
+  ended: boolean;
+  phase: string | null;
+}
+
+export function currentRun(
+  projectId: string,
+  status: DurableOrchestrationStatus | undefined,
+  manifest: Manifest | undefined,
+): CurrentRun {
+  const live = status ? statusBody(projectId, status) : undefined;
+  const runId = runIdOf(status) ?? manifest?.runId;
+  const current = manifest && manifest.runId === runId ? manifest : undefined;
+  return {
+    live,
+    runId,
+    current,
+    ended: live ? !ACTIVE_RUNTIME_STATUSES.has(live.runtimeStatus) : true,
+    phase: live?.phase ?? (current?.status === "completed" ? "completed" : null),
+  };
+}
+
+/** When the run ended (null while it runs): the manifest's time, else the cancel marker's, else Durable's. */
+export function completedAtOf(run: CurrentRun, stoppedAt: string | undefined): string | null {
+  return run.ended
+    ? (run.current?.totals.completedAt ?? stoppedAt ?? run.live?.lastUpdatedTime ?? null)
+    : null;
+}
+
+/** The cancel marker's time of a terminated run (undefined for any other). */
+export async function stoppedAtOf(deps: PipelineDeps, projectId: string, run: CurrentRun) {
+  return run.ended && run.live?.runtimeStatus === "Terminated" && run.runId
+    ? await cancelledAt(deps, projectId, run.runId)
+    : undefined;
+}
+
 /** One project's summary from its status (may be absent) and manifest (may be absent or of an older run). */
 export function summarize(
   deps: PipelineDeps,
@@ -90,10 +142,8 @@ export function summarize(
   manifest: Manifest | undefined,
   stoppedAt?: string,
 ): ProjectSummary {
-  const live = status ? statusBody(projectId, status) : undefined;
-  const runId = live?.runId ?? manifest?.runId ?? null;
-  // The manifest describes this run only when its run id matches (a new run may still be planning).
-  const current = manifest && (!live?.runId || manifest.runId === live.runId) ? manifest : undefined;
+  const run = currentRun(projectId, status, manifest);
+  const { live, current } = run;
   const chapters = live?.runId
     ? live.chapters
     : current
@@ -106,16 +156,15 @@ export function summarize(
           pending: current.totals.pending,
         }
       : emptyChapterCounters();
-  const ended = live ? !ACTIVE_RUNTIME_STATUSES.has(live.runtimeStatus) : true;
   const billableCharacters = current?.totals.billableCharacters ?? 0;
   return {
     projectId,
     runtimeStatus: live?.runtimeStatus ?? null,
-    phase: live?.phase ?? (current ? (current.status === "completed" ? "completed" : null) : null),
-    runId,
+    phase: run.phase,
+    runId: run.runId ?? null,
     chapters,
     startedAt: current?.totals.startedAt ?? live?.createdTime ?? null,
-    completedAt: ended ? (current?.totals.completedAt ?? stoppedAt ?? live?.lastUpdatedTime ?? null) : null,
+    completedAt: completedAtOf(run, stoppedAt),
     billableCharacters,
     cost: costOf(deps, billableCharacters),
   };
@@ -125,14 +174,10 @@ export async function listProjects(deps: PipelineDeps, client: DurableClient): P
   const ids = await listProjectIds(deps);
   return mapLimit(ids, 8, async (projectId) => {
     const [status, manifest] = await Promise.all([
-      findStatus(client, projectInstanceId(projectId)),
+      findStatus(client, projectInstanceId(projectId), true),
       readManifest(deps, projectId),
     ]);
-    const runId = (status?.customStatus as { runId?: string } | null | undefined)?.runId;
-    const stoppedAt =
-      status && String(status.runtimeStatus) === "Terminated" && runId
-        ? await cancelledAt(deps, projectId, runId)
-        : undefined;
+    const stoppedAt = await stoppedAtOf(deps, projectId, currentRun(projectId, status, manifest));
     const summary = summarize(deps, projectId, status, manifest, stoppedAt);
     // Never run: the chapters waiting in the container, all pending.
     if (!status && !manifest) {

@@ -1,14 +1,14 @@
-import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import { findStatus, statusBody } from "../http/synthesis.js";
+import type { DurableClient } from "durable-functions";
+import { findStatus } from "../http/synthesis.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import type { Manifest } from "../pipeline/manifest.js";
 import { jobInstanceId, projectInstanceId } from "../pipeline/names.js";
-import type { ProjectInput } from "../pipeline/orchestrators.js";
 import type { JobSpec, Plan } from "../pipeline/planning/schema.js";
 import type { ChapterOutcome } from "../pipeline/runState.js";
 import type { RunRef, StoredOutcome, StoredSubmission } from "../pipeline/runStore.js";
+import { jobNumberOfSynthesisId } from "../speech/ids.js";
 import { mapLimit } from "../storage/blobs.js";
-import { ACTIVE_RUNTIME_STATUSES, type Cost, cancelledAt, costOf, readManifest } from "./projects.js";
+import { type Cost, completedAtOf, costOf, currentRun, readManifest, stoppedAtOf } from "./projects.js";
 
 /**
  * Read model of one project's current run for the dashboard (`GET /api/projects/{projectId}/progress`):
@@ -102,11 +102,6 @@ async function readJobSpecs(deps: PipelineDeps, projectId: string, runId: string
   });
 }
 
-function runIdOf(status: DurableOrchestrationStatus | undefined): string | undefined {
-  const progress = status?.customStatus as { runId?: string } | null | undefined;
-  return progress?.runId ?? (status?.input as Partial<ProjectInput> | undefined)?.runId;
-}
-
 export async function buildRunView(
   deps: PipelineDeps,
   client: DurableClient,
@@ -117,11 +112,10 @@ export async function buildRunView(
     findStatus(client, instanceId, true),
     readManifest(deps, projectId),
   ]);
-  const runId = runIdOf(status) ?? manifest?.runId;
   if (!status && !manifest) return undefined;
-  const live = status ? statusBody(projectId, status) : undefined;
+  const run = currentRun(projectId, status, manifest);
+  const { live, runId, current } = run;
   const plan = runId ? await deps.runs.readPlan({ projectId, runId }) : undefined;
-  const current = manifest && manifest.runId === runId ? manifest : undefined;
   const specs =
     runId && plan
       ? (await readJobSpecs(deps, projectId, runId))
@@ -139,8 +133,7 @@ export async function buildRunView(
     plan?.options.maxConcurrentJobs ?? 3,
   );
 
-  const runEnded = live ? !ACTIVE_RUNTIME_STATUSES.has(live.runtimeStatus) : true;
-  const jobs = buildJobs(specs, jobStatuses, outcomesStored, submitted, runId ?? "", projectId, runEnded);
+  const jobs = buildJobs(specs, jobStatuses, outcomesStored, submitted, runId ?? "", projectId, run.ended);
   const unmergedOutcomes = await readUnmergedOutcomes(
     deps,
     { projectId, runId: runId ?? "" },
@@ -164,18 +157,12 @@ export async function buildRunView(
     unmergedOutcomes.reduce((n, o) => n + (o.status === "succeeded" ? (o.billableCharacters ?? 0) : 0), 0);
   const now = deps.now();
   const startedAt = current?.totals.startedAt ?? plan?.createdAt ?? live?.createdTime ?? null;
-  const stoppedAt =
-    runEnded && live?.runtimeStatus === "Terminated" && runId
-      ? await cancelledAt(deps, projectId, runId)
-      : undefined;
-  const completedAt = runEnded
-    ? (current?.totals.completedAt ?? stoppedAt ?? live?.lastUpdatedTime ?? null)
-    : null;
+  const completedAt = completedAtOf(run, await stoppedAtOf(deps, projectId, run));
   return {
     projectId,
     runId: runId ?? null,
     runtimeStatus: live?.runtimeStatus ?? null,
-    phase: live?.phase ?? (current?.status === "completed" ? "completed" : null),
+    phase: run.phase,
     mode: plan?.options.mode ?? current?.mode ?? null,
     voice: plan?.options.voice ?? current?.voice ?? null,
     outputFormat: plan?.options.outputFormat ?? current?.outputFormat ?? null,
@@ -271,10 +258,9 @@ function buildJobs(
     );
   }
   for (const { synthesisId, markedAt } of submitted) {
-    // Synthesis ids end in `j{jobNumber}-a{attempt}` (src/speech/ids.ts makeSynthesisId).
-    const jobNumber = /j(\d+)-a\d+$/.exec(synthesisId)?.[1];
+    const jobNumber = jobNumberOfSynthesisId(synthesisId);
     const at = iso(markedAt);
-    if (jobNumber && at) {
+    if (jobNumber !== undefined && at) {
       const key = `${projectId}/${runId}/${jobNumber}`;
       if (!seenSubmissions.has(key)) remember(seenSubmissions, key, at);
     }

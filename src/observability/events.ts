@@ -1,3 +1,5 @@
+import { sanitizeMessage } from "../config/secrets.js";
+
 /**
  * Pipeline events: one structured log line per job state change, plus per-job and per-run metrics.
  *
@@ -9,8 +11,8 @@
  * So each event is `[tts] <event> key=value … ##{json}`: readable in `npm start`'s output, and in KQL the
  * dimensions are `parse_json(extract("##(\\{.*\\})$", 1, message))` (docs/operations.md).
  *
- * Only identifiers and numbers are logged: never chapter text, never secrets (reasons are scrubbed of
- * SAS signatures, keys and tokens).
+ * Only identifiers and numbers are logged: never chapter text, never secrets (every string goes through
+ * `sanitizeMessage`, the one redaction of src/config/secrets.ts: URL query values, SAS signatures, keys, tokens).
  */
 
 export const EVENT_PREFIX = "[tts] ";
@@ -55,19 +57,8 @@ export interface EventSink {
 
 const MAX_STRING = 300;
 
-/** Removes what could be a secret from a free-text reason: SAS signatures, keys, bearer tokens. */
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/([?&](?:sig|se|st|sp|sv|sr|skoid|sktid|skt|ske|sks|skv|spr|srt|ss)=)[^&\s"']*/gi, "$1REDACTED")
-    .replace(/\b(Bearer|SharedAccessSignature|aad#[^#\s]*#)\s*[^\s"']+/gi, "$1 REDACTED")
-    .replace(
-      /\b((?:Ocp-Apim-Subscription-Key|AccountKey|SharedAccessKey|key)\s*[:=]\s*)[^\s;"',&]+/gi,
-      "$1REDACTED",
-    );
-}
-
 function clean(value: EventValue | undefined): EventValue | undefined {
-  if (typeof value === "string") return scrubSecrets(value).slice(0, MAX_STRING);
+  if (typeof value === "string") return sanitizeMessage(value).slice(0, MAX_STRING);
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
   return value;
 }

@@ -68,6 +68,40 @@ export interface SynthesizeLongResult {
   truncatedRequests: number;
 }
 
+/** How a long input is cut into requests: the options of {@link SynthesizeLongOptions} that size and segment. */
+export type RealtimeRequestSizing = Pick<
+  SynthesizeLongOptions,
+  "maxCharactersPerRequest" | "wordsPerMinute" | "locale"
+>;
+
+/**
+ * The SSML requests {@link RealtimeSynthesisClient.synthesizeLong} sends for an input (before any cut request
+ * is split again), and the segmentation locale. One definition for the client and for estimates of what it
+ * bills (compare): user SSML validated, plain text through {@link textToSsml}, chunks sized by
+ * {@link realtimeChunkCharacters} for the voice's words per minute (150 when unknown) and the slowest rate.
+ */
+export function realtimeRequests(
+  input: Omit<SynthesizeLongInput, "outputFormat">,
+  sizing: RealtimeRequestSizing = {},
+): { chunks: string[]; locale: string } {
+  let ssml: string;
+  if (input.ssml !== undefined) {
+    const validation = validateSsml(input.ssml);
+    if (!validation.ok) throw new TypeError(`Invalid SSML: ${validation.reason}`);
+    ssml = input.ssml;
+  } else {
+    ssml = textToSsml(input.text ?? "", { voice: input.voice, ...input.prosody });
+  }
+  const locale = sizing.locale ?? input.prosody?.lang ?? input.voice.split("-").slice(0, 2).join("-");
+  const maxCharacters =
+    sizing.maxCharactersPerRequest ??
+    realtimeChunkCharacters({
+      ...(sizing.wordsPerMinute ? { wordsPerMinute: sizing.wordsPerMinute } : {}),
+      rateFactor: Math.min(prosodyRateFactor(input.prosody?.rate), slowestProsodyRate(ssml)),
+    });
+  return { chunks: splitForRealtime(ssml, { maxCharacters, locale }), locale };
+}
+
 /** Audio at least this long is taken as cut at 10 minutes by the service, not as a chunk that ended there. */
 export const TRUNCATED_AUDIO_MS = 599_000;
 /** A chunk smaller than this is never split further (a cut there would mean something other than length). */
@@ -180,25 +214,16 @@ export class RealtimeSynthesisClient {
     options: SynthesizeLongOptions = {},
   ): Promise<SynthesizeLongResult> {
     const format = getOutputFormat(input.outputFormat);
-    let ssml: string;
-    if (input.ssml !== undefined) {
-      const validation = validateSsml(input.ssml);
-      if (!validation.ok) throw new TypeError(`Invalid SSML: ${validation.reason}`);
-      ssml = input.ssml;
-    } else {
-      ssml = textToSsml(input.text ?? "", { voice: input.voice, ...input.prosody });
-    }
-    const locale = options.locale ?? input.prosody?.lang ?? input.voice.split("-").slice(0, 2).join("-");
-    let maxCharacters = options.maxCharactersPerRequest;
-    if (maxCharacters === undefined) {
-      const wordsPerMinute = options.wordsPerMinute ?? (await this.voiceWordsPerMinute(input.voice, options));
-      const rateFactor = Math.min(prosodyRateFactor(input.prosody?.rate), slowestProsodyRate(ssml));
-      maxCharacters = realtimeChunkCharacters({
-        ...(wordsPerMinute ? { wordsPerMinute } : {}),
-        rateFactor,
-      });
-    }
-    const chunks = splitForRealtime(ssml, { maxCharacters, locale });
+    const wordsPerMinute =
+      options.maxCharactersPerRequest === undefined
+        ? (options.wordsPerMinute ?? (await this.voiceWordsPerMinute(input.voice, options)))
+        : undefined;
+    const { maxCharactersPerRequest, locale: segmentation } = options;
+    const { chunks, locale } = realtimeRequests(input, {
+      ...(maxCharactersPerRequest !== undefined ? { maxCharactersPerRequest } : {}),
+      ...(wordsPerMinute ? { wordsPerMinute } : {}),
+      ...(segmentation !== undefined ? { locale: segmentation } : {}),
+    });
     if (chunks.length === 0) throw new TypeError("Nothing to synthesize: the text is empty.");
     if (chunks.length > 1 && !canJoin(format)) {
       throw new RangeError(

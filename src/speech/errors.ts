@@ -1,54 +1,10 @@
 import { isRestError, type PipelineResponse, RestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
+import { sanitizeMessage } from "../config/secrets.js";
 
-/** Query parameters safe to show in a URL inside an error or a log line; every other value is redacted. */
-const SAFE_QUERY_PARAMETERS = new Set([
-  "api-version",
-  "skip",
-  "maxpagesize",
-  "sv",
-  "se",
-  "st",
-  "sr",
-  "sp",
-  "spr",
-  "comp",
-  "restype",
-]);
-
-/**
- * A URL with its secrets removed: every query value not on the allow-list (SAS `sig`, `skoid`, tokens…)
- * becomes REDACTED, and user info is dropped. Text that is not a URL comes back unchanged.
- */
-export function sanitizeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (!SAFE_QUERY_PARAMETERS.has(key.toLowerCase())) parsed.searchParams.set(key, "REDACTED");
-    }
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
-const URL_IN_TEXT = /https?:\/\/[^\s"'<>)]+/g;
-const SIG_IN_TEXT = /([?&]sig=)[^&\s"'<>]+/gi;
-const BEARER_IN_TEXT = /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/g;
-
-/** Removes URLs' secrets, SAS signatures, bearer tokens and the given secret values from free text. */
-export function sanitizeMessage(text: string, secrets: readonly string[] = []): string {
-  let out = text
-    .replace(URL_IN_TEXT, (u) => sanitizeUrl(u))
-    .replace(SIG_IN_TEXT, "$1REDACTED")
-    .replace(BEARER_IN_TEXT, "$1REDACTED");
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join("REDACTED");
-  }
-  return out;
-}
+// One redaction for Speech errors and the pipeline's log lines (src/config/secrets.ts); re-exported here for
+// the Speech clients' callers.
+export { sanitizeMessage, sanitizeUrl } from "../config/secrets.js";
 
 /** The spec's `ErrorResponse` envelope, read tolerantly (the preview API and gateways also send flat or odd shapes). */
 const innerErrorSchema: z.ZodType<{ code?: string; message?: string; innererror?: unknown }> = z.looseObject({

@@ -62,3 +62,9 @@ export function makeSynthesisId(parts: {
   assertValidSynthesisId(id);
   return id;
 }
+
+/** The job number a {@link makeSynthesisId} id ends with (`…-j{jobNumber}-a{attempt}`); undefined for another id. */
+export function jobNumberOfSynthesisId(id: string): number | undefined {
+  const match = /-j(\d+)-a\d+$/.exec(id);
+  return match ? Number(match[1]) : undefined;
+}

@@ -36,7 +36,13 @@ export {
   type SpeechRetryOptions,
   speechRetryStrategy,
 } from "./httpPipeline.js";
-export { assertValidSynthesisId, isValidSynthesisId, makeSynthesisId, SYNTHESIS_ID_PATTERN } from "./ids.js";
+export {
+  assertValidSynthesisId,
+  isValidSynthesisId,
+  jobNumberOfSynthesisId,
+  makeSynthesisId,
+  SYNTHESIS_ID_PATTERN,
+} from "./ids.js";
 export {
   type BatchSynthesis,
   type BatchSynthesisProperties,
@@ -52,8 +58,10 @@ export {
   type WordBoundary,
 } from "./models.js";
 export {
+  type RealtimeRequestSizing,
   RealtimeSynthesisClient,
   type RealtimeSynthesisClientOptions,
+  realtimeRequests,
   type SynthesizeLongInput,
   type SynthesizeLongOptions,
   type SynthesizeLongResult,

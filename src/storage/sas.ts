@@ -33,9 +33,14 @@ export async function readOnlySasUrl(
     startsOn: window.startsOn,
     expiresOn: window.expiresOn,
   };
-  if (service.credential instanceof StorageSharedKeyCredential) {
-    return `${blob.url}?${generateBlobSASQueryParameters(values, service.credential).toString()}`;
-  }
-  const key = await service.getUserDelegationKey(window.startsOn, window.expiresOn);
-  return `${blob.url}?${generateBlobSASQueryParameters(values, key, service.accountName).toString()}`;
+  // Only the signer differs (the SDK's two overloads); the URL is built once.
+  const query =
+    service.credential instanceof StorageSharedKeyCredential
+      ? generateBlobSASQueryParameters(values, service.credential)
+      : generateBlobSASQueryParameters(
+          values,
+          await service.getUserDelegationKey(window.startsOn, window.expiresOn),
+          service.accountName,
+        );
+  return `${blob.url}?${query.toString()}`;
 }

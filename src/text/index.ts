@@ -27,6 +27,7 @@ export {
   splitText,
 } from "./split.js";
 export {
+  decodeXmlEntities,
   escapeXml,
   type SsmlValidation,
   stripBom,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { z } from "zod";
-import { escapeXml, stripBom, textParagraphs, voiceLocale } from "./ssml.js";
+import { decodeXmlEntities, escapeXml, speakDocument, stripBom, textParagraphs } from "./ssml.js";
 
 /**
  * A project's pronunciation list (`pronunciations.json`) and PLS lexicon (`lexicon.pls`): validation,
@@ -260,6 +260,24 @@ export interface Match {
 }
 
 const WORD_CHAR = "[\\p{L}\\p{M}\\p{N}_]";
+/**
+ * Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean,
+ * whose particles join the word before them: there a term ends where its characters end, so whole-word
+ * matching cannot ask for a non-letter next to it (it never matched `東京` in `東京に行く`).
+ */
+const UNSPACED =
+  "[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}\\p{sc=Hangul}\\p{sc=Thai}\\p{sc=Lao}\\p{sc=Khmer}\\p{sc=Myanmar}]";
+const UNSPACED_CHAR = new RegExp(`^${UNSPACED}$`, "u");
+/** A letter of another word next to a term: a word character of a script written with spaces. */
+const SPACED_WORD_CHAR = `(?:(?!${UNSPACED})${WORD_CHAR})`;
+
+/** Whole-word boundaries of a term: none at an edge in an unspaced script, none against unspaced text. */
+function wholeWordPattern(text: string, body: string): string {
+  const chars = [...text];
+  const before = UNSPACED_CHAR.test(chars[0] ?? "") ? "" : `(?<!${SPACED_WORD_CHAR})`;
+  const after = UNSPACED_CHAR.test(chars.at(-1) ?? "") ? "" : `(?!${SPACED_WORD_CHAR})`;
+  return before + body + after;
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -283,7 +301,7 @@ export class PronunciationMatcher {
       // Inner white space of a multi-word term matches any run of white space (line breaks in a paragraph).
       const words = rule.text.split(/\s+/u);
       const body = words.map(escapeRegExp).join("\\s+");
-      const source = rule.wholeWord ? `(?<!${WORD_CHAR})${body}(?!${WORD_CHAR})` : body;
+      const source = rule.wholeWord ? wholeWordPattern(rule.text, body) : body;
       const first = words[0] ?? rule.text;
       return {
         rule,
@@ -370,6 +388,31 @@ export interface PronounceOptions {
   lexiconUri?: string;
 }
 
+/**
+ * The rules found in the stretches of one input: every match counts as used; with a lexicon URI, lexicon
+ * matches are left to the service (`<lexicon uri>`) instead of inlined.
+ */
+class RuleUse {
+  readonly used: PronunciationRule[] = [];
+  /** A lexicon rule matched and was left to `<lexicon uri>`. */
+  lexiconHit = false;
+
+  constructor(
+    private readonly matcher: PronunciationMatcher,
+    private readonly lexiconUri: string | undefined,
+  ) {}
+
+  /** The matches to inline in `text`; undefined when no rule matches there at all. */
+  inline(text: string): Match[] | undefined {
+    const matches = this.matcher.find(text);
+    if (matches.length === 0) return undefined;
+    this.used.push(...matches.map((m) => m.rule));
+    const inline = this.lexiconUri ? matches.filter((m) => !m.rule.fromLexicon) : matches;
+    if (inline.length < matches.length) this.lexiconHit = true;
+    return inline;
+  }
+}
+
 function lexiconElement(uri: string): string {
   return `<lexicon uri="${escapeXml(uri)}"/>`;
 }
@@ -384,34 +427,15 @@ export function pronounceText(
   options: PronounceOptions,
 ): PronouncedInput | undefined {
   if (matcher.size === 0) return undefined;
-  const used: PronunciationRule[] = [];
-  let lexiconHit = false;
-  const paragraphs = textParagraphs(text).map((p) => {
-    const matches = matcher.find(p);
-    used.push(...matches.map((m) => m.rule));
-    const inline = matches.filter((m) => !(options.lexiconUri && m.rule.fromLexicon));
-    if (inline.length < matches.length) lexiconHit = true;
-    return `<p>${rewriteSegment(p, inline)}</p>`;
-  });
-  if (used.length === 0) return undefined;
-  const lang = voiceLocale(options.voice) ?? "en-US";
-  const lexicon = lexiconHit && options.lexiconUri ? lexiconElement(options.lexiconUri) : "";
+  const use = new RuleUse(matcher, options.lexiconUri);
+  const paragraphs = textParagraphs(text).map((p) => `<p>${rewriteSegment(p, use.inline(p) ?? [])}</p>`);
+  if (use.used.length === 0) return undefined;
+  const lexicon = use.lexiconHit && options.lexiconUri ? lexiconElement(options.lexiconUri) : "";
   return {
-    ssml:
-      `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="${escapeXml(lang)}">` +
-      `<voice name="${escapeXml(options.voice)}">${lexicon}${paragraphs.join("")}</voice></speak>`,
-    used,
+    ssml: speakDocument(options.voice, lexicon + paragraphs.join("")),
+    used: use.used,
     usesLexicon: lexicon !== "",
   };
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (whole, name: string) => {
-    if (name.startsWith("#x")) return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
-    if (name.startsWith("#")) return String.fromCodePoint(Number.parseInt(name.slice(1), 10));
-    return ENTITIES[name] ?? whole;
-  });
 }
 
 /** Elements whose text is not re-pronounced: already substituted, spelled or not spoken. */
@@ -438,8 +462,7 @@ export function pronounceSsml(
   options: Omit<PronounceOptions, "voice">,
 ): PronouncedInput | undefined {
   if (matcher.size === 0) return undefined;
-  const used: PronunciationRule[] = [];
-  let lexiconHit = false;
+  const use = new RuleUse(matcher, options.lexiconUri);
   const skip: string[] = [];
   let out = "";
   for (const token of stripBom(ssml).match(SSML_TOKEN) ?? []) {
@@ -462,27 +485,20 @@ export function pronounceSsml(
       out += token;
       continue;
     }
-    const text = decodeEntities(token);
-    const matches = matcher.find(text);
-    if (matches.length === 0) {
-      out += token;
-      continue;
-    }
-    used.push(...matches.map((m) => m.rule));
-    const inline = matches.filter((m) => !(options.lexiconUri && m.rule.fromLexicon));
-    if (inline.length < matches.length) lexiconHit = true;
-    out += inline.length > 0 ? rewriteSegment(text, inline) : token;
+    const text = decodeXmlEntities(token);
+    const inline = use.inline(text);
+    out += inline && inline.length > 0 ? rewriteSegment(text, inline) : token;
   }
-  if (used.length === 0) return undefined;
+  if (use.used.length === 0) return undefined;
   let usesLexicon = false;
-  if (lexiconHit && options.lexiconUri) {
+  if (use.lexiconHit && options.lexiconUri) {
     const element = lexiconElement(options.lexiconUri);
     out = out.replace(/<voice\b[^>]*[^/]>/g, (open) => {
       usesLexicon = true;
       return open + element;
     });
   }
-  return { ssml: out, used, usesLexicon };
+  return { ssml: out, used: use.used, usesLexicon };
 }
 
 /** Removes `<lexicon …/>` elements (the realtime path inlines the lexicon instead). */

@@ -1,4 +1,4 @@
-import { escapeXml, stripBom, textParagraphs } from "./ssml.js";
+import { decodeXmlEntities, escapeXml, stripBom, textParagraphs } from "./ssml.js";
 
 /**
  * One realtime request may produce at most 10 minutes of audio; about 9,200 characters of a European
@@ -168,20 +168,9 @@ const PARAGRAPH_ELEMENTS = new Set(["p", "voice"]);
 
 const TOKEN = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<\/?[^>]+>|[^<]+/g;
 
-function decodeEntities(raw: string): string {
-  return raw
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(Number.parseInt(h, 16)))
-    .replace(/&amp;/g, "&");
-}
-
 /** Weight of escaped text: entities count as the one character they stand for. */
 function escapedWeight(raw: string): number {
-  return speechWeight(decodeEntities(raw));
+  return speechWeight(decodeXmlEntities(raw));
 }
 
 /**
@@ -238,7 +227,7 @@ export function splitSsml(ssml: string, options: SplitOptions = {}): string[] {
           openAfter: stack,
         });
       } else {
-        pieces.push(...textPieces(decodeEntities(token), max, locale, stack, escapeXml));
+        pieces.push(...textPieces(decodeXmlEntities(token), max, locale, stack, escapeXml));
       }
       continue;
     }
@@ -270,7 +259,7 @@ export function splitSsml(ssml: string, options: SplitOptions = {}): string[] {
         .join("");
       return reopen + chunk.map((p) => p.raw).join("") + close;
     })
-    .filter((chunk) => /[^\s]/.test(decodeEntities(chunk.replace(/<[^>]+>/g, ""))));
+    .filter((chunk) => /[^\s]/.test(decodeXmlEntities(chunk.replace(/<[^>]+>/g, ""))));
 }
 
 /**
@@ -316,12 +305,13 @@ const NAMED_RATES: Record<string, number> = {
 export function prosodyRateFactor(rate: string | undefined): number {
   const value = rate?.trim().toLowerCase();
   if (!value) return 1;
-  if (value in NAMED_RATES) return NAMED_RATES[value] as number;
+  // Own keys only: "constructor" or "toString" are no rate names.
+  if (Object.hasOwn(NAMED_RATES, value)) return NAMED_RATES[value] as number;
   const percent = /^([+-]?\d+(?:\.\d+)?)%$/.exec(value);
-  if (percent) return Math.min(3, Math.max(0.5, 1 + Number(percent[1]) / 100));
   const multiplier = /^(\d+(?:\.\d+)?)$/.exec(value);
-  if (multiplier) return Math.min(3, Math.max(0.5, Number(multiplier[1])));
-  return 1;
+  const factor = percent ? 1 + Number(percent[1]) / 100 : multiplier ? Number(multiplier[1]) : undefined;
+  // One clamp for both notations: half to three times the default rate.
+  return factor === undefined ? 1 : Math.min(3, Math.max(0.5, factor));
 }
 
 /** The slowest speaking rate in an SSML document (its `<prosody rate>` values), 1 when it sets none. */

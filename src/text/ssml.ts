@@ -20,7 +20,7 @@ export function stripBom(text: string): string {
 }
 
 /**
- * Escapes text for XML content and attribute values. Characters XML 1.0 forbids (C0 controls other
+ * Escapes text for XML (SSML, SVG) and HTML content and attribute values. Characters XML 1.0 forbids (C0 controls other
  * than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) become spaces: the service would reject the
  * whole document otherwise, and they carry nothing audible.
  */
@@ -36,6 +36,20 @@ export function escapeXml(text: string): string {
       .replace(/"/g, "&quot;")
       .replace(/'/g, "&apos;")
   );
+}
+
+const NAMED_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+/**
+ * Decodes XML's five named entities and numeric character references in one pass (so `&amp;lt;` stays
+ * `&lt;`). A reference to no valid code point is left as written rather than thrown on.
+ */
+export function decodeXmlEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (whole, name: string) => {
+    if (!name.startsWith("#")) return NAMED_ENTITIES[name] ?? whole;
+    const code = name.startsWith("#x") ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
 }
 
 /** The locale part of a voice name ("en-US-AvaMultilingualNeural" -> "en-US"), if it has one. */
@@ -59,7 +73,6 @@ export function textParagraphs(text: string): string[] {
  */
 export function textToSsml(text: string, options: TextToSsmlOptions): string {
   if (!options.voice.trim()) throw new TypeError("A voice is required to build SSML.");
-  const lang = options.lang ?? voiceLocale(options.voice) ?? "en-US";
   const body = textParagraphs(text)
     .map((p) => `<p>${escapeXml(p)}</p>`)
     .join("");
@@ -70,9 +83,18 @@ export function textToSsml(text: string, options: TextToSsmlOptions): string {
   if (prosody.length > 0) inner = `<prosody ${prosody.join(" ")}>${inner}</prosody>`;
   if (options.style)
     inner = `<mstts:express-as style="${escapeXml(options.style)}">${inner}</mstts:express-as>`;
+  return speakDocument(options.voice, inner, options.lang);
+}
+
+/**
+ * `<speak>` (SSML and mstts namespaces) around one `<voice>` holding `inner` (already SSML); `lang` defaults
+ * to the voice's locale, else en-US.
+ */
+export function speakDocument(voice: string, inner: string, lang?: string): string {
+  const xmlLang = lang ?? voiceLocale(voice) ?? "en-US";
   return (
-    `<speak version="1.0" xmlns="${SSML_NAMESPACE}" xmlns:mstts="${MSTTS_NAMESPACE}" xml:lang="${escapeXml(lang)}">` +
-    `<voice name="${escapeXml(options.voice)}">${inner}</voice></speak>`
+    `<speak version="1.0" xmlns="${SSML_NAMESPACE}" xmlns:mstts="${MSTTS_NAMESPACE}" xml:lang="${escapeXml(xmlLang)}">` +
+    `<voice name="${escapeXml(voice)}">${inner}</voice></speak>`
   );
 }
 
@@ -103,6 +125,33 @@ function collectVoices(nodes: OrderedNode[], voices: Set<string>, missingName: {
   }
 }
 
+/** XML 1.0's Char production: tab, LF, CR and the code points from U+0020 on, less surrogates and U+FFFE/F. */
+function isXmlCharacter(code: number): boolean {
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
+
+/**
+ * The first character reference (`&#1;`, `&#x110000;`) outside comments and CDATA that names no XML
+ * character. fast-xml-parser's validator lets them through; the service's parser refuses the document,
+ * and decoding one would throw.
+ */
+function forbiddenCharacterReference(source: string): string | undefined {
+  const outsideLiterals = source.replace(/<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>/g, "");
+  for (const match of outsideLiterals.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
+    const digits = match[1] ?? "";
+    const code = digits.startsWith("x") ? Number.parseInt(digits.slice(1), 16) : Number(digits);
+    if (!isXmlCharacter(code)) return match[0].length <= 16 ? match[0] : `${match[0].slice(0, 15)}…`;
+  }
+  return undefined;
+}
+
 /**
  * Checks user SSML before it is sent: well-formed XML, a `<speak>` root, and at least one
  * `<voice name="…">`. The reason is short and safe to show (it never echoes the document).
@@ -114,6 +163,13 @@ export function validateSsml(ssml: string): SsmlValidation {
   if (wellFormed !== true) {
     const { msg, line, col } = wellFormed.err;
     return { ok: false, reason: `The SSML is not well-formed XML (line ${line}, column ${col}): ${msg}` };
+  }
+  const badReference = forbiddenCharacterReference(source);
+  if (badReference) {
+    return {
+      ok: false,
+      reason: `The SSML is not well-formed XML: the character reference ${badReference} names no character XML allows.`,
+    };
   }
   const nodes = validationParser.parse(source) as OrderedNode[];
   const roots = nodes.filter((n) => !("#text" in n) && !Object.keys(n).some((k) => k.startsWith("?")));

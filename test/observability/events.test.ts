@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { sanitizeMessage } from "../../src/config/secrets.js";
 import { activityEvents } from "../../src/observability/activityEvents.js";
-import { emitEvent, formatEvent, parseEvent, scrubSecrets } from "../../src/observability/events.js";
+import { emitEvent, formatEvent, parseEvent } from "../../src/observability/events.js";
 
 describe("pipeline events", () => {
   it("one line: readable key=value pairs, then the JSON the KQL queries parse", () => {
@@ -34,12 +35,24 @@ describe("pipeline events", () => {
   it("scrubs SAS signatures, keys and tokens from reasons", () => {
     const reason =
       "GET https://st.blob.core.windows.net/c/a.mp3?sv=2024&se=2026&sig=abc%2Bdef failed; Ocp-Apim-Subscription-Key: 0123abcd; Authorization: Bearer eyJhbGci.x.y; AccountKey=Zm9v==;";
-    const scrubbed = scrubSecrets(reason);
+    const scrubbed = sanitizeMessage(reason);
     for (const secret of ["abc%2Bdef", "0123abcd", "eyJhbGci", "Zm9v=="])
       expect(scrubbed).not.toContain(secret);
     const line = formatEvent({ event: "chapter.failed", projectId: "p", reason });
     expect(line).not.toContain("abc%2Bdef");
     expect(line).not.toContain("eyJhbGci");
+  });
+
+  it("redacts every URL query value but the allow-listed ones, and realtime's aad# tokens whole", () => {
+    // A Functions key (`code=`) in a check-status URL passed the old deny-list of SAS field names; the
+    // realtime endpoint's `Bearer aad#{resourceId}#{token}` lost its token only in the event scrubber.
+    const reason =
+      "GET https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/x?taskHub=h&code=FUNCKEY123 failed; " +
+      "Authorization: Bearer aad#/subscriptions/s/accounts/a#eyJTOKEN";
+    const line = formatEvent({ event: "chapter.failed", projectId: "p", reason });
+    expect(line).not.toContain("FUNCKEY123");
+    expect(line).not.toContain("eyJTOKEN");
+    expect(parseEvent(line)?.reason).toContain("code=REDACTED");
   });
 
   it("levels go to the matching logger method", () => {

@@ -17,6 +17,7 @@ import {
   createSpeechError,
   isSpeechServiceError,
   isValidSynthesisId,
+  jobNumberOfSynthesisId,
   makeSynthesisId,
   realtimeEndpointOf,
   requestFingerprint,
@@ -62,6 +63,14 @@ describe("makeSynthesisId", () => {
       RangeError,
     );
   });
+
+  it("reads the job number back from an id it made, and from no other", () => {
+    for (const jobNumber of [1, 12, 1432]) {
+      const id = makeSynthesisId({ projectId: "book-j9-a9", runId: "r-j7-a7", jobNumber, attempt: 3 });
+      expect(jobNumberOfSynthesisId(id)).toBe(jobNumber);
+    }
+    expect(jobNumberOfSynthesisId("someone-elses-job")).toBeUndefined();
+  });
 });
 
 describe("sanitizing", () => {
@@ -79,6 +88,15 @@ describe("sanitizing", () => {
     const text = `failed GET https://x.blob.core.windows.net/a?sig=SECRETSIG&sv=1 with Bearer eyJhbGciOi.abc.def and key ${KEY}`;
     const clean = sanitizeMessage(text, [KEY]);
     expect(clean).not.toMatch(/SECRETSIG|eyJhbGciOi|super-secret/);
+  });
+
+  it("removes account and subscription keys and aad# tokens from messages (the log lines' one redaction)", () => {
+    const text =
+      "Invalid connection string DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vACCOUNTKEY==; " +
+      "Ocp-Apim-Subscription-Key: SUBKEY0123; Authorization: Bearer aad#/subscriptions/s/accounts/a#eyJTOKEN";
+    const clean = sanitizeMessage(text);
+    expect(clean).not.toMatch(/ACCOUNTKEY|SUBKEY0123|eyJTOKEN/);
+    expect(clean).toContain("AccountName=a");
   });
 });
 

@@ -130,6 +130,29 @@ describe("matching", () => {
     const m = matcherOf([{ text: "Émile", alias: "ay-meel" }]);
     expect(m.find("Émile and Émiles").length).toBe(1);
   });
+
+  it("finds whole-word terms in text written without spaces (Chinese, Japanese) and next to it", () => {
+    // Whole words used to need a non-letter on both sides, which unspaced text never has: no list entry
+    // and no lexeme of a Chinese or Japanese lexicon ever matched, so not even <lexicon uri> was sent.
+    const m = matcherOf([
+      { text: "周杰伦", alias: "Zhou Jielun" },
+      { text: "Tokyo", alias: "toh-kyoh" },
+    ]);
+    const found = (text: string) => m.find(text).map((x) => text.slice(x.start, x.end));
+    expect(found("我喜欢周杰伦的歌")).toEqual(["周杰伦"]);
+    expect(found("Tokyoに行く, not Tokyoite")).toEqual(["Tokyo"]);
+    const japanese = rulesFromLexicon({
+      lang: "ja-JP",
+      alphabet: "ipa",
+      lexemes: [{ graphemes: ["東京"], alias: "とうきょう" }],
+    });
+    const batch = pronounceText("東京に行く。", new PronunciationMatcher(japanese), {
+      voice: "ja-JP-NanamiNeural",
+      lexiconUri: "https://st.blob.core.windows.net/tts-work/book/r1/lexicon.pls",
+    });
+    expect(batch?.usesLexicon).toBe(true);
+    expect(batch?.used.map((r) => r.text)).toEqual(["東京"]);
+  });
 });
 
 describe("SSML rewrite", () => {

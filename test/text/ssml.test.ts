@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   billableCharacters,
+  decodeXmlEntities,
   escapeXml,
+  prosodyRateFactor,
+  slowestProsodyRate,
   splitForRealtime,
   splitText,
   textToSsml,
@@ -58,10 +61,19 @@ describe("validateSsml", () => {
     ["<voice name='a'>x</voice>", /root element must be <speak>/],
     ["<speak><p>no voice</p></speak>", /no <voice/],
     ["<speak><voice>nameless</voice></speak>", /no name attribute/],
+    // Character references to no XML character: the service refuses them, and decoding one threw.
+    ["<speak><voice name='a'>x &#x110000; y</voice></speak>", /character reference &#x110000;/],
+    ["<speak><voice name='a'>bell &#7;</voice></speak>", /character reference &#7;/],
+    ["<speak><voice name='a&#xD800;'>x</voice></speak>", /character reference &#xD800;/],
   ])("rejects %j", (ssml, reason) => {
     const result = validateSsml(ssml);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(reason);
+  });
+
+  it("accepts references to real characters, and any text in comments and CDATA", () => {
+    const ssml = "<speak><voice name='a'>caf&#233; &#x1F600; <!-- &#0; --><![CDATA[&#1;]]></voice></speak>";
+    expect(validateSsml(ssml)).toEqual({ ok: true, voices: ["a"] });
   });
 
   it("accepts a BOM, an XML declaration and several voices", () => {
@@ -149,5 +161,28 @@ describe("splitting for realtime", () => {
     const chunks = splitForRealtime(cjk);
     expect(chunks).toHaveLength(4);
     for (const c of chunks) expect(c.endsWith("。")).toBe(true);
+  });
+
+  it("reads a rate name only from the named rates: an Object.prototype key is no rate", () => {
+    // "constructor" used to return Object itself, and the slowest rate of the document became NaN
+    // (then taken as 1): chunks sized for normal speed under an x-slow passage.
+    expect(prosodyRateFactor("constructor")).toBe(1);
+    expect(prosodyRateFactor("toString")).toBe(1);
+    const ssml = `<speak><voice name="a"><prosody rate="constructor">a</prosody><prosody rate="x-slow">b</prosody></voice></speak>`;
+    expect(slowestProsodyRate(ssml)).toBe(0.5);
+  });
+
+  it("clamps percentages and multipliers alike to half to three times", () => {
+    expect(prosodyRateFactor("-80%")).toBe(0.5);
+    expect(prosodyRateFactor("0.1")).toBe(0.5);
+    expect(prosodyRateFactor("+400%")).toBe(3);
+    expect(prosodyRateFactor("7")).toBe(3);
+  });
+});
+
+describe("decodeXmlEntities", () => {
+  it("decodes the five named entities and character references once, leaving no-character references", () => {
+    expect(decodeXmlEntities("&amp;lt; &lt;&gt;&quot;&apos; caf&#233; &#x1F600;")).toBe(`&lt; <>"' café 😀`);
+    expect(decodeXmlEntities("&#x110000; &nbsp;")).toBe("&#x110000; &nbsp;");
   });
 });

@@ -4,6 +4,8 @@
  * handful of rectangles and lines needs no charting library, and the file opens in any browser.
  */
 
+import { escapeXml } from "../../src/text/ssml.js";
+
 export interface TimelineJob {
   /** Row label (the synthesis id, shortened by the caller if it likes). */
   label: string;
@@ -34,17 +36,6 @@ const ROW = 20;
 const BAR = 12;
 const TOP = 84;
 const COLOURS = { queued: "#d0d4da", service: "#3b6fb6", collecting: "#e59a2f", tick: "#1d1d1d" };
-
-function escapeXml(text: string): string {
-  const entities: Record<string, string> = {
-    "<": "&lt;",
-    ">": "&gt;",
-    "&": "&amp;",
-    '"': "&quot;",
-    "'": "&apos;",
-  };
-  return text.replace(/[<>&"']/g, (c) => entities[c] ?? c);
-}
 
 /** An axis step giving at most ~10 ticks, in seconds. */
 export function axisStep(totalSeconds: number): number {

@@ -1,5 +1,14 @@
 import type { ServerResponse } from "node:http";
-import { SpeechError } from "./errors.js";
+import { ErrorFactory, SpeechError } from "./errors.js";
+
+/** A request body as JSON (any Content-Type: `curl -d` sends form encoding); the service's error when it is not. */
+export function parseJsonBody(body: Buffer | undefined): unknown {
+  try {
+    return JSON.parse((body ?? Buffer.alloc(0)).toString("utf8"));
+  } catch {
+    throw ErrorFactory.malformedJson();
+  }
+}
 
 export function sendJson(
   res: ServerResponse,

@@ -6,6 +6,7 @@ import {
   validateLexicon,
   withoutLexiconElements,
 } from "../../src/text/pronunciations.js";
+import { decodeXmlEntities } from "../../src/text/ssml.js";
 
 /**
  * Custom lexicons in the emulator: every `<lexicon uri>` of an SSML input is fetched (anonymously, as the
@@ -25,12 +26,7 @@ const FETCH_TIMEOUT_MS = 10_000;
 function uriOf(tag: string): string | undefined {
   const match = /\suri\s*=\s*("([^"]*)"|'([^']*)')/.exec(tag);
   const raw = match ? (match[2] ?? match[3]) : undefined;
-  return raw
-    ?.replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
+  return raw === undefined ? undefined : decodeXmlEntities(raw);
 }
 
 function withoutQuery(uri: string): string {

@@ -1,4 +1,5 @@
 import { XMLValidator } from "fast-xml-parser";
+import { decodeXmlEntities } from "../../src/text/ssml.js";
 import {
   CLAUSE_PAUSE_MS,
   LEADING_SILENCE_MS,
@@ -26,15 +27,8 @@ export interface SpeakableText {
 
 export type SsmlParse = { ok: true; value: SpeakableText } | { ok: false; reason: string };
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, name: string) => {
-    if (name.startsWith("#x")) return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
-    if (name.startsWith("#")) return String.fromCodePoint(Number.parseInt(name.slice(1), 10));
-    return ENTITIES[name] ?? "";
-  });
-}
+/** What an element that says how to pronounce its text speaks instead: `<sub alias>`, `<phoneme ph>`. */
+const PRONOUNCED_ATTRIBUTE: Record<string, string> = { sub: "alias", phoneme: "ph" };
 
 function attribute(tag: string, name: string): string | undefined {
   const match = new RegExp(`\\s${name.replace(":", "\\:")}\\s*=\\s*("([^"]*)"|'([^']*)')`).exec(tag);
@@ -57,17 +51,13 @@ export function parseSsml(content: string): SsmlParse {
   const language = /^[a-z]{2,3}-[A-Za-z]{2,4}-/.test(voice)
     ? languageOfVoice(voice)
     : (attribute(speakTag, "xml:lang") ?? "en-US");
-  const text = decodeEntities(
+  const text = decodeXmlEntities(
     body
       .replace(/<break\b[^>]*\/>/g, (tag) => ` ${pauseMarker(breakMilliseconds(tag))} `)
       // Pronunciations: `<sub alias>` speaks the alias, `<phoneme ph>` the phones, instead of the written text.
       .replace(
-        /<sub\b[^>]*>[\s\S]*?<\/sub>/g,
-        (el) => ` ${attribute(el.slice(0, el.indexOf(">") + 1), "alias") ?? ""} `,
-      )
-      .replace(
-        /<phoneme\b[^>]*>[\s\S]*?<\/phoneme>/g,
-        (el) => ` ${attribute(el.slice(0, el.indexOf(">") + 1), "ph") ?? ""} `,
+        /(<(sub|phoneme)\b[^>]*>)[\s\S]*?<\/\2>/g,
+        (_, open: string, name: string) => ` ${attribute(open, PRONOUNCED_ATTRIBUTE[name] ?? "") ?? ""} `,
       )
       .replace(/<\/?(p|s)\b[^>]*>/g, " ")
       .replace(/<[^>]+>/g, ""),

@@ -5,6 +5,7 @@ import { open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises"
 import { Readable, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { OutputFormatInfo } from "../../../src/speech/formats.js";
+import { escapeXml } from "../../../src/text/ssml.js";
 import { PAUSE_MARKER, planSpeech, type SpeechPlan, scalePlan, shiftPlan, slowPlan } from "../text.js";
 import {
   AudioTooLongError,
@@ -165,11 +166,10 @@ async function espeakToWav(text: string, voice: string, wav: string, pauseScale:
   const hasPauses = pauseScale !== undefined && PAUSE_MARKER.test(text);
   PAUSE_MARKER.lastIndex = 0;
   const input = hasPauses
-    ? text
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(PAUSE_MARKER, (_, ms: string) => `<break time="${Math.round(Number(ms) * pauseScale)}ms"/>`)
+    ? escapeXml(text).replace(
+        PAUSE_MARKER,
+        (_, ms: string) => `<break time="${Math.round(Number(ms) * pauseScale)}ms"/>`,
+      )
     : text.replace(PAUSE_MARKER, " ");
   const args = ["-v", voice, "-s", "150", "--stdin", "-w", wav, ...(hasPauses ? ["-m"] : [])];
   await runToCompletion("espeak-ng", args, input);

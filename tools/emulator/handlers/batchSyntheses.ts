@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { API_VERSION, DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from "../constants.js";
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
-import { sendEmpty, sendJson } from "../http.js";
+import { parseJsonBody, sendEmpty, sendJson } from "../http.js";
 import type { JobRecord } from "../model.js";
 import { billableCharacters } from "../text.js";
 import { canonicalJson, validateCreateRequest } from "./validation.js";
@@ -50,13 +50,7 @@ export async function createSynthesis(ctx: RequestContext, services: EmulatorSer
     throw ErrorFactory.invalidId("operation", requestedOperationId);
   }
   // Content-Type is not enforced: `curl -d` sends form encoding, and a JSON body is what matters.
-  let body: unknown;
-  try {
-    body = JSON.parse((ctx.body ?? Buffer.alloc(0)).toString("utf8"));
-  } catch {
-    throw ErrorFactory.malformedJson();
-  }
-  const request = validateCreateRequest(body, services.config);
+  const request = validateCreateRequest(parseJsonBody(ctx.body), services.config);
   const requestHash = createHash("sha256").update(canonicalJson(request)).digest("hex");
 
   const existing = loadJob(services, id);

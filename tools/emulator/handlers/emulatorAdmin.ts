@@ -1,6 +1,6 @@
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
-import { sendEmpty, sendJson } from "../http.js";
+import { parseJsonBody, sendEmpty, sendJson } from "../http.js";
 import { faultSchema } from "../middleware/faults.js";
 
 /** `GET /emulator/usage`: what a bill would show (persisted with the state). */
@@ -10,13 +10,7 @@ export async function getUsage(ctx: RequestContext, services: EmulatorServices):
 
 /** `POST /emulator/faults`: queue a fault, e.g. `{ "status": 500, "method": "GET", "count": 2 }`. */
 export async function addFault(ctx: RequestContext, services: EmulatorServices): Promise<void> {
-  let body: unknown;
-  try {
-    body = JSON.parse((ctx.body ?? Buffer.alloc(0)).toString("utf8"));
-  } catch {
-    throw ErrorFactory.malformedJson();
-  }
-  const parsed = faultSchema.safeParse(body);
+  const parsed = faultSchema.safeParse(parseJsonBody(ctx.body));
   if (!parsed.success)
     throw ErrorFactory.badRequest(
       `Invalid fault: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,

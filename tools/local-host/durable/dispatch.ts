@@ -5,6 +5,7 @@ import { fromTypedData } from "../invoke.js";
 import type { HostLogger } from "../logger.js";
 import { EventType, type HistoryEvent, historyEvent } from "./history.js";
 import type { Instance, Message } from "./instance.js";
+import { parseStoredJson } from "./store.js";
 import type { VirtualClock } from "./virtualClock.js";
 
 /** What the dispatcher needs from the engine. */
@@ -216,7 +217,7 @@ export class WorkDispatcher {
         Result: record.output ?? "null",
       });
     } else {
-      const output = parseJson(record.output);
+      const output = parseStoredJson(record.output);
       event = historyEvent(EventType.SubOrchestrationInstanceFailed, now, {
         TaskScheduledId: record.parentTaskId,
         Reason:
@@ -227,14 +228,5 @@ export class WorkDispatcher {
       });
     }
     this.host.deliver(parent, { kind: "completion", event, executionId: record.parentExecutionId as string });
-  }
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }

@@ -22,6 +22,7 @@ import {
   type DurableStore,
   type InboxMessage,
   type InstanceRecord,
+  parseStoredJson,
   type RuntimeStatus,
   terminalStatuses,
 } from "./store.js";
@@ -390,7 +391,7 @@ export class DurableEngine {
 
     let newWork: HistoryEvent[] = [];
     if (control === "terminate") {
-      const reason = parseJson(batch[0]?.event.Input as string | undefined);
+      const reason = parseStoredJson(batch[0]?.event.Input as string | undefined);
       this.#finish(
         instance,
         "Terminated",
@@ -516,7 +517,7 @@ export class DurableEngine {
     }
     const payload = {
       history: instance.history,
-      input: parseJson(record.input),
+      input: parseStoredJson(record.input),
       instanceId: record.instanceId,
       isReplaying: instance.history.some((e) => e.IsPlayed),
       parentInstanceId: record.parentInstanceId ?? null,
@@ -667,15 +668,6 @@ function parseOutOfProcData(error: unknown): OrchestratorState | undefined {
     return JSON.parse(message.slice(at + label.length)) as OrchestratorState;
   } catch {
     return undefined;
-  }
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 

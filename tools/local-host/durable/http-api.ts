@@ -1,6 +1,6 @@
 import type { DurableEngine } from "./durableEngine.js";
 import { EventType, EventTypeName, type HistoryEvent } from "./history.js";
-import type { InstanceRecord } from "./store.js";
+import { type InstanceRecord, parseStoredJson } from "./store.js";
 
 export interface ApiResponse {
   status: number;
@@ -189,23 +189,14 @@ function statusTime(iso: string | undefined): string | undefined {
   return iso ? `${iso.slice(0, 19)}Z` : undefined;
 }
 
-function parse(text: string | undefined): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 export function statusBody(record: InstanceRecord, showInput: boolean): Record<string, unknown> {
   return {
     name: record.name,
     instanceId: record.instanceId,
     runtimeStatus: record.runtimeStatus,
-    input: showInput ? parse(record.input) : null,
-    customStatus: parse(record.customStatus),
-    output: parse(record.output),
+    input: showInput ? parseStoredJson(record.input) : null,
+    customStatus: parseStoredJson(record.customStatus),
+    output: parseStoredJson(record.output),
     createdTime: statusTime(record.createdTime),
     lastUpdatedTime: statusTime(record.lastUpdatedTime),
   };
@@ -269,7 +260,7 @@ function friendlyHistory(history: HistoryEvent[], showOutput: boolean): Array<Re
     switch (event.EventType) {
       case EventType.ExecutionStarted:
         item.FunctionName = event.Name;
-        if (showOutput) item.Input = parse(event.Input as string | undefined);
+        if (showOutput) item.Input = parseStoredJson(event.Input as string | undefined);
         break;
       case EventType.ExecutionCompleted:
         item.OrchestrationStatus = [
@@ -280,11 +271,11 @@ function friendlyHistory(history: HistoryEvent[], showOutput: boolean): Array<Re
           "Canceled",
           "Terminated",
         ][event.OrchestrationStatus as number];
-        if (showOutput) item.Result = parse(event.Result as string | undefined);
+        if (showOutput) item.Result = parseStoredJson(event.Result as string | undefined);
         break;
       case EventType.TaskCompleted:
       case EventType.SubOrchestrationInstanceCompleted:
-        if (showOutput) item.Result = parse(event.Result as string | undefined);
+        if (showOutput) item.Result = parseStoredJson(event.Result as string | undefined);
         break;
       case EventType.TaskFailed:
       case EventType.SubOrchestrationInstanceFailed:
@@ -296,10 +287,10 @@ function friendlyHistory(history: HistoryEvent[], showOutput: boolean): Array<Re
         break;
       case EventType.EventRaised:
         item.Name = event.Name;
-        if (showOutput) item.Input = parse(event.Input as string | undefined);
+        if (showOutput) item.Input = parseStoredJson(event.Input as string | undefined);
         break;
       case EventType.ExecutionTerminated:
-        item.Input = parse(event.Input as string | undefined);
+        item.Input = parseStoredJson(event.Input as string | undefined);
         break;
     }
     result.push(item);

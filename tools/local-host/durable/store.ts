@@ -17,6 +17,16 @@ export const terminalStatuses: ReadonlySet<RuntimeStatus> = new Set([
   "Canceled",
 ]);
 
+/** A stored JSON text as a value: null when there is none, the text itself when it is not JSON. */
+export function parseStoredJson(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export interface InstanceRecord {
   instanceId: string;
   name: string;
