@@ -154,7 +154,7 @@ export async function buildRunView(
   for (const c of chapters) counters[c.status]++;
   const billableCharacters =
     (current?.totals.billableCharacters ?? 0) +
-    unmergedOutcomes.reduce((n, o) => n + (o.status === "succeeded" ? (o.billableCharacters ?? 0) : 0), 0);
+    unmergedOutcomes.reduce((n, o) => n + (o.billableCharacters ?? 0), 0);
   const now = deps.now();
   const startedAt = current?.totals.startedAt ?? plan?.createdAt ?? live?.createdTime ?? null;
   const completedAt = completedAtOf(run, await stoppedAtOf(deps, projectId, run));

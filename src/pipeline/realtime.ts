@@ -7,6 +7,7 @@ import type { JobChapter } from "./planning/schema.js";
 import { readSynthesisInput } from "./pronunciation.js";
 import { runEnded } from "./runGuard.js";
 import type { ChapterOutcome } from "./runState.js";
+import { type RealtimeBilled, RealtimeSynthesisFailure } from "./speechPorts.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
 import { addOutcome, emptyTally, type JobTally } from "./tally.js";
 
@@ -75,6 +76,8 @@ async function synthesizeClaimed(
     mode: "realtime" as const,
   };
   let outcome: ChapterOutcome;
+  // What Speech billed, once known: a failed chapter reports it too (totals and cost count what was paid).
+  let billed: RealtimeBilled | undefined;
   try {
     // Pronunciations (issue 14): the planned SSML input when the chapter uses listed terms.
     const text = await readSynthesisInput(
@@ -88,6 +91,7 @@ async function synthesizeClaimed(
       voice: input.options.voice,
       outputFormat: input.options.outputFormat,
     });
+    billed = { requests: result.requests, characters: result.characters };
     const spoken = chapter.kind === "ssml" ? ssmlToPlainText(text) : text;
     const stored = await storeChapterOutputs(
       deps,
@@ -114,7 +118,13 @@ async function synthesizeClaimed(
       speechRequests: result.requests,
     };
   } catch (error) {
-    outcome = { ...base, status: "failed", reason: error instanceof Error ? error.message : String(error) };
+    if (error instanceof RealtimeSynthesisFailure) billed = error.billed;
+    outcome = {
+      ...base,
+      status: "failed",
+      reason: error instanceof Error ? error.message : String(error),
+      ...(billed ? { billableCharacters: billed.characters, speechRequests: billed.requests } : {}),
+    };
   }
   await deps.runs.writeOutcome(input, outcome);
   onOutcome?.(outcome);

@@ -1,7 +1,12 @@
 import { Readable } from "node:stream";
 import type { Settings } from "../config/settings.js";
-import { createSpeechClients, isSpeechServiceError, makeSynthesisId } from "../speech/index.js";
-import type { SpeechPorts, SynthesisState } from "./speechPorts.js";
+import {
+  createSpeechClients,
+  isSpeechServiceError,
+  makeSynthesisId,
+  RealtimeSynthesisError,
+} from "../speech/index.js";
+import { RealtimeSynthesisFailure, type SpeechPorts, type SynthesisState } from "./speechPorts.js";
 
 /** The pipeline's Speech ports over the real clients (key or Microsoft Entra ID, per settings). */
 export function createSpeechPorts(settings: Settings): SpeechPorts {
@@ -65,7 +70,15 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
       },
     },
     realtime: {
-      synthesizeLong: (request) => clients.realtime.synthesizeLong(request),
+      synthesizeLong: async (request) => {
+        try {
+          return await clients.realtime.synthesizeLong(request);
+        } catch (error) {
+          if (!(error instanceof RealtimeSynthesisError)) throw error;
+          const { requests, characters } = error;
+          throw new RealtimeSynthesisFailure(error.message, { requests, characters });
+        }
+      },
     },
   };
 }

@@ -47,13 +47,34 @@ export interface BatchSynthesisPort {
   openResults(id: string, resultUrl?: string): Promise<ResultsReader>;
 }
 
+/** What Speech billed for one chapter's realtime requests: characters of the audio it produced, requests it served. */
+export interface RealtimeBilled {
+  requests: number;
+  characters: number;
+}
+
+/**
+ * A realtime synthesis that failed after Speech had billed part of it (a long chapter is several requests; a
+ * later one failed). The message is the service's reason, free of secrets.
+ */
+export class RealtimeSynthesisFailure extends Error {
+  override readonly name = "RealtimeSynthesisFailure";
+  constructor(
+    message: string,
+    readonly billed: RealtimeBilled,
+  ) {
+    super(message);
+  }
+}
+
 export interface RealtimeSynthesisPort {
+  /** Rejects with a {@link RealtimeSynthesisFailure} when Speech refused a request (what it billed so far inside). */
   synthesizeLong(request: {
     text?: string;
     ssml?: string;
     voice: string;
     outputFormat: string;
-  }): Promise<{ audio: Buffer; durationMs: number; requests: number; characters: number }>;
+  }): Promise<{ audio: Buffer; durationMs: number } & RealtimeBilled>;
 }
 
 export interface SpeechPorts {

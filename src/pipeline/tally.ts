@@ -35,10 +35,11 @@ export function addOutcome(tally: JobTally, outcome: ChapterOutcome): JobTally {
   if (outcome.status === "succeeded") {
     tally.succeeded++;
     tally.audioDurationMs += outcome.durationMs ?? 0;
-    tally.billableCharacters += outcome.billableCharacters ?? 0;
   } else {
     tally[outcome.status]++;
   }
+  // What Speech billed, whatever the status: a realtime chapter that failed part-way paid for its first requests.
+  tally.billableCharacters += outcome.billableCharacters ?? 0;
   tally.speechRequests += outcome.speechRequests ?? 0;
   return tally;
 }

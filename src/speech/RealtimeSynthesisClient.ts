@@ -4,6 +4,7 @@ import {
   createHttpHeaders,
   createPipelineRequest,
   type HttpClient,
+  isRestError,
   type Pipeline,
 } from "@azure/core-rest-pipeline";
 import { z } from "zod";
@@ -66,6 +67,24 @@ export interface SynthesizeLongResult {
   characters: number;
   /** Requests whose audio came back at the 10-minute cut, and were split and sent again. */
   truncatedRequests: number;
+}
+
+/**
+ * {@link RealtimeSynthesisClient.synthesizeLong} failed part-way: a request of the chain failed (its error is the
+ * `cause`, a SpeechServiceError already free of secrets) after the ones before it were billed. Carries what the
+ * service billed so callers can report it: `characters` of the requests that produced audio (a refused request
+ * bills none, emulator docs "Usage"), `requests` the service answered, the failed one included.
+ */
+export class RealtimeSynthesisError extends Error {
+  override readonly name = "RealtimeSynthesisError";
+  constructor(
+    message: string,
+    readonly requests: number,
+    readonly characters: number,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** How a long input is cut into requests: the options of {@link SynthesizeLongOptions} that size and segment. */
@@ -207,7 +226,7 @@ export class RealtimeSynthesisClient {
    * stay under the 10-minute cut for the voice and rate (never inside an SSML element), sent in order, and the
    * audio joined for its format (MP3 frames concatenated; WAV with one correct header; raw PCM concatenated).
    * A request whose audio comes back at the cut (>= 599 s: the service truncates silently) is split in two and
-   * sent again.
+   * sent again. A failed request ends the chain with a {@link RealtimeSynthesisError} saying what was billed.
    */
   async synthesizeLong(
     input: SynthesizeLongInput,
@@ -237,7 +256,19 @@ export class RealtimeSynthesisClient {
     const pending = [...chunks];
     while (pending.length > 0) {
       const chunk = pending.shift() as string;
-      const audio = await this.synthesize(chunk, format.name, options);
+      let audio: Buffer;
+      try {
+        audio = await this.synthesize(chunk, format.name, options);
+      } catch (error) {
+        // The chunks before this one are paid for: say so. A request the service answered counts as served.
+        const answered = isRestError(error) && error.statusCode !== undefined ? 1 : 0;
+        throw new RealtimeSynthesisError(
+          error instanceof Error ? error.message : String(error),
+          requests + answered,
+          characters,
+          { cause: error },
+        );
+      }
       requests += 1;
       characters += billableCharacters(chunk, "SSML");
       const weight = speechWeight(chunk.replace(/<[^>]+>/g, ""));

@@ -61,6 +61,7 @@ export {
   type RealtimeRequestSizing,
   RealtimeSynthesisClient,
   type RealtimeSynthesisClientOptions,
+  RealtimeSynthesisError,
   realtimeRequests,
   type SynthesizeLongInput,
   type SynthesizeLongOptions,
