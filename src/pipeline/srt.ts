@@ -4,6 +4,7 @@
  */
 
 import type { WordBoundary } from "../speech/models.js";
+import { decodeXmlEntities } from "../text/index.js";
 
 export interface SrtCue {
   startMs: number;
@@ -121,13 +122,7 @@ export function approximateWordBoundaries(text: string, durationMs: number): Wor
   return out;
 }
 
-/** The spoken text of an SSML document, roughly: tags dropped, the five XML entities decoded. */
+/** The spoken text of an SSML document, roughly: tags dropped, character references (named and numeric) decoded. */
 export function ssmlToPlainText(ssml: string): string {
-  return ssml
-    .replace(/<[^>]*>/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, "&");
+  return decodeXmlEntities(ssml.replace(/<[^>]*>/g, " "));
 }

@@ -12,6 +12,7 @@ import {
   buildSrt,
   formatSrtTime,
   MAX_CUE_CHARACTERS,
+  ssmlToPlainText,
 } from "../../src/pipeline/srt.js";
 
 describe("subtitles", () => {
@@ -45,6 +46,12 @@ describe("subtitles", () => {
       if (i > 0) expect(cue.startMs).toBeGreaterThanOrEqual(cues[i - 1]?.endMs as number);
     }
     expect(cues.map((c) => c.text).join(" ")).toBe(text);
+  });
+
+  it("reads the spoken text of SSML with named and numeric character references decoded once", () => {
+    const ssml =
+      "<speak><voice name='v'>Caf&#233; &#x2014; fish &amp; chips &lt; 5 &quot;ok&quot; &amp;lt;kept&amp;gt;</voice></speak>";
+    expect(ssmlToPlainText(ssml).trim()).toBe('Café — fish & chips < 5 "ok" &lt;kept&gt;');
   });
 
   it("gives an empty document for no words", () => {
