@@ -14,8 +14,9 @@ import { addOutcome, emptyTally, type JobTally } from "./tally.js";
 /**
  * Synthesizes one chapter through the realtime endpoint (long chapters are split and joined by the
  * client) and stores the same outputs a batch job gives. A failure is final for the chapter: realtime is
- * the fallback of last resort, and the client already retried transient errors. Storage errors throw, so
- * the orchestrator's retry policy runs the chapter again.
+ * the fallback of last resort, and the client already retried transient errors; its outcome keeps what Speech
+ * billed before the failure. Storage errors around it (job, claim, outcome write) throw, so the orchestrator's
+ * retry policy runs the chapter again, re-sending its requests (a known cost, docs/pipeline.md).
  */
 export async function synthesizeChapterRealtime(
   deps: PipelineDeps,
