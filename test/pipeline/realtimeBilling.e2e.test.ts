@@ -77,4 +77,35 @@ describe("realtime billing of a chapter whose later request fails", () => {
     expect(outcomes["a"]?.status).toBe("succeeded");
     expect((outcomes["a"]?.billableCharacters ?? 0) + (outcomes["b"]?.billableCharacters ?? 0)).toBe(billed);
   });
+
+  it("the same in the batch run's realtime fallback", { timeout: E2E_TIMEOUT_MS }, async () => {
+    const projectId = uniqueName("rtfall");
+    // The marker fails the input in every batch job too, so the chapter goes through its batch attempts, then
+    // its one realtime attempt, whose first request is billed and second refused.
+    const failing = `${chapterText(21, 900)}\n\n${chapterText(22, 900)} [[emulator:fail-always]] ${chapterText(23, 100)}`;
+    const { chunks } = realtimeRequests({ text: failing, voice: VOICE }, { wordsPerMinute: 150 });
+    expect(chunks.map((c) => c.includes("[[emulator:fail-always]]"))).toEqual([false, true]);
+    await uploadChapters(stack, projectId, { "a.txt": chapterText(2), "b.txt": failing });
+
+    const before = await stack.emulator.usage();
+    expect((await startProject(stack, projectId, { voice: VOICE })).status).toBe(202);
+    const final = await waitForRun(stack, projectId);
+    expect(final).toMatchObject({ runtimeStatus: "Completed", chapters: { succeeded: 1, failed: 1 } });
+    const after = await stack.emulator.usage();
+    const manifest = await readJsonBlob(stack.audio, `${projectId}/manifest.json`);
+    expect(manifest.chapters.find((c: { chapterId: string }) => c.chapterId === "b")).toMatchObject({
+      status: "failed",
+      mode: "realtime",
+    });
+    expect(after.requests.realtime - before.requests.realtime).toBe(2);
+    expect(after.realtimeCharacters - before.realtimeCharacters).toBe(
+      billableCharacters(chunks[0] as string, "SSML"),
+    );
+    // Batch bills a's input only (failed inputs are not billed); realtime b's first request.
+    const billed =
+      after.billableCharacters -
+      before.billableCharacters +
+      (after.realtimeCharacters - before.realtimeCharacters);
+    expect(manifest.totals.billableCharacters).toBe(billed);
+  });
 });
