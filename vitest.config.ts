@@ -15,6 +15,7 @@ export const unitTests = [
   "test/cli/commands.test.ts",
   "test/cli/progressView.test.ts",
   "test/compare/sample.test.ts",
+  "test/foundation/concurrency.test.ts",
   "test/foundation/settings.test.ts",
   "test/foundation/storageClients.test.ts",
   "test/host/golden.test.ts",

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ContainerClient } from "@azure/storage-blob";
+import { mapLimit } from "../concurrency.js";
 import type { Settings } from "../config/settings.js";
 import { projectFileSchema } from "../pipeline/options.js";
 import { classifyProjectBlobs, decodeChapterText, PROJECT_FILE_NAME } from "../pipeline/planning/chapters.js";
@@ -9,7 +10,7 @@ import { loadProjectPronunciations, PronunciationsError } from "../pipeline/pron
 import { ssmlToPlainText } from "../pipeline/srt.js";
 import { createSpeechClients } from "../speech/createSpeechClients.js";
 import { findOutputFormat } from "../speech/formats.js";
-import { downloadBytes, listBlobs, mapLimit } from "../storage/blobs.js";
+import { downloadBytes, listBlobs } from "../storage/blobs.js";
 import { billableCharacters } from "../text/billing.js";
 import { pronounceText } from "../text/pronunciations.js";
 import { textToSsml } from "../text/ssml.js";

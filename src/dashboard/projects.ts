@@ -1,4 +1,5 @@
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import { mapLimit } from "../concurrency.js";
 import { findStatus, statusBody } from "../http/synthesis.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
@@ -7,7 +8,7 @@ import { projectIdSchema } from "../pipeline/options.js";
 import { listProject } from "../pipeline/planning/planRun.js";
 import { type ChapterCounters, emptyChapterCounters } from "../pipeline/runProgress.js";
 import { audioPaths } from "../pipeline/runState.js";
-import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";
+import { isNotFound, readJson } from "../storage/blobs.js";
 
 /**
  * `GET /api/projects` (CONTRACT §8): every project found in the chapters container with the summary of

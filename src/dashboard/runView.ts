@@ -1,4 +1,5 @@
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import { mapLimit } from "../concurrency.js";
 import { findStatus, statusBody } from "../http/synthesis.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import type { Manifest } from "../pipeline/manifest.js";
@@ -7,7 +8,6 @@ import type { ProjectInput } from "../pipeline/orchestrators.js";
 import type { JobSpec, Plan } from "../pipeline/planning/schema.js";
 import type { ChapterOutcome } from "../pipeline/runState.js";
 import type { RunRef, StoredOutcome, StoredSubmission } from "../pipeline/runStore.js";
-import { mapLimit } from "../storage/blobs.js";
 import { ACTIVE_RUNTIME_STATUSES, type Cost, cancelledAt, costOf, readManifest } from "./projects.js";
 
 /**

@@ -1,5 +1,5 @@
+import { mapLimit } from "../concurrency.js";
 import type { SynthesisStatus } from "../speech/models.js";
-import { mapLimit } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
 import type { CheckInput, DeleteInput, JobRef, SubmitInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { mapLimit } from "../storage/blobs.js";
+import { mapLimit } from "../concurrency.js";
 import { jobSpecSchema, planSchema } from "./planning/schema.js";
 import {
   type ChapterOutcome,

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { downloadBytes, listBlobs, mapLimit, readJson, writeText } from "../../storage/blobs.js";
+import { mapLimit } from "../../concurrency.js";
+import { downloadBytes, listBlobs, readJson, writeText } from "../../storage/blobs.js";
 import type { PlanInput } from "../contracts.js";
 import type { PipelineDeps } from "../deps.js";
 import { type EffectiveOptions, type ProjectFile, resolveOptions, type StartRequest } from "../options.js";
