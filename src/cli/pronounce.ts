@@ -6,7 +6,7 @@ import { mapLimit } from "../concurrency.js";
 import type { Settings } from "../config/settings.js";
 import { projectFileSchema } from "../pipeline/options.js";
 import { classifyProjectBlobs, decodeChapterText, PROJECT_FILE_NAME } from "../pipeline/planning/chapters.js";
-import { loadProjectPronunciations, PronunciationsError } from "../pipeline/pronunciation.js";
+import { loadPronunciations, PronunciationsError } from "../pipeline/planning/pronunciations.js";
 import { ssmlToPlainText } from "../pipeline/srt.js";
 import { createSpeechClients } from "../speech/createSpeechClients.js";
 import { findOutputFormat } from "../speech/formats.js";
@@ -44,10 +44,15 @@ async function readProjectChapters(chapters: ContainerClient, projectId: string)
   return texts.filter((t): t is { chapterId: string; text: string } => t !== undefined);
 }
 
+/** The project's pronunciations as planning reads them (undefined when it has none). */
+function projectPronunciations(chapters: ContainerClient, projectId: string) {
+  return loadPronunciations((file) => downloadBytes(chapters, `${projectId}/${file}`));
+}
+
 /** Current list entries (lower-cased texts) when the project has a valid list; none otherwise. */
 async function listedTexts(chapters: ContainerClient, projectId: string): Promise<Set<string>> {
   try {
-    const current = await loadProjectPronunciations(chapters, projectId);
+    const current = await projectPronunciations(chapters, projectId);
     return new Set(current?.matcher.rules.map((r) => r.text.toLocaleLowerCase("en")) ?? []);
   } catch (error) {
     if (error instanceof PronunciationsError) return new Set();
@@ -113,7 +118,7 @@ export async function tryPronunciation(options: {
 }): Promise<TryResult> {
   const { chapters, projectId, settings } = options;
   const [pronunciations, projectBytes] = await Promise.all([
-    loadProjectPronunciations(chapters, projectId),
+    projectPronunciations(chapters, projectId),
     downloadBytes(chapters, `${projectId}/${PROJECT_FILE_NAME}`),
   ]);
   const project = projectBytes

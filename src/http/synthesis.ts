@@ -18,7 +18,6 @@ import { listProject, readProjectFile, readProjectPronunciations } from "../pipe
 import { isActive } from "../pipeline/runControl.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/runProgress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
-import { writeJson } from "../storage/blobs.js";
 import { durableRunControl, findStatus } from "./durableRunControl.js";
 import { errorResponse, issueDetails } from "./errors.js";
 
@@ -125,9 +124,8 @@ export async function startSynthesis(
   const { chapters, ...startBody } = body.body;
   const input: ProjectInput = { projectId, runId, request: startBody };
   if (chapters) {
-    await deps.work.createIfNotExists();
     input.chaptersBlob = runPaths.requestedChapters(projectId, runId);
-    await writeJson(deps.work, input.chaptersBlob, { chapters });
+    await deps.runs.writeRequestedChapters({ projectId, runId }, chapters);
   }
   try {
     await client.startNew(PROJECT_ORCHESTRATOR, { instanceId, input });

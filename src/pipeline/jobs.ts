@@ -11,8 +11,8 @@ import {
   smallestRefused,
 } from "./payloadLimit.js";
 import type { JobSpec } from "./planning/schema.js";
-import { readSynthesisInput } from "./pronunciation.js";
 import { isCancelled } from "./runGuard.js";
+import { readSynthesisInput } from "./synthesisInput.js";
 
 export async function readJobSpec(deps: PipelineDeps, ref: JobRef): Promise<JobSpec> {
   const job = await deps.runs.readJob(ref);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePronunciations, pronounceChapter } from "../../src/pipeline/pronunciation.js";
+import { compilePronunciations, pronounceChapter } from "../../src/pipeline/planning/pronunciations.js";
 import { billableCharacters } from "../../src/text/billing.js";
 import {
   foldPronunciationHash,
