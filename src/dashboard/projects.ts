@@ -1,6 +1,7 @@
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import { mapLimit } from "../concurrency.js";
-import { findStatus, statusBody } from "../http/synthesis.js";
+import { findStatus } from "../http/durableRunControl.js";
+import { statusBody } from "../http/synthesis.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { projectInstanceId } from "../pipeline/names.js";

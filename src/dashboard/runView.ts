@@ -1,10 +1,11 @@
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import { mapLimit } from "../concurrency.js";
-import { findStatus, statusBody } from "../http/synthesis.js";
+import { findStatus } from "../http/durableRunControl.js";
+import { statusBody } from "../http/synthesis.js";
+import type { ProjectInput } from "../pipeline/contracts.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import type { Manifest } from "../pipeline/manifest.js";
 import { jobInstanceId, projectInstanceId } from "../pipeline/names.js";
-import type { ProjectInput } from "../pipeline/orchestrators.js";
 import type { JobSpec, Plan } from "../pipeline/planning/schema.js";
 import type { ChapterOutcome } from "../pipeline/runState.js";
 import type { RunRef, StoredOutcome, StoredSubmission } from "../pipeline/runStore.js";

@@ -97,8 +97,6 @@ function message(error: unknown): string {
   );
 }
 
-export type { ProjectInput };
-
 export interface JobInput {
   projectId: string;
   runId: string;

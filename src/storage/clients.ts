@@ -16,18 +16,7 @@ export interface StorageClients {
   videoQueue: QueueClient;
 }
 
-type StorageSettings = Pick<
-  Settings,
-  | "AzureWebJobsStorage"
-  | "AzureWebJobsStorage__accountName"
-  | "AzureWebJobsStorage__blobServiceUri"
-  | "AzureWebJobsStorage__queueServiceUri"
-  | "AzureWebJobsStorage__clientId"
-  | "CHAPTERS_CONTAINER"
-  | "AUDIO_CONTAINER"
-  | "VIDEO_QUEUE"
->;
-
+/** The storage account: a connection string, or identity-based names and URIs. */
 type AccountSettings = Pick<
   Settings,
   | "AzureWebJobsStorage"
@@ -36,6 +25,9 @@ type AccountSettings = Pick<
   | "AzureWebJobsStorage__queueServiceUri"
   | "AzureWebJobsStorage__clientId"
 >;
+
+type StorageSettings = AccountSettings &
+  Pick<Settings, "CHAPTERS_CONTAINER" | "AUDIO_CONTAINER" | "VIDEO_QUEUE">;
 
 const NOT_CONFIGURED = "Set AzureWebJobsStorage or AzureWebJobsStorage__accountName / __blobServiceUri.";
 

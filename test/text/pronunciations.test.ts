@@ -11,8 +11,8 @@ import {
   rulesHash,
   validateLexicon,
   validatePronunciationList,
-  validateSsml,
-} from "../../src/text/index.js";
+} from "../../src/text/pronunciations.js";
+import { validateSsml } from "../../src/text/ssml.js";
 
 const VOICE = "en-US-AvaMultilingualNeural";
 
