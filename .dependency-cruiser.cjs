@@ -6,6 +6,21 @@
 /** Outer layers of src/: they drive the pipeline (HTTP, CLI, dashboard, compare) or watch it (observability). */
 const driving = "^src/(http|cli|dashboard|compare|observability)/";
 
+/**
+ * The src/pipeline files that may import src/storage (and why); every other use case goes through a port.
+ * docs/ARCHITECTURE.md ("What may import what") lists the same.
+ */
+const storageExceptions = [
+  "runtime", // the composition root: builds the storage clients and the run store
+  "blobRunStore", // the run store's Blob adapter (the work container)
+  "deps", // the ports file: hands the storage clients to use cases (a type import)
+  "planning/planRun", // planning reads the project's input (chapters container), existing outputs, the manifest
+  "synthesisInput", // a job's input: the chapter's source text in the chapters container
+  "outputs", // the product: a chapter's audio, words and subtitles in the audio container
+  "manifest", // the product: the manifest in the audio container (conditional writes)
+  "runGuard", // reads the manifest's version in the audio container (a newer run wrote it)
+];
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -73,27 +88,22 @@ module.exports = {
     {
       name: "pipeline-reaches-blob-storage-through-ports",
       comment:
-        "Use cases reach run state through the RunStore port (runStore.ts, `deps.runs`), never the Blob SDK. Only " +
-        "its Blob adapter (blobRunStore.ts), the composition root (runtime.ts) and the ports file (deps.ts, which " +
-        "still hands out the work container) import @azure/storage-blob; planning (plan.ts, planning/) and " +
-        "pronunciation.ts still write planned SSML inputs and the lexicon snapshot there (issue 13, to follow).",
+        "Use cases reach run state through the RunStore port (runStore.ts, `deps.runs`), never the Blob SDK: only " +
+        "its Blob adapter (blobRunStore.ts) and the composition root (runtime.ts) import @azure/storage-blob.",
       severity: "error",
-      from: {
-        path: "^src/pipeline/",
-        pathNot: "^src/pipeline/(blobRunStore|runtime|deps|plan|pronunciation)\\.ts$|^src/pipeline/planning/",
-      },
+      from: { path: "^src/pipeline/", pathNot: "^src/pipeline/(blobRunStore|runtime)\\.ts$" },
       to: { path: "(^|/)@azure/storage-blob(/|$)" },
     },
     {
       name: "pipeline-reaches-storage-through-ports",
       comment:
-        "Goal, not yet true everywhere: use cases reach storage through ports (run state: runStore.ts). What is " +
-        "left is listed as warnings so new ones are visible: the manifest and chapter outputs in the audio " +
-        "container, planning's and pronunciation's inputs, and the storage helpers (mapLimit). The composition " +
-        "root and the run store's Blob adapter are exempt.",
-      severity: "warn",
-      from: { path: "^src/pipeline/", pathNot: "^src/pipeline/(runtime|blobRunStore)\\.ts$" },
-      to: { path: "^src/storage/|^node_modules/@azure/storage-" },
+        "Use cases reach storage through ports (run state: the RunStore, `deps.runs`). The listed exceptions are " +
+        "the files that touch the two containers that are not run state: the project's input (chapters " +
+        "container) and the product (audio container, CONTRACT §2). Each is named in storageExceptions.",
+      severity: "error",
+      from: { path: "^src/pipeline/", pathNot: `^src/pipeline/(${storageExceptions.join("|")})\\.ts$` },
+      // The Blob SDK itself is the rule above's (narrower: no exception imports it directly).
+      to: { path: "^src/storage/|(^|/)@azure/storage-queue(/|$)" },
     },
     {
       name: "resolvable",

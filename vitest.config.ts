@@ -16,6 +16,7 @@ export const unitTests = [
   "test/cli/progressView.test.ts",
   "test/compare/sample.test.ts",
   "test/dashboard/currentRun.test.ts",
+  "test/foundation/concurrency.test.ts",
   "test/foundation/settings.test.ts",
   "test/foundation/storageClients.test.ts",
   "test/host/golden.test.ts",

@@ -5,9 +5,10 @@ import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { BlobItem, BlobServiceClient, ContainerClient } from "@azure/storage-blob";
+import { mapLimit } from "../concurrency.js";
 import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { audioPaths } from "../pipeline/runState.js";
-import { isNotFound, mapLimit } from "../storage/blobs.js";
+import { isNotFound } from "../storage/blobs.js";
 
 /**
  * `tts-pipeline download <id> --out <dir>`: a project's audio, subtitles (SRT and word boundaries) and

@@ -2,14 +2,15 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ContainerClient } from "@azure/storage-blob";
+import { mapLimit } from "../concurrency.js";
 import type { Settings } from "../config/settings.js";
 import { projectFileSchema } from "../pipeline/options.js";
 import { classifyProjectBlobs, decodeChapterText, PROJECT_FILE_NAME } from "../pipeline/planning/chapters.js";
-import { loadProjectPronunciations, PronunciationsError } from "../pipeline/pronunciation.js";
+import { loadPronunciations, PronunciationsError } from "../pipeline/planning/pronunciations.js";
 import { ssmlToPlainText } from "../pipeline/srt.js";
 import { createSpeechClients } from "../speech/createSpeechClients.js";
 import { findOutputFormat } from "../speech/formats.js";
-import { downloadBytes, listBlobs, mapLimit } from "../storage/blobs.js";
+import { downloadBytes, listBlobs } from "../storage/blobs.js";
 import { billableCharacters } from "../text/billing.js";
 import { pronounceText } from "../text/pronunciations.js";
 import { textToSsml } from "../text/ssml.js";
@@ -43,10 +44,15 @@ async function readProjectChapters(chapters: ContainerClient, projectId: string)
   return texts.filter((t): t is { chapterId: string; text: string } => t !== undefined);
 }
 
+/** The project's pronunciations as planning reads them (undefined when it has none). */
+function projectPronunciations(chapters: ContainerClient, projectId: string) {
+  return loadPronunciations((file) => downloadBytes(chapters, `${projectId}/${file}`));
+}
+
 /** Current list entries (lower-cased texts) when the project has a valid list; none otherwise. */
 async function listedTexts(chapters: ContainerClient, projectId: string): Promise<Set<string>> {
   try {
-    const current = await loadProjectPronunciations(chapters, projectId);
+    const current = await projectPronunciations(chapters, projectId);
     return new Set(current?.matcher.rules.map((r) => r.text.toLocaleLowerCase("en")) ?? []);
   } catch (error) {
     if (error instanceof PronunciationsError) return new Set();
@@ -112,7 +118,7 @@ export async function tryPronunciation(options: {
 }): Promise<TryResult> {
   const { chapters, projectId, settings } = options;
   const [pronunciations, projectBytes] = await Promise.all([
-    loadProjectPronunciations(chapters, projectId),
+    projectPronunciations(chapters, projectId),
     downloadBytes(chapters, `${projectId}/${PROJECT_FILE_NAME}`),
   ]);
   const project = projectBytes

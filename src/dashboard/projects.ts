@@ -1,14 +1,16 @@
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import { findStatus, statusBody } from "../http/synthesis.js";
+import { mapLimit } from "../concurrency.js";
+import { findStatus } from "../http/durableRunControl.js";
+import { statusBody } from "../http/synthesis.js";
+import type { ProjectInput } from "../pipeline/contracts.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { type Manifest, manifestSchema } from "../pipeline/manifest.js";
 import { projectInstanceId } from "../pipeline/names.js";
 import { projectIdSchema } from "../pipeline/options.js";
-import type { ProjectInput } from "../pipeline/orchestrators.js";
 import { listProject } from "../pipeline/planning/planRun.js";
 import { type ChapterCounters, emptyChapterCounters } from "../pipeline/runProgress.js";
 import { audioPaths } from "../pipeline/runState.js";
-import { isNotFound, mapLimit, readJson } from "../storage/blobs.js";
+import { isNotFound, readJson } from "../storage/blobs.js";
 
 /**
  * `GET /api/projects` (CONTRACT §8): every project found in the chapters container with the summary of

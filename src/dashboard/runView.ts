@@ -1,5 +1,6 @@
 import type { DurableClient } from "durable-functions";
-import { findStatus } from "../http/synthesis.js";
+import { mapLimit } from "../concurrency.js";
+import { findStatus } from "../http/durableRunControl.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import type { Manifest } from "../pipeline/manifest.js";
 import { jobInstanceId, projectInstanceId } from "../pipeline/names.js";
@@ -7,7 +8,6 @@ import type { JobSpec, Plan } from "../pipeline/planning/schema.js";
 import type { ChapterOutcome } from "../pipeline/runState.js";
 import type { RunRef, StoredOutcome, StoredSubmission } from "../pipeline/runStore.js";
 import { jobNumberOfSynthesisId } from "../speech/ids.js";
-import { mapLimit } from "../storage/blobs.js";
 import { type Cost, completedAtOf, costOf, currentRun, readManifest, stoppedAtOf } from "./projects.js";
 
 /**

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { projectPage, projectsPage, readAsset, SECURITY_HEADERS } from "../dashboard/pages.js";
-import { parseProjectId } from "./synthesis.js";
+import { projectIdOf } from "./errors.js";
 
 /** The API's base path as the page was reached (`/api` unless the host's route prefix differs). */
 function apiBaseOf(request: HttpRequest): string {
@@ -24,9 +24,7 @@ export async function getProjectsPage(request: HttpRequest): Promise<HttpRespons
 
 /** `GET /api/dashboard/{projectId}` */
 export async function getProjectPage(request: HttpRequest): Promise<HttpResponseInit> {
-  const id = parseProjectId(request);
-  if ("response" in id) return id.response;
-  return html(projectPage(apiBaseOf(request), id.projectId));
+  return html(projectPage(apiBaseOf(request), projectIdOf(request)));
 }
 
 /** `GET /api/dashboard/assets/{name}`: the pages' script and style, shipped with the app. */

@@ -2,12 +2,9 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { z } from "zod";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { startRequestSchema } from "../pipeline/options.js";
-import type { ProjectAssessment } from "../pipeline/planning/assess.js";
 import { estimateAudioMsFromWords } from "../pipeline/planning/chapters.js";
-import { PlanError } from "../pipeline/planning/planError.js";
 import { assessProject } from "../pipeline/planning/planRun.js";
-import { errorResponse, issueDetails } from "./errors.js";
-import { parseProjectId } from "./synthesis.js";
+import { errorResponse, issueDetails, projectIdOf } from "./errors.js";
 
 /** Query options of an estimate: the start body's fields, as strings (`chapters` comma-separated). */
 const estimateQuerySchema = z
@@ -31,9 +28,7 @@ const estimateQuerySchema = z
 
 /** `GET /api/projects/{projectId}/estimate`: a dry run of planning; nothing is sent to Speech or written. */
 export async function estimateProject(deps: PipelineDeps, request: HttpRequest): Promise<HttpResponseInit> {
-  const id = parseProjectId(request);
-  if ("response" in id) return id.response;
-  const { projectId } = id;
+  const projectId = projectIdOf(request);
   const query = estimateQuerySchema.safeParse(Object.fromEntries(request.query.entries()));
   if (!query.success)
     return errorResponse(400, "invalid-request", "Invalid query parameters.", issueDetails(query.error));
@@ -41,13 +36,8 @@ export async function estimateProject(deps: PipelineDeps, request: HttpRequest):
   const body = startRequestSchema.safeParse(options);
   if (!body.success)
     return errorResponse(400, "invalid-request", "Invalid query parameters.", issueDetails(body.error));
-  let run: ProjectAssessment;
-  try {
-    run = await assessProject(deps, { projectId, request: body.data });
-  } catch (error) {
-    if (error instanceof PlanError) return errorResponse(400, error.code, error.message, error.details);
-    throw error;
-  }
+  // An invalid project.json or pronunciation list (PlanError) is answered 400 by `guarded`.
+  const run = await assessProject(deps, { projectId, request: body.data });
   if (run.chapters.length === 0 && !body.data.chapters) {
     return errorResponse(
       404,

@@ -6,8 +6,7 @@ import { srtToWebVtt } from "../dashboard/subtitles.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { audioPaths } from "../pipeline/runState.js";
 import { downloadBytes, isNotFound } from "../storage/blobs.js";
-import { errorResponse } from "./errors.js";
-import { parseProjectId } from "./synthesis.js";
+import { errorResponse, projectIdOf, RequestProblem } from "./errors.js";
 
 /** Project reads for people and the dashboard (CONTRACT §8); all function-level auth. */
 
@@ -20,10 +19,9 @@ export async function getProjects(deps: PipelineDeps, client: DurableClient): Pr
 
 /** `GET /api/projects/{projectId}/manifest`: the manifest as stored, or 404. */
 export async function getManifest(deps: PipelineDeps, request: HttpRequest): Promise<HttpResponseInit> {
-  const id = parseProjectId(request);
-  if ("response" in id) return id.response;
-  const manifest = await readManifest(deps, id.projectId);
-  if (!manifest) return errorResponse(404, "not-found", `Project ${id.projectId} has no manifest yet.`);
+  const projectId = projectIdOf(request);
+  const manifest = await readManifest(deps, projectId);
+  if (!manifest) return errorResponse(404, "not-found", `Project ${projectId} has no manifest yet.`);
   return { status: 200, headers: NO_STORE, jsonBody: manifest };
 }
 
@@ -33,26 +31,22 @@ export async function getProgress(
   client: DurableClient,
   request: HttpRequest,
 ): Promise<HttpResponseInit> {
-  const id = parseProjectId(request);
-  if ("response" in id) return id.response;
-  const view = await buildRunView(deps, client, id.projectId);
-  if (!view) return errorResponse(404, "not-found", `Project ${id.projectId} has never been started.`);
+  const projectId = projectIdOf(request);
+  const view = await buildRunView(deps, client, projectId);
+  if (!view) return errorResponse(404, "not-found", `Project ${projectId} has never been started.`);
   return { status: 200, headers: NO_STORE, jsonBody: view };
 }
 
-/** The chapter's manifest entry, or an error response (the blob name never comes from the request). */
+/** The chapter's manifest entry, or a 404 refusal (the blob name never comes from the request). */
 async function chapterOf(deps: PipelineDeps, request: HttpRequest) {
-  const id = parseProjectId(request);
-  if ("response" in id) return id;
+  const projectId = projectIdOf(request);
   const chapterId = request.params["chapterId"] ?? "";
-  const manifest = await readManifest(deps, id.projectId);
+  const manifest = await readManifest(deps, projectId);
   const chapter = manifest?.chapters.find((c) => c.chapterId === chapterId);
   if (!manifest || !chapter) {
-    return {
-      response: errorResponse(404, "not-found", `No chapter ${chapterId} in ${id.projectId}'s manifest.`),
-    };
+    throw new RequestProblem(404, "not-found", `No chapter ${chapterId} in ${projectId}'s manifest.`);
   }
-  return { projectId: id.projectId, chapter };
+  return { projectId, chapter };
 }
 
 const RANGE = /^bytes=(\d*)-(\d*)$/;
@@ -67,7 +61,6 @@ export async function streamChapterAudio(
   request: HttpRequest,
 ): Promise<HttpResponseInit> {
   const found = await chapterOf(deps, request);
-  if ("response" in found) return found.response;
   const blobName = found.chapter.audioBlob;
   if (!blobName) return errorResponse(404, "no-audio", `Chapter ${found.chapter.chapterId} has no audio.`);
   const blob = deps.storage.audio.getBlobClient(blobName);
@@ -124,7 +117,6 @@ export async function getChapterSubtitles(
   request: HttpRequest,
 ): Promise<HttpResponseInit> {
   const found = await chapterOf(deps, request);
-  if ("response" in found) return found.response;
   const format = request.query.get("format") ?? "srt";
   if (format !== "srt" && format !== "vtt") {
     return errorResponse(400, "invalid-request", "format must be srt or vtt.");

@@ -6,42 +6,19 @@ import type { ProjectInput } from "../pipeline/contracts.js";
 import type { PipelineDeps } from "../pipeline/deps.js";
 import { PROJECT_ORCHESTRATOR, projectInstanceId } from "../pipeline/names.js";
 import {
-  PROJECT_ID_PATTERN,
-  projectIdSchema,
   realtimeFormatProblem,
   resolveOptions,
   type StartRequest,
   startRequestSchema,
 } from "../pipeline/options.js";
-import { PlanError } from "../pipeline/planning/planError.js";
 import { listProject, readProjectFile, readProjectPronunciations } from "../pipeline/planning/planRun.js";
 import { isActive } from "../pipeline/runControl.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress } from "../pipeline/runProgress.js";
 import { audioPaths, runPaths } from "../pipeline/runState.js";
-import { writeJson } from "../storage/blobs.js";
 import { durableRunControl, findStatus } from "./durableRunControl.js";
-import { errorResponse, issueDetails } from "./errors.js";
-
-/** Re-exported for the dashboard's read model. */
-export { findStatus };
+import { errorResponse, issueDetails, projectIdOf } from "./errors.js";
 
 const FINAL_STATUSES = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
-
-/** Validates the route's project id; a response when it is bad. */
-export function parseProjectId(request: HttpRequest): { projectId: string } | { response: HttpResponseInit } {
-  const parsed = projectIdSchema.safeParse(request.params["projectId"] ?? "");
-  if (parsed.success) return { projectId: parsed.data };
-  return {
-    response: errorResponse(
-      400,
-      "invalid-project-id",
-      "The project id must be 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
-      {
-        pattern: PROJECT_ID_PATTERN.source,
-      },
-    ),
-  };
-}
 
 /** Reads the optional JSON body of a start request; a response when it is malformed or invalid. */
 export async function parseStartBody(
@@ -83,21 +60,15 @@ export async function startSynthesis(
   client: DurableClient,
   request: HttpRequest,
 ): Promise<HttpResponseInit> {
-  const id = parseProjectId(request);
-  if ("response" in id) return id.response;
-  const { projectId } = id;
+  const projectId = projectIdOf(request);
   const body = await parseStartBody(request);
   if ("response" in body) return body.response;
-  try {
-    const project = await readProjectFile(deps, projectId);
-    const refused = realtimeFormatProblem(resolveOptions(body.body, project, deps.settings));
-    if (refused) return errorResponse(400, "unsupported-output-format", refused);
-    // Pronunciations (issue 14): an invalid list is refused here, before anything runs or is billed.
-    await readProjectPronunciations(deps, projectId);
-  } catch (error) {
-    if (error instanceof PlanError) return errorResponse(400, error.code, error.message, error.details);
-    throw error;
-  }
+  // An invalid project.json or pronunciation list (issue 14) is a PlanError: refused (400) before anything
+  // runs or is billed.
+  const project = await readProjectFile(deps, projectId);
+  const refused = realtimeFormatProblem(resolveOptions(body.body, project, deps.settings));
+  if (refused) return errorResponse(400, "unsupported-output-format", refused);
+  await readProjectPronunciations(deps, projectId);
   const listing = await listProject(deps, projectId);
   if (listing.chapters.length === 0) {
     return errorResponse(
@@ -125,9 +96,8 @@ export async function startSynthesis(
   const { chapters, ...startBody } = body.body;
   const input: ProjectInput = { projectId, runId, request: startBody };
   if (chapters) {
-    await deps.work.createIfNotExists();
     input.chaptersBlob = runPaths.requestedChapters(projectId, runId);
-    await writeJson(deps.work, input.chaptersBlob, { chapters });
+    await deps.runs.writeRequestedChapters({ projectId, runId }, chapters);
   }
   try {
     await client.startNew(PROJECT_ORCHESTRATOR, { instanceId, input });
@@ -170,12 +140,10 @@ export async function getSynthesisStatus(
   client: DurableClient,
   request: HttpRequest,
 ): Promise<HttpResponseInit> {
-  const id = parseProjectId(request);
-  if ("response" in id) return id.response;
-  const instanceId = projectInstanceId(id.projectId);
-  const status = await findStatus(client, instanceId);
-  if (!status) return errorResponse(404, "not-found", `Project ${id.projectId} has never been started.`);
-  return { status: 200, jsonBody: statusBody(id.projectId, status) };
+  const projectId = projectIdOf(request);
+  const status = await findStatus(client, projectInstanceId(projectId));
+  if (!status) return errorResponse(404, "not-found", `Project ${projectId} has never been started.`);
+  return { status: 200, jsonBody: statusBody(projectId, status) };
 }
 
 export function statusBody(projectId: string, status: DurableOrchestrationStatus) {
@@ -223,9 +191,7 @@ export async function cancelSynthesis(
   client: DurableClient,
   request: HttpRequest,
 ): Promise<HttpResponseInit> {
-  const id = parseProjectId(request);
-  if ("response" in id) return id.response;
-  const { projectId } = id;
+  const projectId = projectIdOf(request);
   const result = await cancelRun(
     {
       control: durableRunControl(client),

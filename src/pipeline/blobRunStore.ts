@@ -1,14 +1,16 @@
-import { type ContainerClient, RestError } from "@azure/storage-blob";
+import { type BlobServiceClient, type ContainerClient, RestError } from "@azure/storage-blob";
 import { downloadBytes, isConditionConflict, isNotFound, listBlobs, writeText } from "../storage/blobs.js";
+import { readOnlySasUrl } from "../storage/sas.js";
 import type { RunStore } from "./runStore.js";
 import { type RecordStore, runStoreOver } from "./runStoreRecords.js";
 
 /**
  * The deployed run store: one blob per record in the work container (`WORK_CONTAINER`), at the paths of
  * runState.ts. Conditional writes are Blob storage's own (`If-None-Match: *` answers 409, a moved ETag 412).
+ * `service` (the account of `work`) signs read URLs: a user-delegation SAS with an identity, a key SAS locally.
  */
-export function createBlobRunStore(work: ContainerClient): RunStore {
-  return runStoreOver(blobRecords(work));
+export function createBlobRunStore(work: ContainerClient, service: BlobServiceClient): RunStore {
+  return runStoreOver(blobRecords(work, service));
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -18,7 +20,7 @@ function isContainerMissing(error: unknown): boolean {
   return error instanceof RestError && error.statusCode === 404 && error.code === "ContainerNotFound";
 }
 
-export function blobRecords(work: ContainerClient): RecordStore {
+export function blobRecords(work: ContainerClient, service: BlobServiceClient): RecordStore {
   async function inContainer<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
@@ -43,9 +45,10 @@ export function blobRecords(work: ContainerClient): RecordStore {
   }
 
   return {
+    url: work.url,
     read: async (name) => (await downloadBytes(work, name))?.toString("utf8"),
-    async write(name, text) {
-      await inContainer(() => writeText(work, name, text, JSON_TYPE));
+    async write(name, text, contentType = JSON_TYPE) {
+      await inContainer(() => writeText(work, name, text, contentType));
     },
     create: (name, text) =>
       conditional(async () =>
@@ -101,5 +104,6 @@ export function blobRecords(work: ContainerClient): RecordStore {
         lastModified: item.properties.lastModified,
       }));
     },
+    readUrl: (name, window) => readOnlySasUrl(service, work.getBlobClient(name), window),
   };
 }

@@ -1,4 +1,4 @@
-import { mapLimit } from "../storage/blobs.js";
+import { mapLimit } from "../concurrency.js";
 import { projectInputSchema } from "./contracts.js";
 import { CANCEL_EVENT, jobInstanceIds, projectInstanceId } from "./names.js";
 import { isActive, type RunControl } from "./runControl.js";

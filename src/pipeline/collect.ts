@@ -1,4 +1,4 @@
-import { mapLimit } from "../storage/blobs.js";
+import { mapLimit } from "../concurrency.js";
 import { type ClaimTiming, claimChapter, STORE_CLAIM_TIMING } from "./claims.js";
 import type { CollectInput, JobRef } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";

@@ -3,11 +3,16 @@ import { jobResultSchema } from "./jobResult.js";
 import type { CheckResult, SubmitResult } from "./jobs.js";
 import type { ManifestTotals } from "./manifest.js";
 import {
+  BATCH_JOB_ORCHESTRATOR,
   CHECK_JOB_ACTIVITY,
   COLLECT_JOB_ACTIVITY,
+  COLLECT_JOB_ORCHESTRATOR,
   DELETE_JOB_ACTIVITY,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
+  PROJECT_ORCHESTRATOR,
+  REALTIME_GROUP_ORCHESTRATOR,
+  REALTIME_LANE_ORCHESTRATOR,
   REPORT_JOB_ACTIVITY,
   SUBMIT_JOB_ACTIVITY,
   SYNTHESIZE_REALTIME_ACTIVITY,
@@ -15,7 +20,7 @@ import {
 } from "./names.js";
 import { projectIdSchema, startRequestSchema } from "./options.js";
 import type { PlanResult } from "./planning/planRun.js";
-import type { JobSummary } from "./planning/schema.js";
+import { type JobSummary, jobSummarySchema, runTuningSchema } from "./planning/schema.js";
 import { serviceRateSchema } from "./runState.js";
 import type { JobTally } from "./tally.js";
 
@@ -145,6 +150,73 @@ export const activityInputs = {
 };
 export type ActivityName = keyof typeof activityInputs;
 export type ActivityInput<N extends ActivityName> = z.infer<(typeof activityInputs)[N]>;
+
+/*
+ * Orchestration inputs: what one orchestrator starts another with (and the start handler the project run).
+ * Like activity inputs they come back from history, written by whichever deployment started the instance:
+ * each orchestrator parses its input with its schema (`orchestratorInput`), and starts others only through
+ * `startOrchestrator` (orchestrators.ts), whose input type follows the name.
+ */
+
+/** A job of a lane, for its batch job or realtime group orchestrator. */
+export const jobInputSchema = z.object({
+  projectId: projectIdSchema,
+  runId,
+  /** The project run's instance id (outputs and messages name it). */
+  instanceId,
+  job: jobSummarySchema,
+  options: synthesisOptionsSchema,
+  tuning: runTuningSchema,
+  /** The jobs that follow this one in its lane, in order: this job starts the next when the service is done. */
+  next: z.array(jobSummarySchema).optional(),
+  /** Service throughput measured on the lane's finished jobs, carried forward (deterministic, no I/O). */
+  rate: serviceRateSchema.optional(),
+});
+export type JobInput = z.infer<typeof jobInputSchema>;
+
+/**
+ * The batch job orchestrator's input: a job, plus its polling state when it continues as new or when the
+ * run's first-wave probe already submitted it.
+ */
+export const batchJobStateSchema = jobInputSchema.extend({
+  synthesisId: z.string().min(1).optional(),
+  submittedAt: z.string().optional(),
+  polls: z.number().int().nonnegative().optional(),
+  attempt: z.number().int().positive().optional(),
+  /** Speech requests made so far (submit and polls), kept across continueAsNew. */
+  requests: z.number().int().nonnegative().optional(),
+  /** Elapsed since submission at the last poll that saw the job unfinished. */
+  unfinishedMs: z.number().nonnegative().optional(),
+  /** The run's first-wave probe already saw this job succeed: collect it and go on. */
+  serviceDone: z.boolean().optional(),
+});
+export type BatchJobState = z.infer<typeof batchJobStateSchema>;
+
+/** The collector's input: the collect activity's, plus what it needs to report the whole job to the run. */
+export const collectJobInputSchema = collectInputSchema.extend({
+  /** Requests the job made before it was collected (submit, polls). */
+  jobRequests: z.number().int().nonnegative().optional(),
+});
+export type CollectJobInput = z.infer<typeof collectJobInputSchema>;
+
+/** One realtime lane: some positions of a realtime group's job list, one after another. */
+export const realtimeLaneInputSchema = jobRefSchema.extend({
+  instanceId,
+  options: synthesisOptionsSchema,
+  positions: z.array(z.number().int().nonnegative()),
+});
+export type RealtimeLaneInput = z.infer<typeof realtimeLaneInputSchema>;
+
+/** Each orchestrator's input schema, by its Durable name (names.ts). */
+export const orchestratorInputs = {
+  [PROJECT_ORCHESTRATOR]: projectInputSchema,
+  [BATCH_JOB_ORCHESTRATOR]: batchJobStateSchema,
+  [COLLECT_JOB_ORCHESTRATOR]: collectJobInputSchema,
+  [REALTIME_GROUP_ORCHESTRATOR]: jobInputSchema,
+  [REALTIME_LANE_ORCHESTRATOR]: realtimeLaneInputSchema,
+};
+export type OrchestratorName = keyof typeof orchestratorInputs;
+export type OrchestratorInput<N extends OrchestratorName> = z.infer<(typeof orchestratorInputs)[N]>;
 
 /** What each activity returns to its orchestrator (a function of the name, like its input). */
 export interface ActivityOutputs {

@@ -1,4 +1,3 @@
-import type { ContainerClient } from "@azure/storage-blob";
 import type { Settings } from "../config/settings.js";
 import type { StorageClients } from "../storage/clients.js";
 import type { RunStore } from "./runStore.js";
@@ -8,13 +7,11 @@ import type { SpeechPorts } from "./speechPorts.js";
 export interface PipelineDeps {
   settings: Settings;
   storage: StorageClients;
-  /** Run state (plan, job lists, outcomes, markers, claims): the use cases' one way to it. */
-  runs: RunStore;
   /**
-   * The work container itself, for what is not run state yet: planned SSML inputs and the lexicon snapshot
-   * (plan.ts, pronunciation.ts) and the HTTP start/cancel requests. Use cases reach run state through `runs`.
+   * Run state (plan, job lists, planned inputs and lexicon, outcomes, markers, claims): the use cases' one
+   * way to the work container.
    */
-  work: ContainerClient;
+  runs: RunStore;
   /** Speech clients, created on first use (planning and estimates never need them). */
   speech: () => SpeechPorts;
   now: () => Date;

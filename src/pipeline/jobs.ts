@@ -1,5 +1,5 @@
+import { mapLimit } from "../concurrency.js";
 import type { SynthesisStatus } from "../speech/models.js";
-import { mapLimit } from "../storage/blobs.js";
 import { buildBatchRequest } from "./batchRequest.js";
 import type { CheckInput, DeleteInput, JobRef, SubmitInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
@@ -11,8 +11,8 @@ import {
   smallestRefused,
 } from "./payloadLimit.js";
 import type { JobSpec } from "./planning/schema.js";
-import { readSynthesisInput } from "./pronunciation.js";
 import { isCancelled } from "./runGuard.js";
+import { readSynthesisInput } from "./synthesisInput.js";
 
 export async function readJobSpec(deps: PipelineDeps, ref: JobRef): Promise<JobSpec> {
   const job = await deps.runs.readJob(ref);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { isConditionConflict, isNotFound, mapLimit } from "../storage/blobs.js";
+import { mapLimit } from "../concurrency.js";
+import { isConditionConflict, isNotFound } from "../storage/blobs.js";
 import type { WriteManifestInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
 import type { Plan } from "./planning/schema.js";

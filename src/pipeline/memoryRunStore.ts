@@ -26,7 +26,9 @@ export function memoryRecords(now: () => Date = () => new Date()): RecordStore {
     records.set(name, { text, etag, createdOn: records.get(name)?.createdOn ?? at, lastModified: at });
     return etag;
   };
+  const url = "memory://run-store";
   return {
+    url,
     read: async (name) => records.get(name)?.text,
     async write(name, text) {
       put(name, text);
@@ -49,5 +51,8 @@ export function memoryRecords(now: () => Date = () => new Date()): RecordStore {
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([name, r]) => ({ name, createdOn: r.createdOn, lastModified: r.lastModified }));
     },
+    // Nothing outside the process can read memory: the URL only names the record and its window.
+    readUrl: async (name, window) =>
+      `${url}/${name}?st=${window.startsOn.toISOString()}&se=${window.expiresOn.toISOString()}`,
   };
 }

@@ -1,15 +1,20 @@
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
-import type {
-  ActivityInput,
-  ActivityName,
-  ActivityOutput,
-  CollectInput,
-  PlanRetriesInput,
-  ProjectInput,
-  RealtimeChapterInput,
-  SynthesisOptions,
-  WriteManifestInput,
+import {
+  type ActivityInput,
+  type ActivityName,
+  type ActivityOutput,
+  type BatchJobState,
+  type CollectJobInput,
+  type JobInput,
+  type OrchestratorInput,
+  type OrchestratorName,
+  orchestratorInputs,
+  type PlanRetriesInput,
+  type RealtimeChapterInput,
+  type RealtimeLaneInput,
+  type SynthesisOptions,
+  type WriteManifestInput,
 } from "./contracts.js";
 import { type JobResult, jobResultSchema } from "./jobResult.js";
 import type { CheckResult, SubmitResult } from "./jobs.js";
@@ -26,6 +31,7 @@ import {
   jobInstanceId,
   PLAN_PROJECT_ACTIVITY,
   PLAN_RETRIES_ACTIVITY,
+  PROJECT_ORCHESTRATOR,
   REALTIME_GROUP_ORCHESTRATOR,
   REALTIME_LANE_ORCHESTRATOR,
   REPORT_JOB_ACTIVITY,
@@ -65,6 +71,27 @@ export function scheduleActivity<N extends ActivityName>(
 }
 
 /**
+ * Starts a sub-orchestration with exactly the input its contract defines (contracts.ts `orchestratorInputs`),
+ * which the sub-orchestrator parses with the same schema.
+ */
+export function startOrchestrator<N extends OrchestratorName>(
+  context: OrchestrationContext,
+  name: N,
+  input: OrchestratorInput<N>,
+  instanceId: string,
+): Task {
+  return context.df.callSubOrchestrator(name, input, instanceId);
+}
+
+/**
+ * An orchestrator's own input, parsed with its contract: it comes from history, written by whichever
+ * deployment started the instance, so a malformed one fails here, named, instead of deep in a job.
+ */
+function inputOf<N extends OrchestratorName>(context: OrchestrationContext, name: N): OrchestratorInput<N> {
+  return orchestratorInputs[name].parse(context.df.getInput()) as OrchestratorInput<N>;
+}
+
+/**
  * Calls an idempotent activity, retrying failures after durable timers (5 s, 10 s, 20 s). Written out with
  * plain activity calls and timers rather than `callActivityWithRetry`: the SDK and the extension number
  * retry timers on their own, which has been seen to disagree when retries interleave with `Task.any`
@@ -97,35 +124,6 @@ function message(error: unknown): string {
   );
 }
 
-export type { ProjectInput };
-
-export interface JobInput {
-  projectId: string;
-  runId: string;
-  /** The project run's instance id (outputs and messages name it). */
-  instanceId: string;
-  job: JobSummary;
-  options: SynthesisOptions;
-  tuning: RunTuning;
-  /** The jobs that follow this one in its lane, in order: this job starts the next when the service is done. */
-  next?: JobSummary[];
-  /** Service throughput measured on the lane's finished jobs, carried forward (deterministic, no I/O). */
-  rate?: ServiceRate;
-}
-
-interface BatchJobState extends JobInput {
-  synthesisId?: string;
-  submittedAt?: string;
-  polls?: number;
-  attempt?: number;
-  /** Speech requests made so far (submit and polls), kept across continueAsNew. */
-  requests?: number;
-  /** Elapsed since submission at the last poll that saw the job unfinished. */
-  unfinishedMs?: number;
-  /** The run's first-wave probe already saw this job succeed: collect it and go on. */
-  serviceDone?: boolean;
-}
-
 export type { JobResult };
 
 /** A lane's results: the job a sub-orchestration ran, then those of the jobs it handed on to. */
@@ -137,12 +135,6 @@ export interface CollectJobResult {
   /** Requests besides the tally's (the delete). */
   requests: number;
   error?: string;
-}
-
-/** The collector's input: the collect activity's, plus what it needs to report the whole job to the run. */
-export interface CollectJobInput extends CollectInput {
-  /** Requests the job made before it was collected (submit, polls). */
-  jobRequests?: number;
 }
 
 /** A batch job's result, the same whether its collector reports it or its lane returns it. */
@@ -185,22 +177,14 @@ function* reportFinished(
   }
 }
 
-/** Input of one realtime lane: some positions of a realtime group's job list, one after another. */
-export interface RealtimeLaneInput {
-  projectId: string;
-  runId: string;
-  instanceId: string;
-  jobNumber: number;
-  options: SynthesisOptions;
-  positions: number[];
-}
-
 /** Polls per execution before the monitor continues as new, which keeps its history short. */
 const DEFAULT_POLLS_PER_EXECUTION = 40;
 /** Consecutive failed status checks after which the job is treated as lost. */
 const MAX_CHECK_FAILURES = 6;
 
-function orchestratorFor(job: JobSummary): string {
+function orchestratorFor(
+  job: JobSummary,
+): typeof BATCH_JOB_ORCHESTRATOR | typeof REALTIME_GROUP_ORCHESTRATOR {
   return job.mode === "batch" ? BATCH_JOB_ORCHESTRATOR : REALTIME_GROUP_ORCHESTRATOR;
 }
 
@@ -239,7 +223,8 @@ function nextInLane(context: OrchestrationContext, input: JobInput, rate: Servic
   };
   return {
     jobs: [job, ...next],
-    task: context.df.callSubOrchestrator(
+    task: startOrchestrator(
+      context,
       orchestratorFor(job),
       jobInput,
       jobInstanceId(input.instanceId, input.runId, job.jobNumber),
@@ -327,7 +312,7 @@ function* watchJob(
  * job (`Task.all` of two new sub-orchestrations): the concurrency slot is free as soon as the service is.
  */
 export function* batchJobOrchestrator(context: OrchestrationContext): Generator_<LaneResult | undefined> {
-  const state = context.df.getInput() as BatchJobState;
+  const state = inputOf(context, BATCH_JOB_ORCHESTRATOR);
   const { job, tuning } = state;
   const attempt = state.attempt ?? 1;
   const ref = { projectId: state.projectId, runId: state.runId, jobNumber: job.jobNumber };
@@ -390,7 +375,8 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
     jobRequests: requests,
     ...(rate ? { rate } : {}),
   };
-  const collect = context.df.callSubOrchestrator(
+  const collect = startOrchestrator(
+    context,
     COLLECT_JOB_ORCHESTRATOR,
     collectInput,
     collectInstanceId(context.df.instanceId),
@@ -424,7 +410,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
  * reports the job to the project run.
  */
 export function* collectJobOrchestrator(context: OrchestrationContext): Generator_<CollectJobResult> {
-  const { jobRequests, ...input } = context.df.getInput() as CollectJobInput;
+  const { jobRequests, ...input } = inputOf(context, COLLECT_JOB_ORCHESTRATOR);
   let tally = emptyTally();
   let error: string | undefined;
   let requests = 0;
@@ -462,7 +448,7 @@ export function* collectJobOrchestrator(context: OrchestrationContext): Generato
  * order; then the group hands on to the next job of its lane.
  */
 export function* realtimeGroupOrchestrator(context: OrchestrationContext): Generator_<LaneResult> {
-  const input = context.df.getInput() as JobInput;
+  const input = inputOf(context, REALTIME_GROUP_ORCHESTRATOR);
   const tally = emptyTally();
   const laneCount = Math.max(1, Math.min(input.tuning.realtimeConcurrency, input.job.chapters));
   const lanes = Array.from({ length: laneCount }, (_, lane) => {
@@ -476,7 +462,8 @@ export function* realtimeGroupOrchestrator(context: OrchestrationContext): Gener
         (p) => p % laneCount === lane,
       ),
     };
-    return context.df.callSubOrchestrator(
+    return startOrchestrator(
+      context,
       REALTIME_LANE_ORCHESTRATOR,
       laneInput,
       realtimeLaneInstanceId(context.df.instanceId, lane),
@@ -512,7 +499,7 @@ export function* realtimeGroupOrchestrator(context: OrchestrationContext): Gener
  * {@link ACTIVITY_ATTEMPTS} times, then counted failed.
  */
 export function* realtimeLaneOrchestrator(context: OrchestrationContext): Generator_<JobTally> {
-  const input = context.df.getInput() as RealtimeLaneInput;
+  const input = inputOf(context, REALTIME_LANE_ORCHESTRATOR);
   const tally = emptyTally();
   for (const position of input.positions) {
     const chapter: RealtimeChapterInput = {
@@ -553,7 +540,7 @@ const jobReportSchema = z.object({ runId: z.string(), result: jobResultSchema })
  * fallbacks join the queue as jobs finish), keep the manifest and progress current, return the totals.
  */
 export function* projectOrchestrator(context: OrchestrationContext): Generator_<ManifestTotals | undefined> {
-  const input = context.df.getInput() as ProjectInput;
+  const input = inputOf(context, PROJECT_ORCHESTRATOR);
   const instanceId = context.df.instanceId;
   const startedAt = context.df.currentUtcDateTime.toISOString();
   const progress: Progress = {
@@ -754,7 +741,8 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         next,
         ...probe?.get(head.jobNumber),
       };
-      return context.df.callSubOrchestrator(
+      return startOrchestrator(
+        context,
         orchestratorFor(head),
         jobInput,
         jobInstanceId(instanceId, input.runId, head.jobNumber),

@@ -4,11 +4,11 @@ import type { PipelineDeps } from "./deps.js";
 import { readJobSpec } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import type { JobChapter } from "./planning/schema.js";
-import { readSynthesisInput } from "./pronunciation.js";
 import { runEnded } from "./runGuard.js";
 import type { ChapterOutcome } from "./runState.js";
 import { type RealtimeBilled, RealtimeSynthesisFailure } from "./speechPorts.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
+import { readSynthesisInput } from "./synthesisInput.js";
 import { addOutcome, emptyTally, type JobTally } from "./tally.js";
 
 /**

@@ -1,4 +1,4 @@
-import { mapLimit } from "../storage/blobs.js";
+import { mapLimit } from "../concurrency.js";
 import type { PlanRetriesInput } from "./contracts.js";
 import type { PipelineDeps } from "./deps.js";
 import { readJobSpec } from "./jobs.js";

@@ -12,6 +12,10 @@ import { z } from "zod";
  *   claims/{jobNumber}/{id}.json     created (create-only) before a chapter is paid for (realtime) or stored
  *   payload/refused-{jobNumber}.json a job the service refused as too large (src/pipeline/payloadLimit.ts)
  *   payload/smallest-refused.json    the smallest request the service refused in this run
+ *   chapters.json                    the start body's `chapters` subset (the orchestration input names it)
+ *   inputs/{id}.ssml                 planned SSML of a chapter that uses pronunciations (planning writes it)
+ *   lexicon.pls                      the run's lexicon snapshot (batch jobs read it through a SAS)
+ *   lexicon-sas/{submission}.json    the SAS window of one submission, fixed so a retry signs the same
  * and, outside any run (keyed by the globally unique synthesis id, which is all a status check carries):
  *   _batch-deleted/{synthesisId}.json  written before a batch job is deleted: a submit or status check
  *                                      redelivered afterwards knows the job was collected and removed
@@ -80,6 +84,12 @@ export const runPaths = {
   cancelled: (projectId: string, runId: string) => `${projectId}/${runId}/cancelled.json`,
   /** A start body's `chapters` subset, kept out of the orchestration input (planning reads it). */
   requestedChapters: (projectId: string, runId: string) => `${projectId}/${runId}/chapters.json`,
+  /** Planned SSML of a chapter that uses pronunciations (plan.json and jobs name it as the chapter's `inputBlob`). */
+  plannedInput: (projectId: string, runId: string, chapterId: string) =>
+    `${projectId}/${runId}/inputs/${encodeURIComponent(chapterId)}.ssml`,
+  lexicon: (projectId: string, runId: string) => `${projectId}/${runId}/lexicon.pls`,
+  lexiconWindow: (projectId: string, runId: string, submission: string) =>
+    `${projectId}/${runId}/lexicon-sas/${encodeURIComponent(submission)}.json`,
   announced: (projectId: string, runId: string, chapterId: string) =>
     `${projectId}/${runId}/announced/${chapterId}.json`,
   chapterClaim: (projectId: string, runId: string, jobNumber: number, chapterId: string) =>
@@ -102,6 +112,12 @@ export const submittedMarkerSchema = z.object({
   jobNumber: z.number().int().positive(),
 });
 export type SubmittedMarker = z.infer<typeof submittedMarkerSchema>;
+
+/** `chapters.json`: the chapters a start asked for. */
+export const requestedChaptersSchema = z.object({ chapters: z.array(z.string().min(1)).min(1) });
+
+/** `lexicon-sas/{submission}.json`: the validity of the lexicon SAS one submission (and its retries) signs. */
+export const lexiconWindowSchema = z.object({ startsOn: z.string(), expiresOn: z.string() });
 
 /** `cancelled.json`: when the run was cancelled (wall clock); older markers may carry nothing. */
 export const cancelledMarkerSchema = z.object({ cancelledAt: z.string().optional() });

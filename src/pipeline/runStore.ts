@@ -55,13 +55,35 @@ export interface StoredSubmission {
   markedAt: Date;
 }
 
+/** When a read URL is valid: fixed by the caller, so a retry signs the same URL. */
+export interface ReadWindow {
+  startsOn: Date;
+  expiresOn: Date;
+}
+
 export interface RunStore {
+  /** Where the records live (the work container's URL): the estimate sizes a lexicon URL from it. */
+  readonly url: string;
+
   // Plan and job lists (written by planning and retry planning; job lists never change once written).
   readPlan(run: RunRef): Promise<Plan | undefined>;
   writePlan(run: RunRef, plan: Plan): Promise<void>;
   readJob(job: JobRef): Promise<JobSpec | undefined>;
   writeJob(run: RunRef, job: JobSpec): Promise<void>;
   listJobs(run: RunRef): Promise<StoredJob[]>;
+
+  // What planning keeps for the jobs beside the plan: the start's chapter subset (too long for the
+  // orchestration input), the SSML of chapters that use pronunciations, the project's lexicon as it was.
+  writeRequestedChapters(run: RunRef, chapters: string[]): Promise<void>;
+  readRequestedChapters(run: RunRef): Promise<string[] | undefined>;
+  writePlannedInput(run: RunRef, chapterId: string, ssml: string): Promise<void>;
+  readPlannedInput(run: RunRef, chapterId: string): Promise<string | undefined>;
+  writeLexicon(run: RunRef, pls: string): Promise<void>;
+  readLexicon(run: RunRef): Promise<string | undefined>;
+  /** The read window of one submission's lexicon URL: the first proposed is kept, so its retries sign the same. */
+  fixLexiconWindow(run: RunRef, submission: string, proposed: ReadWindow): Promise<ReadWindow>;
+  /** A read-only URL of the run's lexicon snapshot, valid in `window`, for Speech to fetch anonymously. */
+  lexiconUrl(run: RunRef, window: ReadWindow): Promise<string>;
 
   // What happened to each chapter of a job.
   readOutcome(job: JobRef, chapterId: string): Promise<ChapterOutcome | undefined>;

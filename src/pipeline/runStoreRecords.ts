@@ -1,19 +1,21 @@
 import type { z } from "zod";
-import { mapLimit } from "../storage/blobs.js";
+import { mapLimit } from "../concurrency.js";
 import { jobSpecSchema, planSchema } from "./planning/schema.js";
 import {
   type ChapterOutcome,
   cancelledMarkerSchema,
   chapterOutcomeSchema,
   deletedJobMarkerSchema,
+  lexiconWindowSchema,
   payloadRefusalSchema,
+  requestedChaptersSchema,
   resultsLinkSchema,
   runPaths,
   smallestRefusedSchema,
   submittedMarkerSchema,
   throughputRecordSchema,
 } from "./runState.js";
-import type { RunStore } from "./runStore.js";
+import type { ReadWindow, RunStore } from "./runStore.js";
 
 /**
  * The run store over named text records (blob names of runState.ts's `runPaths`): the one mapping from the
@@ -33,10 +35,12 @@ export interface RecordEntry {
 }
 
 export interface RecordStore {
+  /** Where the records live (a URL; its length sizes signed URLs in estimates). */
+  readonly url: string;
   /** The record's text, or undefined when it does not exist. */
   read(name: string): Promise<string | undefined>;
-  /** Writes (or overwrites) the record, unconditionally. */
-  write(name: string, text: string): Promise<void>;
+  /** Writes (or overwrites) the record, unconditionally; JSON unless `contentType` says otherwise. */
+  write(name: string, text: string, contentType?: string): Promise<void>;
   /** Writes the record only if it does not exist: its ETag, or undefined when it exists. */
   create(name: string, text: string): Promise<string | undefined>;
   /** Overwrites the record only if it is at `etag`: the new ETag, or undefined when it moved or is gone. */
@@ -47,7 +51,12 @@ export interface RecordStore {
   remove(name: string, etag?: string): Promise<boolean>;
   /** Every record whose name starts with `prefix`, in name order. */
   list(prefix: string): Promise<RecordEntry[]>;
+  /** A read-only URL of the record, valid from `startsOn` to `expiresOn` (a SAS in Blob storage). */
+  readUrl(name: string, window: ReadWindow): Promise<string>;
 }
+
+const SSML_TYPE = "application/ssml+xml; charset=utf-8";
+const PLS_TYPE = "application/pls+xml; charset=utf-8";
 
 /** Records read at once when a job's outcomes are listed. */
 const READ_CONCURRENCY = 16;
@@ -68,7 +77,13 @@ export function runStoreOver(records: RecordStore): RunStore {
       return rest.endsWith(".json") && !rest.includes("/") ? [{ key: rest.slice(0, -5), entry }] : [];
     });
 
+  const windowOf = (raw: { startsOn: string; expiresOn: string }): ReadWindow => ({
+    startsOn: new Date(raw.startsOn),
+    expiresOn: new Date(raw.expiresOn),
+  });
+
   return {
+    url: records.url,
     readPlan: (run) => read(runPaths.plan(run.projectId, run.runId), planSchema),
     writePlan: (run, plan) => write(runPaths.plan(run.projectId, run.runId), plan),
     readJob: (job) => read(runPaths.job(job.projectId, job.runId, job.jobNumber), jobSpecSchema),
@@ -82,6 +97,37 @@ export function runStoreOver(records: RecordStore): RunStore {
           : [];
       });
     },
+
+    writeRequestedChapters: async (run, chapters) =>
+      write(
+        runPaths.requestedChapters(run.projectId, run.runId),
+        requestedChaptersSchema.parse({ chapters }),
+      ),
+    async readRequestedChapters(run) {
+      return (await read(runPaths.requestedChapters(run.projectId, run.runId), requestedChaptersSchema))
+        ?.chapters;
+    },
+    writePlannedInput: (run, chapterId, ssml) =>
+      records.write(runPaths.plannedInput(run.projectId, run.runId, chapterId), ssml, SSML_TYPE),
+    readPlannedInput: (run, chapterId) =>
+      records.read(runPaths.plannedInput(run.projectId, run.runId, chapterId)),
+    writeLexicon: (run, pls) => records.write(runPaths.lexicon(run.projectId, run.runId), pls, PLS_TYPE),
+    readLexicon: (run) => records.read(runPaths.lexicon(run.projectId, run.runId)),
+    async fixLexiconWindow(run, submission, proposed) {
+      const name = runPaths.lexiconWindow(run.projectId, run.runId, submission);
+      const saved = await read(name, lexiconWindowSchema);
+      if (saved) return windowOf(saved);
+      const window = {
+        startsOn: proposed.startsOn.toISOString(),
+        expiresOn: proposed.expiresOn.toISOString(),
+      };
+      if (await records.create(name, JSON.stringify(window))) return windowOf(window);
+      // Another copy of the submission fixed it first: sign what it signed.
+      const other = await read(name, lexiconWindowSchema);
+      if (!other) throw new Error(`The lexicon window ${name} was taken but cannot be read.`);
+      return windowOf(other);
+    },
+    lexiconUrl: (run, window) => records.readUrl(runPaths.lexicon(run.projectId, run.runId), window),
 
     readOutcome: (job, chapterId) =>
       read(runPaths.outcome(job.projectId, job.runId, job.jobNumber, chapterId), chapterOutcomeSchema),

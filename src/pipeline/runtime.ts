@@ -8,13 +8,11 @@ import type { SpeechPorts } from "./speechPorts.js";
 /** Builds the pipeline's dependencies from settings; Speech clients are created on first use. */
 export function createPipelineDeps(settings: Settings, overrides: Partial<PipelineDeps> = {}): PipelineDeps {
   const storage = createStorageClients(settings);
-  const work = overrides.work ?? storage.blobs.getContainerClient(settings.WORK_CONTAINER);
   let speech: SpeechPorts | undefined;
   return {
     settings,
     storage,
-    work,
-    runs: createBlobRunStore(work),
+    runs: createBlobRunStore(storage.blobs.getContainerClient(settings.WORK_CONTAINER), storage.blobs),
     speech: () => {
       speech ??= createSpeechPorts(settings);
       return speech;

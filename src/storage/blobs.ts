@@ -82,21 +82,3 @@ export async function listBlobs(
 export async function deleteIfExists(container: ContainerClient, blobName: string): Promise<void> {
   await container.getBlobClient(blobName).deleteIfExists();
 }
-
-/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return results;
-}

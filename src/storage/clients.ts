@@ -16,6 +16,7 @@ export interface StorageClients {
   videoQueue: QueueClient;
 }
 
+/** The storage account: a connection string, or identity-based names and URIs. */
 type AccountSettings = Pick<
   Settings,
   | "AzureWebJobsStorage"

@@ -1,19 +1,5 @@
 export { billableCharacters } from "./billing.js";
 export {
-  foldPronunciationHash,
-  type Lexicon,
-  type PronunciationEntry,
-  PronunciationMatcher,
-  type PronunciationRule,
-  pronounceSsml,
-  pronounceText,
-  rulesFromEntries,
-  rulesFromLexicon,
-  rulesHash,
-  validateLexicon,
-  validatePronunciationList,
-} from "./pronunciations.js";
-export {
   DEFAULT_WORDS_PER_MINUTE,
   prosodyRateFactor,
   REALTIME_MAX_AUDIO_MS,

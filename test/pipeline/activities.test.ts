@@ -12,6 +12,7 @@ import { createStorageClients } from "../../src/storage/clients.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { uniqueName } from "../support/names.js";
+import { workContainer } from "../support/workContainer.js";
 import { chapterText } from "./e2eHarness.js";
 
 /** The activities themselves against Azurite and the emulator: idempotent when run again. */
@@ -65,7 +66,7 @@ describe("storage clients", () => {
   });
 
   it("reads a missing blob as undefined and lists a missing container as empty", async () => {
-    expect(await readJson(deps.work, "nothing/here.json")).toBeUndefined();
+    expect(await readJson(workContainer(deps), "nothing/here.json")).toBeUndefined();
     const missing = deps.storage.blobs.getContainerClient(uniqueName("missing"));
     expect(await listBlobs(missing, "x/")).toEqual([]);
   });

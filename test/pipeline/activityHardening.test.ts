@@ -13,6 +13,7 @@ import { listBlobs, readJson, writeJson } from "../../src/storage/blobs.js";
 import { waitFor } from "../../tools/shared/waitFor.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { uniqueName } from "../support/names.js";
+import { workContainer } from "../support/workContainer.js";
 import { chapterText } from "./e2eHarness.js";
 
 /**
@@ -95,7 +96,7 @@ function optionsOf(planned: { options: { voice: string; outputFormat: string } }
 /** The chapter id of a single-chapter job, from the job list planning saved. */
 async function firstChapterOf(d: PipelineDeps, projectId: string, runId: string, jobNumber: number) {
   const spec = await readJson<{ chapters: { chapterId: string }[] }>(
-    d.work,
+    workContainer(d),
     runPaths.job(projectId, runId, jobNumber),
   );
   return spec?.chapters[0]?.chapterId as string;
@@ -150,7 +151,7 @@ describe("WriteManifest under concurrent writers", () => {
     const planned = await plan(projectId, runId, { maxChaptersPerJob: 1 });
     expect(planned.jobs).toHaveLength(jobs);
     const jobList = await readJson<{ chapters: { chapterId: string }[] }>(
-      deps.work,
+      workContainer(deps),
       runPaths.job(projectId, runId, 1),
     );
     expect(jobList?.chapters).toHaveLength(1);
@@ -259,7 +260,7 @@ describe("realtime claim", () => {
       const jobNumber = planned.jobs[0]?.jobNumber as number;
       // The claim of a copy killed before it called Speech.
       const chapterId = await firstChapterOf(d, projectId, runId, jobNumber);
-      await writeJson(d.work, runPaths.chapterClaim(projectId, runId, jobNumber, chapterId), {});
+      await writeJson(workContainer(d), runPaths.chapterClaim(projectId, runId, jobNumber, chapterId), {});
       const tally = await synthesizeChapterRealtime(
         d,
         {
@@ -349,7 +350,7 @@ describe("a run that has ended", () => {
       const planned = await plan(projectId, runId, {}, d);
       const options = optionsOf(planned, false);
       const synthesisId = await submitFinishedJob(d, projectId, runId, options);
-      await writeJson(d.work, runPaths.cancelled(projectId, runId), {
+      await writeJson(workContainer(d), runPaths.cancelled(projectId, runId), {
         cancelledAt: new Date().toISOString(),
       });
 
@@ -361,7 +362,7 @@ describe("a run that has ended", () => {
 
       const realtimeRun = "r2";
       const rt = await plan(projectId, realtimeRun, { mode: "realtime" }, d);
-      await writeJson(d.work, runPaths.cancelled(projectId, realtimeRun), {});
+      await writeJson(workContainer(d), runPaths.cancelled(projectId, realtimeRun), {});
       await synthesizeChapterRealtime(d, {
         projectId,
         runId: realtimeRun,

@@ -5,6 +5,7 @@ import {
   type ActivityInput,
   type ActivityOutput,
   activityInputs,
+  orchestratorInputs,
   type PlanInput,
 } from "../../src/pipeline/contracts.js";
 import { checkJob, deleteJob, submitJob } from "../../src/pipeline/jobs.js";
@@ -16,17 +17,22 @@ import {
   DELETE_JOB_ACTIVITY,
   type PLAN_PROJECT_ACTIVITY,
   type PLAN_RETRIES_ACTIVITY,
+  REALTIME_LANE_ORCHESTRATOR,
   type REPORT_JOB_ACTIVITY,
   SUBMIT_JOB_ACTIVITY,
   type SYNTHESIZE_REALTIME_ACTIVITY,
   type WRITE_MANIFEST_ACTIVITY,
 } from "../../src/pipeline/names.js";
-import { scheduleActivity } from "../../src/pipeline/orchestrators.js";
+import {
+  realtimeLaneOrchestrator,
+  scheduleActivity,
+  startOrchestrator,
+} from "../../src/pipeline/orchestrators.js";
 import type { PlanInput as PlanProjectInput, planProject } from "../../src/pipeline/planning/planRun.js";
 import { synthesizeChapterRealtime } from "../../src/pipeline/realtime.js";
 import { reportJobFinished } from "../../src/pipeline/report.js";
 import { planRetries } from "../../src/pipeline/retries.js";
-import { expectActivityContract } from "./activityContract.js";
+import { expectActivityContract, expectOrchestratorContract } from "./activityContract.js";
 
 /**
  * Activity contracts have one definition (src/pipeline/contracts.ts): each use case takes exactly its
@@ -87,5 +93,54 @@ describe("activity contracts", () => {
     expect(() => expectActivityContract(DELETE_JOB_ACTIVITY, { ...input, jobNumber: 2 })).toThrow(/drops/);
     expect(() => expectActivityContract(DELETE_JOB_ACTIVITY, { projectId: "book" })).toThrow(/invalid/);
     expect(() => expectActivityContract("NoSuchActivity", {})).toThrow(/No activity contract/);
+  });
+});
+
+/** Orchestrator-to-orchestrator inputs are contracts too: typed at the start, parsed where they arrive. */
+describe("orchestration input contracts", () => {
+  const lane = {
+    projectId: "book",
+    runId: "r1",
+    instanceId: "tts-book",
+    jobNumber: 2,
+    options: { voice: "v", outputFormat: "riff-24khz-16bit-mono-pcm", wordBoundaries: true },
+    positions: [0, 2],
+  };
+
+  it("an orchestrator cannot start another with a field too many or too few", () => {
+    // Compile-time only: never called.
+    const wouldNotCompile = (context: OrchestrationContext) => {
+      startOrchestrator(context, REALTIME_LANE_ORCHESTRATOR, lane, "id");
+      // @ts-expect-error a field the schema lacks (zod would strip it)
+      startOrchestrator(context, REALTIME_LANE_ORCHESTRATOR, { ...lane, extra: 1 }, "id");
+      const { positions: _, ...withoutPositions } = lane;
+      // @ts-expect-error a field the schema requires
+      startOrchestrator(context, REALTIME_LANE_ORCHESTRATOR, withoutPositions, "id");
+    };
+    expect(typeof wouldNotCompile).toBe("function");
+  });
+
+  it("every orchestrator name has a schema, and the run-time check catches a field the schema drops", () => {
+    const orchestratorNames = Object.entries(names)
+      .filter(([constant]) => constant.endsWith("_ORCHESTRATOR"))
+      .map(([, name]) => name);
+    expect(Object.keys(orchestratorInputs).sort()).toEqual(orchestratorNames.sort());
+    expect(() => expectOrchestratorContract(REALTIME_LANE_ORCHESTRATOR, lane)).not.toThrow();
+    expect(() => expectOrchestratorContract(REALTIME_LANE_ORCHESTRATOR, { ...lane, extra: 1 })).toThrow(
+      /drops/,
+    );
+    expect(() => expectOrchestratorContract("NoSuchOrchestrator", {})).toThrow(/No orchestrator contract/);
+  });
+
+  it("a sub-orchestrator refuses a malformed input from history, naming the field, before doing anything", () => {
+    const scheduled: string[] = [];
+    const context = {
+      df: {
+        getInput: () => ({ ...lane, positions: "0,2" }),
+        callActivity: (name: string) => scheduled.push(name),
+      },
+    } as unknown as OrchestrationContext;
+    expect(() => realtimeLaneOrchestrator(context).next()).toThrow(/positions/);
+    expect(scheduled).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { JobInput } from "../../src/pipeline/contracts.js";
 import {
   BATCH_JOB_ORCHESTRATOR,
   CHECK_JOB_ACTIVITY,
@@ -14,7 +15,6 @@ import {
 } from "../../src/pipeline/names.js";
 import {
   batchJobOrchestrator,
-  type JobInput,
   type JobResult,
   projectOrchestrator,
   realtimeGroupOrchestrator,

@@ -1,5 +1,6 @@
 import type { OrchestrationContext } from "durable-functions";
 import { describe, expect, it } from "vitest";
+import type { JobInput } from "../../src/pipeline/contracts.js";
 import {
   BATCH_JOB_ORCHESTRATOR,
   CANCEL_EVENT,
@@ -17,12 +18,11 @@ import {
 import {
   batchJobOrchestrator,
   collectJobOrchestrator,
-  type JobInput,
   type JobResult,
   projectOrchestrator,
 } from "../../src/pipeline/orchestrators.js";
 import type { PlanResult } from "../../src/pipeline/planning/planRun.js";
-import { expectActivityContract } from "./activityContract.js";
+import { expectActivityContract, expectOrchestratorContract } from "./activityContract.js";
 
 /**
  * The project orchestrator's control flow, stepped by hand with a fake `context.df` (the real replay runs
@@ -67,14 +67,10 @@ function fakeContext(input: unknown) {
       isCompleted: false,
       isFaulted: false,
     }),
-    callSubOrchestrator: (name: string, subInput: unknown, instanceId: string): FakeTask => ({
-      kind: "sub",
-      name,
-      input: subInput,
-      instanceId,
-      isCompleted: false,
-      isFaulted: false,
-    }),
+    callSubOrchestrator: (name: string, subInput: unknown, instanceId: string): FakeTask => {
+      expectOrchestratorContract(name, subInput);
+      return { kind: "sub", name, input: subInput, instanceId, isCompleted: false, isFaulted: false };
+    },
     waitForExternalEvent: (name: string): FakeTask => ({
       kind: "event",
       name,

@@ -13,6 +13,7 @@ import { BatchSynthesisClient } from "../../src/speech/index.js";
 import { readJson } from "../../src/storage/blobs.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { uniqueName } from "../support/names.js";
+import { workContainer } from "../support/workContainer.js";
 import { chapterText } from "./e2eHarness.js";
 
 /**
@@ -126,7 +127,7 @@ describe("a job refused as too large (400 naming the size), activity by activity
     });
     expect(tally).toMatchObject({ succeeded: 0, retry: 6, realtime: 0 });
     const outcome = await readJson<{ attempts: number; status: string }>(
-      deps.work,
+      workContainer(deps),
       runPaths.outcome(projectId, runId, 1, "c1"),
     );
     expect(outcome).toMatchObject({ status: "retry", attempts: 0 });

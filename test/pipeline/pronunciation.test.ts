@@ -4,12 +4,14 @@ import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { readJobSpec, submitJob } from "../../src/pipeline/jobs.js";
 import { sha256Hex } from "../../src/pipeline/planning/chapters.js";
 import { assessProject, planProject } from "../../src/pipeline/planning/planRun.js";
+import { LEXICON_PLACEHOLDER_URI } from "../../src/pipeline/planning/pronunciations.js";
 import type { Plan } from "../../src/pipeline/planning/schema.js";
-import { LEXICON_PLACEHOLDER_URI, readSynthesisInput } from "../../src/pipeline/pronunciation.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";
+import { readSynthesisInput } from "../../src/pipeline/synthesisInput.js";
 import { readJson } from "../../src/storage/blobs.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { uniqueName } from "../support/names.js";
+import { workContainer } from "../support/workContainer.js";
 
 /** Planning and submission of chapters that use pronunciations, against Azurite and the emulator. */
 let emulator: TestEmulator;
@@ -60,26 +62,31 @@ describe("pronunciations in planning and submission", () => {
     const result = await planProject(deps, { projectId, runId, instanceId: `tts-${projectId}`, request: {} });
     // Plain-text chapters go to job 1, SSML ones (including rewritten text) to job 2.
     expect(result.jobs.map((j) => j.chapters)).toEqual([1, 1]);
-    const plan = (await readJson<Plan>(deps.work, result.planBlob)) as Plan;
+    const plan = (await readJson<Plan>(workContainer(deps), result.planBlob)) as Plan;
     const [a, b] = plan.chapters;
     expect(b).toMatchObject({ kind: "text", textSha256: sha256Hex(texts.b) });
     expect(b?.inputBlob).toBeUndefined();
     expect(a).toMatchObject({ kind: "ssml", inputBlob: `${projectId}/${runId}/inputs/a.ssml` });
     expect(a?.textSha256).not.toBe(sha256Hex(texts.a));
-    const saved = (await deps.work.getBlobClient(a?.inputBlob as string).downloadToBuffer()).toString("utf8");
+    const saved = (
+      await workContainer(deps)
+        .getBlobClient(a?.inputBlob as string)
+        .downloadToBuffer()
+    ).toString("utf8");
     expect(saved).toContain('<sub alias="Kline">Klein</sub> walked to Tingen.');
     expect(saved).toContain(`<lexicon uri="${LEXICON_PLACEHOLDER_URI}"/>`);
-    expect(await deps.work.getBlobClient(`${projectId}/${runId}/lexicon.pls`).exists()).toBe(true);
+    expect(await workContainer(deps).getBlobClient(`${projectId}/${runId}/lexicon.pls`).exists()).toBe(true);
   });
 
   it("the estimate's assessment (no run) judges and counts like the run's planning, and writes nothing", async () => {
     const workBlobs = async () => {
       const names: string[] = [];
-      for await (const blob of deps.work.listBlobsFlat({ prefix: `${projectId}/` })) names.push(blob.name);
+      for await (const blob of workContainer(deps).listBlobsFlat({ prefix: `${projectId}/` }))
+        names.push(blob.name);
       return names.sort();
     };
     const before = await workBlobs();
-    const plan = (await readJson<Plan>(deps.work, `${projectId}/${runId}/plan.json`)) as Plan;
+    const plan = (await readJson<Plan>(workContainer(deps), `${projectId}/${runId}/plan.json`)) as Plan;
     const estimate = await assessProject(deps, { projectId, request: {} });
     // Same verdicts, hashes and sizes; only the run's name for a saved input is missing (there is no run).
     expect(estimate.chapters).toEqual(plan.chapters.map(({ inputBlob: _, ...chapter }) => chapter));
@@ -117,7 +124,9 @@ describe("pronunciations in planning and submission", () => {
     const batchInput = await readSynthesisInput(deps, ref, chapter, "batch");
     expect(batchInput).toBe(await readSynthesisInput(deps, ref, chapter, "batch"));
     const uri = /<lexicon uri="([^"]+)"/.exec(batchInput)?.[1]?.replace(/&amp;/g, "&") as string;
-    expect(uri).toMatch(new RegExp(`^${deps.work.url}/${projectId}/${runId}/lexicon.pls\\?.*sp=r.*sig=`));
+    expect(uri).toMatch(
+      new RegExp(`^${workContainer(deps).url}/${projectId}/${runId}/lexicon.pls\\?.*sp=r.*sig=`),
+    );
     // The SAS reads the snapshot (what the service will do), and nothing more.
     expect(await (await fetch(uri)).text()).toBe(PLS);
     expect(

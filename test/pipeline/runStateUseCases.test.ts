@@ -3,10 +3,12 @@ import { baseRequestBytes } from "../../src/pipeline/batchRequest.js";
 import { claimChapter } from "../../src/pipeline/claims.js";
 import { checkJob, deleteJob, readResultUrl, submitJob } from "../../src/pipeline/jobs.js";
 import { PayloadTooLargeError } from "../../src/pipeline/payloadLimit.js";
+import { LEXICON_PLACEHOLDER_URI, LEXICON_SAS_HOURS } from "../../src/pipeline/planning/pronunciations.js";
 import type { JobChapter, JobSpec } from "../../src/pipeline/planning/schema.js";
 import { planRetries } from "../../src/pipeline/retries.js";
 import type { ChapterOutcome } from "../../src/pipeline/runState.js";
 import type { SpeechPorts, SynthesisState } from "../../src/pipeline/speechPorts.js";
+import { readSynthesisInput } from "../../src/pipeline/synthesisInput.js";
 import { makeSynthesisId } from "../../src/speech/ids.js";
 import { memoryDeps } from "../support/memoryDeps.js";
 
@@ -214,5 +216,50 @@ describe("Chapter claims over the run store", () => {
     const next = await claimChapter(deps, claim, async () => undefined, timing);
     expect(next.kind).toBe("claimed");
     if (next.kind === "claimed") await next.release(true);
+  });
+});
+
+describe("a job's exact input from what planning saved (planned SSML, lexicon snapshot)", () => {
+  const lexicon = `<?xml version="1.0" encoding="UTF-8"?>
+<lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-lexicon" alphabet="ipa" xml:lang="en-US">
+  <lexeme><grapheme>Tingen</grapheme><phoneme>ˈtɪŋən</phoneme></lexeme>
+</lexicon>`;
+  const planned = `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en-US"><voice name="en-US-AvaMultilingualNeural"><lexicon uri="${LEXICON_PLACEHOLDER_URI}"/>He walked to Tingen.</voice></speak>`;
+  const ssmlChapter = { ...chapter("c1"), kind: "ssml" as const, inputBlob: "book/r/inputs/c1.ssml" };
+
+  it("batch: the placeholder becomes the lexicon URL, its window fixed by the first submit of a submission", async () => {
+    let now = new Date("2026-01-01T10:00:00.400Z");
+    const deps = memoryDeps({ now: () => now });
+    await deps.runs.writePlannedInput(run, "c1", planned);
+    await deps.runs.writeLexicon(run, lexicon);
+    const ref = { ...run, submission: "job1-attempt1" };
+    const first = await readSynthesisInput(deps, ref, ssmlChapter, "batch");
+    expect(first).not.toContain(LEXICON_PLACEHOLDER_URI);
+    const url = /<lexicon uri="([^"]+)"/.exec(first)?.[1]?.replaceAll("&amp;", "&") ?? "";
+    // Whole seconds, five minutes of skew before, LEXICON_SAS_HOURS after.
+    expect(url).toBe(
+      `memory://run-store/${run.projectId}/${run.runId}/lexicon.pls?st=2026-01-01T09:55:00.000Z&se=${new Date(Date.parse("2026-01-01T10:00:00Z") + LEXICON_SAS_HOURS * 3_600_000).toISOString()}`,
+    );
+    // A retried submit runs later and signs the same; a new attempt gets its own window.
+    now = new Date("2026-01-01T10:07:00Z");
+    expect(await readSynthesisInput(deps, ref, ssmlChapter, "batch")).toBe(first);
+    const next = await readSynthesisInput(
+      deps,
+      { ...ref, submission: "job1-attempt2" },
+      ssmlChapter,
+      "batch",
+    );
+    expect(next).toContain("st=2026-01-01T10:02:00.000Z");
+  });
+
+  it("realtime: no lexicon element, its terms inlined; a missing snapshot is an error, not a silent skip", async () => {
+    const deps = memoryDeps();
+    await deps.runs.writePlannedInput(run, "c1", planned);
+    const ref = { ...run, submission: "rt" };
+    await expect(readSynthesisInput(deps, ref, ssmlChapter, "realtime")).rejects.toThrow(/lexicon snapshot/);
+    await deps.runs.writeLexicon(run, lexicon);
+    const realtime = await readSynthesisInput(deps, ref, ssmlChapter, "realtime");
+    expect(realtime).not.toContain("<lexicon");
+    expect(realtime).toContain('<phoneme alphabet="ipa" ph="ˈtɪŋən">Tingen</phoneme>');
   });
 });

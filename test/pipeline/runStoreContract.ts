@@ -183,6 +183,45 @@ export function runStoreContract(name: string, fresh: () => RunStore): void {
       expect(await store.readSmallestRefused(r)).toBe(900_000);
     });
 
+    it("keeps what planning saves beside the plan: requested chapters, planned inputs, the lexicon", async () => {
+      const store = fresh();
+      const r = run();
+      expect(await store.readRequestedChapters(r)).toBeUndefined();
+      expect(await store.readPlannedInput(r, "ch 1")).toBeUndefined();
+      expect(await store.readLexicon(r)).toBeUndefined();
+      await store.writeRequestedChapters(r, ["ch2", "ch7"]);
+      await store.writePlannedInput(r, "ch 1", '<speak version="1.0">Ωmega</speak>');
+      await store.writeLexicon(r, "<lexicon/>");
+      expect(await store.readRequestedChapters(r)).toEqual(["ch2", "ch7"]);
+      expect(await store.readPlannedInput(r, "ch 1")).toBe('<speak version="1.0">Ωmega</speak>');
+      expect(await store.readPlannedInput(r, "ch 2")).toBeUndefined();
+      expect(await store.readLexicon(r)).toBe("<lexicon/>");
+      await expect(store.writeRequestedChapters(r, [])).rejects.toThrow();
+    });
+
+    it("fixes a submission's lexicon window on first use: retries (and racing copies) get the same", async () => {
+      const store = fresh();
+      const r = run();
+      const first = {
+        startsOn: new Date("2026-01-01T00:00:00Z"),
+        expiresOn: new Date("2026-01-01T12:00:00Z"),
+      };
+      const later = {
+        startsOn: new Date("2026-01-01T00:05:00Z"),
+        expiresOn: new Date("2026-01-01T12:05:00Z"),
+      };
+      const [a, b] = await Promise.all([
+        store.fixLexiconWindow(r, "job2-attempt1", first),
+        store.fixLexiconWindow(r, "job2-attempt1", later),
+      ]);
+      expect(b).toEqual(a);
+      expect(await store.fixLexiconWindow(r, "job2-attempt1", later)).toEqual(a);
+      expect(await store.fixLexiconWindow(r, "job2-attempt2", later)).toEqual(later);
+      await store.writeLexicon(r, "<lexicon/>");
+      const url = new URL(await store.lexiconUrl(r, first));
+      expect(url.href.startsWith(`${store.url}/${r.projectId}/${r.runId}/lexicon.pls?`)).toBe(true);
+    });
+
     it("refuses run state that does not match its schema (zod at the boundary)", async () => {
       const store = fresh();
       const r = run();

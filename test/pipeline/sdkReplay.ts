@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { OrchestrationContext } from "durable-functions";
-import { expectActivityContract } from "./activityContract.js";
+import { expectActivityContract, expectOrchestratorContract } from "./activityContract.js";
 
 /**
  * Runs an orchestrator through the real durable-functions 3.5.0 executor, episode after episode, the way the
@@ -128,11 +128,13 @@ export async function replay(
       {},
     );
     const actions = state.actions.flat();
-    // Every activity is scheduled with exactly its contract's input (contracts.ts).
+    // Every activity and sub-orchestration is started with exactly its contract's input (contracts.ts).
     const checkContract = (action: SdkAction) => {
       if (action.compoundActions) action.compoundActions.forEach(checkContract);
       else if (action.actionType === ActionType.CallActivity) {
         expectActivityContract(action.functionName ?? "", action.input);
+      } else if (action.actionType === ActionType.CallSubOrchestrator) {
+        expectOrchestratorContract(action.functionName ?? "", action.input);
       }
     };
     actions.forEach(checkContract);

@@ -1,4 +1,3 @@
-import type { ContainerClient } from "@azure/storage-blob";
 import { parseSettings } from "../../src/config/settings.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { createMemoryRunStore } from "../../src/pipeline/memoryRunStore.js";
@@ -26,7 +25,6 @@ export function memoryDeps(options: { speech?: SpeechPorts; now?: () => Date } =
       SPEECH_ENDPOINT: "https://speech.invalid",
     }),
     storage: unavailable<StorageClients>("Blob or Queue storage"),
-    work: unavailable<ContainerClient>("work container"),
     runs: createMemoryRunStore({ now }),
     speech: () => options.speech ?? unavailable<SpeechPorts>("Speech service"),
     now,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePronunciations, pronounceChapter } from "../../src/pipeline/pronunciation.js";
+import { compilePronunciations, pronounceChapter } from "../../src/pipeline/planning/pronunciations.js";
 import { billableCharacters } from "../../src/text/billing.js";
 import {
   foldPronunciationHash,
@@ -11,8 +11,8 @@ import {
   rulesHash,
   validateLexicon,
   validatePronunciationList,
-  validateSsml,
-} from "../../src/text/index.js";
+} from "../../src/text/pronunciations.js";
+import { validateSsml } from "../../src/text/ssml.js";
 
 const VOICE = "en-US-AvaMultilingualNeural";
 

@@ -60,7 +60,7 @@ export interface ChapterContext {
 
 /**
  * A chapter's text with the project's pronunciations applied, or undefined when it uses none of them (it is
- * then sent as it is). The use case binds the project's rules, voice and mode (pipeline/pronunciation.ts).
+ * then sent as it is). The use case binds the project's rules, voice and mode (planning/pronunciations.ts).
  */
 export type Pronounce = (text: string, kind: ChapterKind) => PronouncedText | undefined;
 

@@ -1,16 +1,8 @@
-import { z } from "zod";
-import { downloadBytes, listBlobs, mapLimit, readJson, writeText } from "../../storage/blobs.js";
+import { mapLimit } from "../../concurrency.js";
+import { downloadBytes, listBlobs, readJson } from "../../storage/blobs.js";
 import type { PlanInput } from "../contracts.js";
 import type { PipelineDeps } from "../deps.js";
 import { type EffectiveOptions, type ProjectFile, resolveOptions, type StartRequest } from "../options.js";
-import {
-  asBilled,
-  loadProjectPronunciations,
-  type ProjectPronunciations,
-  PronunciationsError,
-  pronounceChapter,
-  pronunciationPaths,
-} from "../pronunciation.js";
 import { audioPaths, runPaths } from "../runState.js";
 import { readThroughputPrior } from "../throughput.js";
 import {
@@ -27,6 +19,13 @@ import { type ExistingOutput, previousChaptersOf } from "./changes.js";
 import { classifyProjectBlobs, PROJECT_FILE_NAME, type ProjectListing } from "./chapters.js";
 import { PlanError } from "./planError.js";
 import { parseProjectFile } from "./projectFile.js";
+import {
+  asBilled,
+  loadPronunciations,
+  type ProjectPronunciations,
+  PronunciationsError,
+  pronounceChapter,
+} from "./pronunciations.js";
 import { type JobSpec, type JobSummary, type Plan, type RunTuning, summarizeJob } from "./schema.js";
 
 /**
@@ -64,7 +63,7 @@ export async function readProjectPronunciations(
   projectId: string,
 ): Promise<ProjectPronunciations | undefined> {
   try {
-    return await loadProjectPronunciations(deps.storage.chapters, projectId);
+    return await loadPronunciations((file) => downloadBytes(deps.storage.chapters, `${projectId}/${file}`));
   } catch (error) {
     if (error instanceof PronunciationsError) throw new PlanError(error.code, error.message, error.issues);
     throw error;
@@ -107,13 +106,13 @@ async function assess(
     wanted: new Set(options.chapters),
     previous: await readPreviousChapters(deps, projectId),
   };
-  const inputBlobOf = run && ((id: string) => pronunciationPaths.input(projectId, run.runId, id));
+  const inputBlobOf = run && ((id: string) => runPaths.plannedInput(projectId, run.runId, id));
   const context: ChapterContext = {
     projectId,
     options,
     existing,
     maxPayloadBytes: tuning.maxPayloadBytes,
-    ...(pronunciations ? { pronounce: pronouncing(pronunciations, options, deps.work.url.length) } : {}),
+    ...(pronunciations ? { pronounce: pronouncing(pronunciations, options, deps.runs.url.length) } : {}),
     ...(inputBlobOf ? { inputBlobOf } : {}),
     ...(subset ? { subset } : {}),
   };
@@ -158,14 +157,12 @@ export interface PlanResult {
   jobs: JobSummary[];
 }
 
-const requestedChaptersSchema = z.object({ chapters: z.array(z.string().min(1)).min(1) });
-
-/** The start body with its `chapters` subset read back from the work container. */
+/** The start body with its `chapters` subset read back from the run store (the input names it). */
 async function withRequestedChapters(deps: PipelineDeps, input: PlanInput): Promise<PlanInput> {
   if (!input.chaptersBlob) return input;
-  const stored = await readJson(deps.work, input.chaptersBlob, requestedChaptersSchema);
-  if (!stored) throw new Error(`The run's chapter list ${input.chaptersBlob} is missing.`);
-  return { ...input, request: { ...input.request, chapters: stored.chapters } };
+  const chapters = await deps.runs.readRequestedChapters(input);
+  if (!chapters) throw new Error(`The run's chapter list ${input.chaptersBlob} is missing.`);
+  return { ...input, request: { ...input.request, chapters } };
 }
 
 /** Planning activity: assesses the project and saves the plan and job lists as blobs (idempotent). */
@@ -173,11 +170,8 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
   // A replayed or retried planning re-uses the saved plan, so job contents never change under a run.
   let saved = await readSavedRun(deps, input);
   if (!saved) {
-    await Promise.all([
-      deps.work.createIfNotExists(),
-      deps.storage.audio.createIfNotExists(),
-      deps.storage.videoQueue.createIfNotExists(),
-    ]);
+    // The run store creates the work container on its first write.
+    await Promise.all([deps.storage.audio.createIfNotExists(), deps.storage.videoQueue.createIfNotExists()]);
     const assessed = await assess(deps, await withRequestedChapters(deps, input), { runId: input.runId });
     const plan: Plan = {
       projectId: input.projectId,
@@ -208,8 +202,8 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
   };
 }
 
-// Run state: the only reads and writes of a run's blobs in planning (plan.json, jobs/{n}.json, the planned
-// pronunciation inputs and lexicon snapshot), kept together for the RunStore port to take over.
+// Run state: planning's reads and writes of the run (plan, job lists, planned inputs, lexicon snapshot), all
+// through the run store.
 
 async function readSavedRun(
   deps: PipelineDeps,
@@ -235,12 +229,11 @@ async function saveRun(deps: PipelineDeps, plan: Plan, assessed: ProjectAssessme
   const pending = plan.chapters.filter((c) => c.status === "pending" && c.inputBlob);
   await mapLimit(pending, READ_CONCURRENCY, async (c) => {
     const content = assessed.pronunciationInputs.get(c.chapterId);
-    if (content === undefined || !c.inputBlob) throw new Error(`No planned input for ${c.chapterId}.`);
-    await writeText(deps.work, c.inputBlob, content, "application/ssml+xml; charset=utf-8");
+    if (content === undefined) throw new Error(`No planned input for ${c.chapterId}.`);
+    await deps.runs.writePlannedInput({ projectId, runId }, c.chapterId, content);
   });
   if (assessed.lexiconSource !== undefined && pending.length > 0) {
-    const name = pronunciationPaths.lexicon(projectId, runId);
-    await writeText(deps.work, name, assessed.lexiconSource, "application/pls+xml; charset=utf-8");
+    await deps.runs.writeLexicon({ projectId, runId }, assessed.lexiconSource);
   }
   await mapLimit(assessed.jobs, READ_CONCURRENCY, (job) => deps.runs.writeJob({ projectId, runId }, job));
   await deps.runs.writePlan({ projectId, runId }, plan);

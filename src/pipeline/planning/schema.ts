@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type JobMode, jobModeSchema, serviceRateSchema } from "../runState.js";
+import { jobModeSchema, serviceRateSchema } from "../runState.js";
 
 /**
  * What planning decides, as saved in the run state (`plan.json`, `jobs/{n}.json`; names in runState.ts):
@@ -104,13 +104,14 @@ export const jobSpecSchema = z.object({
 });
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 
-/** What the orchestrator knows of a job: counts only. */
-export interface JobSummary {
-  jobNumber: number;
-  mode: JobMode;
-  chapters: number;
-  characters: number;
-}
+/** What the orchestrator knows of a job: counts only (it travels in orchestration inputs and outputs). */
+export const jobSummarySchema = z.object({
+  jobNumber: z.number().int().positive(),
+  mode: jobModeSchema,
+  chapters: z.number().int().nonnegative(),
+  characters: z.number().nonnegative(),
+});
+export type JobSummary = z.infer<typeof jobSummarySchema>;
 
 export function summarizeJob(job: JobSpec): JobSummary {
   return {

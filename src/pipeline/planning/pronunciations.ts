@@ -1,6 +1,3 @@
-import type { ContainerClient } from "@azure/storage-blob";
-import { downloadBytes, isConditionConflict, readJson } from "../storage/blobs.js";
-import { readOnlySasUrl, type SasWindow } from "../storage/sas.js";
 import {
   type Lexicon,
   type PronouncedInput,
@@ -15,20 +12,22 @@ import {
   validateLexicon,
   validatePronunciationList,
   withoutLexiconElements,
-} from "../text/pronunciations.js";
-import { escapeXml } from "../text/ssml.js";
-import type { PipelineDeps } from "./deps.js";
-import { decodeChapterText } from "./planning/chapters.js";
-import type { ChapterKind, JobChapter } from "./planning/schema.js";
+} from "../../text/pronunciations.js";
+import { escapeXml } from "../../text/ssml.js";
+import { decodeChapterText } from "./chapters.js";
+import type { ChapterKind } from "./schema.js";
 
 /**
- * The pipeline side of pronunciations: reading and validating a project's list and lexicon (refused with
+ * Pronunciations in the pipeline, the pure part: validating a project's list and lexicon (refused with
  * `invalid-pronunciations` before anything is planned), turning chapters that use a term into SSML at
- * planning time, and producing the exact input a job sends (with a fresh read SAS for the lexicon).
+ * planning time, the lexicon placeholder and its SAS window, and inlining a lexicon for realtime. The
+ * reading and writing is the callers' (planning/planRun.ts, synthesisInput.ts, the CLI).
  */
 
 export const PRONUNCIATIONS_FILE = "pronunciations.json";
 export const LEXICON_FILE = "lexicon.pls";
+/** The project's files (beside its chapters) that hold pronunciations. */
+export type PronunciationFile = PronunciationIssue["file"];
 export const INVALID_PRONUNCIATIONS = "invalid-pronunciations";
 
 /**
@@ -74,14 +73,6 @@ export interface ProjectPronunciations {
   lexiconMatcher: PronunciationMatcher;
 }
 
-async function readText(chapters: ContainerClient, blobName: string, file: PronunciationIssue["file"]) {
-  const bytes = await downloadBytes(chapters, blobName);
-  if (!bytes) return undefined;
-  const text = decodeChapterText(bytes);
-  if (text === undefined) throw new PronunciationsError([{ file, message: "is not valid UTF-8" }]);
-  return text;
-}
-
 /** Builds the matchers of a validated list and lexicon. */
 export function compilePronunciations(
   entries: PronunciationEntry[],
@@ -98,16 +89,20 @@ export function compilePronunciations(
 
 /**
  * The project's pronunciations, or undefined when it has neither file. Throws {@link PronunciationsError}
- * (every problem, each naming its entry) when either file is invalid.
+ * (every problem, each naming its entry) when either file is invalid. `readFile` reads one of the
+ * project's files (undefined when it does not exist): the core decides, the caller reads.
  */
-export async function loadProjectPronunciations(
-  chapters: ContainerClient,
-  projectId: string,
+export async function loadPronunciations(
+  readFile: (fileName: PronunciationFile) => Promise<Uint8Array | undefined>,
 ): Promise<ProjectPronunciations | undefined> {
-  const [listText, lexiconText] = await Promise.all([
-    readText(chapters, `${projectId}/${PRONUNCIATIONS_FILE}`, "pronunciations.json"),
-    readText(chapters, `${projectId}/${LEXICON_FILE}`, "lexicon.pls"),
-  ]);
+  const decoded = async (file: PronunciationFile) => {
+    const bytes = await readFile(file);
+    if (!bytes) return undefined;
+    const text = decodeChapterText(bytes);
+    if (text === undefined) throw new PronunciationsError([{ file, message: "is not valid UTF-8" }]);
+    return text;
+  };
+  const [listText, lexiconText] = await Promise.all([decoded(PRONUNCIATIONS_FILE), decoded(LEXICON_FILE)]);
   if (listText === undefined && lexiconText === undefined) return undefined;
   const issues: PronunciationIssue[] = [];
   let entries: PronunciationEntry[] = [];
@@ -172,89 +167,38 @@ export function asBilled(ssml: string, blobUrlLength: number): string {
   return ssml.replaceAll(placeholder, "x".repeat(blobUrlLength + 1 + ESTIMATED_SAS_QUERY_CHARS));
 }
 
-/** Work-container names of a run's planned inputs and lexicon snapshot. */
-export const pronunciationPaths = {
-  input: (projectId: string, runId: string, chapterId: string) =>
-    `${projectId}/${runId}/inputs/${encodeURIComponent(chapterId)}.ssml`,
-  lexicon: (projectId: string, runId: string) => `${projectId}/${runId}/lexicon.pls`,
-  sasWindow: (projectId: string, runId: string, key: string) =>
-    `${projectId}/${runId}/lexicon-sas/${encodeURIComponent(key)}.json`,
-};
-
 /**
- * The SAS window of one submission, fixed on its first call: a retried submit signs the same SAS, so its
- * request (and the Speech client's fingerprint) is the same and it re-attaches to the job.
+ * The read window of a lexicon SAS signed at `now`: from five minutes before (clock skew) for
+ * {@link LEXICON_SAS_HOURS}, in whole seconds (the SAS carries second precision, and a saved window must
+ * sign the same).
  */
-async function sasWindowFor(
-  deps: PipelineDeps,
-  ref: { projectId: string; runId: string },
-  key: string,
-): Promise<SasWindow> {
-  const name = pronunciationPaths.sasWindow(ref.projectId, ref.runId, key);
-  const parse = (raw: { startsOn: string; expiresOn: string }) => ({
-    startsOn: new Date(raw.startsOn),
-    expiresOn: new Date(raw.expiresOn),
-  });
-  const saved = await readJson<{ startsOn: string; expiresOn: string }>(deps.work, name);
-  if (saved) return parse(saved);
-  const now = deps.now().getTime();
-  // Whole seconds: the SAS carries second precision, and the saved window must sign the same.
-  const window = {
-    startsOn: new Date(Math.floor(now / 1000) * 1000 - 5 * 60_000).toISOString(),
-    expiresOn: new Date(Math.floor(now / 1000) * 1000 + LEXICON_SAS_HOURS * 3_600_000).toISOString(),
+export function lexiconWindowAt(now: Date): { startsOn: Date; expiresOn: Date } {
+  const seconds = Math.floor(now.getTime() / 1000) * 1000;
+  return {
+    startsOn: new Date(seconds - 5 * 60_000),
+    expiresOn: new Date(seconds + LEXICON_SAS_HOURS * 3_600_000),
   };
-  const body = JSON.stringify(window);
-  try {
-    await deps.work.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
-      conditions: { ifNoneMatch: "*" },
-      blobHTTPHeaders: { blobContentType: "application/json" },
-    });
-    return parse(window);
-  } catch (error) {
-    if (!isConditionConflict(error)) throw error;
-    const other = await readJson<{ startsOn: string; expiresOn: string }>(deps.work, name);
-    if (!other) throw error;
-    return parse(other);
-  }
 }
 
-export interface InputRef {
-  projectId: string;
-  runId: string;
-  /** Names the submission (job number and attempt) whose SAS window is shared by its retries. */
-  submission: string;
+/** Whether a planned input refers to the run's lexicon snapshot (through the placeholder). */
+export function usesLexicon(ssml: string): boolean {
+  return ssml.includes(escapeXml(LEXICON_PLACEHOLDER_URI));
+}
+
+/** A batch input: the placeholder becomes the real (SAS) URL of the run's lexicon snapshot. */
+export function withLexiconUrl(ssml: string, url: string): string {
+  return ssml.replaceAll(escapeXml(LEXICON_PLACEHOLDER_URI), escapeXml(url));
 }
 
 /**
- * The exact input of a chapter: the source text, or its planned SSML. In batch the lexicon placeholder
- * becomes a read SAS of the run's lexicon snapshot; in realtime the lexicon terms are inlined instead.
+ * A realtime input: the `<lexicon uri>` element removed and the lexicon's terms inlined instead, as a long
+ * chapter is split into requests and only the first would carry the element. Throws when the snapshot is
+ * missing or invalid.
  */
-export async function readSynthesisInput(
-  deps: PipelineDeps,
-  ref: InputRef,
-  chapter: Pick<JobChapter, "sourceBlob" | "inputBlob">,
-  mode: "batch" | "realtime",
-): Promise<string> {
-  const fromWork = chapter.inputBlob !== undefined;
-  const bytes = fromWork
-    ? await downloadBytes(deps.work, chapter.inputBlob as string)
-    : await downloadBytes(deps.storage.chapters, chapter.sourceBlob);
-  const text = bytes && decodeChapterText(bytes);
-  if (text === undefined) {
-    throw new Error(`Chapter ${chapter.sourceBlob} can no longer be read as UTF-8.`);
-  }
-  const placeholder = escapeXml(LEXICON_PLACEHOLDER_URI);
-  if (!fromWork || !text.includes(placeholder)) return text;
-  const lexiconBlob = deps.work.getBlobClient(pronunciationPaths.lexicon(ref.projectId, ref.runId));
-  if (mode === "batch") {
-    const window = await sasWindowFor(deps, ref, ref.submission);
-    const url = await readOnlySasUrl(deps.storage.blobs, lexiconBlob, window);
-    return text.replaceAll(placeholder, escapeXml(url));
-  }
-  const source = await downloadBytes(deps.work, lexiconBlob.name);
-  const lexicon = source && validateLexicon(source.toString("utf8"));
+export function withLexiconInlined(ssml: string, lexiconSource: string | undefined): string {
+  const lexicon = lexiconSource !== undefined ? validateLexicon(lexiconSource) : undefined;
   if (!lexicon?.ok) throw new Error("The run's lexicon snapshot is missing or invalid.");
-  const stripped = withoutLexiconElements(text);
+  const stripped = withoutLexiconElements(ssml);
   const inlined = pronounceSsml(
     stripped,
     compilePronunciations([], { source: "", parsed: lexicon.value }).lexiconMatcher,
