@@ -8,7 +8,7 @@ import { runEnded } from "./runGuard.js";
 import type { ChapterOutcome } from "./runState.js";
 import { type RealtimeBilled, RealtimeSynthesisFailure } from "./speechPorts.js";
 import { approximateWordBoundaries, ssmlToPlainText } from "./srt.js";
-import { readSynthesisInput } from "./synthesisInput.js";
+import { ChapterInputError, readSynthesisInput } from "./synthesisInput.js";
 import { addOutcome, emptyTally, type JobTally } from "./tally.js";
 
 /**
@@ -79,6 +79,7 @@ async function synthesizeClaimed(
   let outcome: ChapterOutcome;
   // What Speech billed, once known: a failed chapter reports it too (totals and cost count what was paid).
   let billed: RealtimeBilled | undefined;
+  let sentToSpeech = false;
   try {
     // Pronunciations (issue 14): the planned SSML input when the chapter uses listed terms.
     const text = await readSynthesisInput(
@@ -87,6 +88,7 @@ async function synthesizeClaimed(
       chapter,
       "realtime",
     );
+    sentToSpeech = true;
     const result = await deps.speech().realtime.synthesizeLong({
       ...(chapter.kind === "ssml" ? { ssml: text } : { text }),
       voice: input.options.voice,
@@ -119,6 +121,9 @@ async function synthesizeClaimed(
       speechRequests: result.requests,
     };
   } catch (error) {
+    // Nothing paid yet and the input may be readable on another try (a storage error): the activity is
+    // retried. Once Speech was called, a failure is the chapter's outcome (a retry would pay again).
+    if (!sentToSpeech && !(error instanceof ChapterInputError)) throw error;
     if (error instanceof RealtimeSynthesisFailure) billed = error.billed;
     outcome = {
       ...base,

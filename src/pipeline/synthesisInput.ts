@@ -9,6 +9,15 @@ import {
 } from "./planning/pronunciations.js";
 import type { JobChapter } from "./planning/schema.js";
 
+/**
+ * A chapter's input that cannot be made, however often it is tried (its source is gone or no longer
+ * UTF-8, the run's lexicon snapshot is missing): an outcome for the chapter, not an error to retry.
+ * A storage error on the way is not one of these: it throws as it is, so the activity is retried.
+ */
+export class ChapterInputError extends Error {
+  override name = "ChapterInputError";
+}
+
 export interface InputRef {
   projectId: string;
   runId: string;
@@ -34,14 +43,19 @@ export async function readSynthesisInput(
     ? await deps.runs.readPlannedInput(run, chapter.chapterId)
     : await readSource(deps, chapter.sourceBlob);
   if (text === undefined) {
-    throw new Error(`Chapter ${chapter.sourceBlob} can no longer be read as UTF-8.`);
+    throw new ChapterInputError(`Chapter ${chapter.sourceBlob} is gone or can no longer be read as UTF-8.`);
   }
   if (!planned || !usesLexicon(text)) return text;
   if (mode === "batch") {
     const window = await deps.runs.fixLexiconWindow(run, ref.submission, lexiconWindowAt(deps.now()));
     return withLexiconUrl(text, await deps.runs.lexiconUrl(run, window));
   }
-  return withLexiconInlined(text, await deps.runs.readLexicon(run));
+  const lexicon = await deps.runs.readLexicon(run);
+  try {
+    return withLexiconInlined(text, lexicon);
+  } catch (error) {
+    throw new ChapterInputError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** A chapter's source text as uploaded (strict UTF-8), undefined when it is gone or no longer decodes. */

@@ -1,3 +1,4 @@
+import { RestError } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseSettings } from "../../src/config/settings.js";
 import { collectJob } from "../../src/pipeline/collect.js";
@@ -274,6 +275,78 @@ describe("realtime claim", () => {
         { claimTiming: { leaseMs: 300, renewMs: 100, pollMs: 20 } },
       );
       expect(tally).toMatchObject({ succeeded: 1 });
+      expect((await em.usage()).requests.realtime).toBe(1);
+    } finally {
+      await em.stop();
+    }
+  });
+});
+
+describe("realtime input", () => {
+  it("a storage error reading the chapter is retried (no outcome, claim given back, nothing paid); a source that is gone is the chapter's failure", async () => {
+    const em = await startTestEmulator();
+    try {
+      const d = depsFor(em);
+      const projectId = uniqueName("rtinput");
+      await uploadChapters(projectId, 2);
+      const runId = "r1";
+      const planned = await plan(projectId, runId, { mode: "realtime" }, d);
+      const jobNumber = planned.jobs[0]?.jobNumber as number;
+      const input = (position: number) => ({
+        projectId,
+        runId,
+        jobNumber,
+        instanceId: `tts-${projectId}`,
+        position,
+        options: optionsOf(planned, false),
+      });
+      // The chapters container answers one read with 503 (after the SDK's own retries, as Azure can).
+      let failures = 1;
+      const chapters = d.storage.chapters;
+      const flaky = new Proxy(chapters, {
+        get(target, property, receiver) {
+          if (property !== "getBlobClient") return Reflect.get(target, property, receiver);
+          return (name: string) => {
+            const blob = target.getBlobClient(name);
+            return new Proxy(blob, {
+              get(b, p, r) {
+                if (p === "downloadToBuffer" && failures > 0) {
+                  failures--;
+                  return async () => {
+                    throw new RestError("Server busy", { statusCode: 503 });
+                  };
+                }
+                return Reflect.get(b, p, r);
+              },
+            });
+          };
+        },
+      });
+      const flakyDeps = { ...d, storage: { ...d.storage, chapters: flaky } };
+      const timing = { leaseMs: 60_000, renewMs: 1_000, pollMs: 20 };
+      await expect(synthesizeChapterRealtime(flakyDeps, input(0), { claimTiming: timing })).rejects.toThrow(
+        /Server busy/,
+      );
+      const chapterId = await firstChapterOf(d, projectId, runId, jobNumber);
+      expect(await d.runs.readOutcome({ projectId, runId, jobNumber }, chapterId)).toBeUndefined();
+      expect((await em.usage()).requests.realtime ?? 0).toBe(0);
+      // The retry runs at once (the claim was given back, not left to its 60 s lease) and succeeds.
+      expect(await synthesizeChapterRealtime(d, input(0), { claimTiming: timing })).toMatchObject({
+        succeeded: 1,
+      });
+      expect((await em.usage()).requests.realtime).toBe(1);
+
+      // A chapter whose source was deleted after planning fails with its reason, and pays nothing.
+      await d.storage.chapters.deleteBlob(`${projectId}/c02.txt`);
+      expect(await synthesizeChapterRealtime(d, input(1), { claimTiming: timing })).toMatchObject({
+        failed: 1,
+      });
+      const spec = await d.runs.readJob({ projectId, runId, jobNumber });
+      const second = spec?.chapters[1]?.chapterId as string;
+      expect(await d.runs.readOutcome({ projectId, runId, jobNumber }, second)).toMatchObject({
+        status: "failed",
+        reason: expect.stringMatching(/is gone or can no longer be read/),
+      });
       expect((await em.usage()).requests.realtime).toBe(1);
     } finally {
       await em.stop();
