@@ -1,9 +1,10 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import yazl from "yazl";
 import { findOutputFormat } from "../../src/speech/formats.js";
@@ -200,6 +201,46 @@ export function zipResults(
       })) as () => void;
     zip.end(undefined, onSize);
   });
+}
+
+export const RESULTS_ZIP_FILE = "results.zip";
+
+/** Zips being written, by path: concurrent callers share one write. */
+const materializing = new Map<string, Promise<{ path: string; size: number }>>();
+
+/**
+ * The job's results.zip as a file in its results directory, written once (to a temp name, then renamed, so
+ * a reader never sees half a zip) and shared by every caller meanwhile. Ranged reads are then served from
+ * the file, each costing its own length: regenerating the zip per request made a collect's n ranged reads
+ * cost O(n × zip size). The engine writes it while the job is still Running on its timeline (Azure's outputs
+ * exist when the status says Succeeded); a download of a job produced before this file existed writes it then.
+ */
+export function materializeResultsZip(
+  dir: string,
+  manifest: ResultsManifest,
+  mtime: Date,
+): Promise<{ path: string; size: number }> {
+  const path = join(dir, RESULTS_ZIP_FILE);
+  const pending = materializing.get(path);
+  if (pending) return pending;
+  const work = (async () => {
+    const existing = await stat(path).catch(() => undefined);
+    if (existing) return { path, size: existing.size };
+    const zip = await zipResults(dir, manifest, mtime);
+    const temp = `${path}.${randomUUID()}.tmp`;
+    try {
+      await pipeline(zip.stream, createWriteStream(temp));
+      const written = (await stat(temp)).size;
+      if (written !== zip.size) throw new Error(`results.zip is ${written} bytes, expected ${zip.size}`);
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { path, size: zip.size };
+  })().finally(() => materializing.delete(path));
+  materializing.set(path, work);
+  return work;
 }
 
 /**
