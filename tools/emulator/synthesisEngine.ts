@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storage-blob";
@@ -17,7 +16,7 @@ import type { ResolvedConfig } from "./config.js";
 import { DEGRADE_SLOWDOWN, FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
 import { resolveLexicons } from "./lexicon.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
-import { materializeResultsZip, resultFiles, writeManifest } from "./resultsArchive.js";
+import { resultFiles, resultsLayout, writeManifest } from "./resultsArchive.js";
 import type { EmulatorStore } from "./store/store.js";
 import {
   billableCharacters,
@@ -30,6 +29,7 @@ import {
   type SpeechPlan,
   slowPlan,
 } from "./text.js";
+import type { ZipLayout } from "./zipLayout.js";
 
 /**
  * Job lifecycle. The simulated timeline (NotStarted → Running → terminal) is fixed at creation from the
@@ -177,9 +177,9 @@ export class SynthesisEngine {
       const manifest = await this.renderUnits(job, format, dir);
       if (!manifest) return;
       await writeManifest(dir, manifest);
-      // The zip exists before the job can turn Succeeded (written while its timeline still runs), as on Azure,
-      // where the outputs are there when the status says so: serving a range then costs only that range.
-      const zip = await materializeResultsZip(dir, manifest, new Date(job.createdAt));
+      // The zip's layout (CRCs) exists before the job can turn Succeeded, as Azure's outputs exist when the
+      // status says so: serving a range then costs only that range, and no request waits for a zip pass.
+      const zip = await resultsLayout(dir, manifest, new Date(job.createdAt));
       const succeeded = manifest.units.filter((u) => u.status === "Succeeded");
       const allFailed = succeeded.length === 0;
       const failedInputs = request.properties.concatenateResult
@@ -205,7 +205,7 @@ export class SynthesisEngine {
       };
       if (request.properties.destinationContainerUrl && this.alive(job)) {
         try {
-          await this.deliver(job, dir, manifest, zip.path);
+          await this.deliver(job, dir, manifest, zip);
         } catch (error) {
           const detail = error instanceof Error ? error.message.split("\n")[0] : "unknown error";
           outcome = {
@@ -402,7 +402,7 @@ export class SynthesisEngine {
     job: JobRecord,
     dir: string,
     manifest: ResultsManifest,
-    zipPath: string,
+    zip: ZipLayout,
   ): Promise<void> {
     const props = job.request.properties;
     const container = new ContainerClient(
@@ -419,7 +419,7 @@ export class SynthesisEngine {
     } else {
       await container
         .getBlockBlobClient(`${prefix}/results.zip`)
-        .uploadStream(createReadStream(zipPath), 4 * 1024 * 1024, 2, {
+        .uploadStream(zip.stream(), 4 * 1024 * 1024, 2, {
           blobHTTPHeaders: { blobContentType: "application/zip" },
         });
     }

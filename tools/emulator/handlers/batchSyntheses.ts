@@ -4,6 +4,8 @@ import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
 import { sendEmpty, sendJson } from "../http.js";
 import type { JobRecord } from "../model.js";
+import { forgetResultsLayout } from "../resultsArchive.js";
+import { jobResultsDir } from "../synthesisEngine.js";
 import { billableCharacters } from "../text.js";
 import { canonicalJson, validateCreateRequest } from "./validation.js";
 import { renderJob } from "./view.js";
@@ -16,6 +18,7 @@ export function loadJob(services: EmulatorServices, id: string): JobRecord | und
   if (current.status === "Succeeded" || current.status === "Failed") {
     const ttlMs = services.engine.scaled(current.request.properties.timeToLiveInHours * 3600 * 1000);
     if (services.config.clock.now() > current.lastActionAt + ttlMs) {
+      forgetResultsLayout(jobResultsDir(services.store, current));
       services.store.deleteJob(id).catch(() => {});
       return undefined;
     }
@@ -171,6 +174,7 @@ export async function deleteSynthesis(ctx: RequestContext, services: EmulatorSer
   });
   const job = loadJob(services, id);
   if (!job) return missing(ctx, services, id);
+  forgetResultsLayout(jobResultsDir(services.store, job));
   await services.store.deleteJob(id);
   sendEmpty(ctx.res, 204);
 }

@@ -1,8 +1,7 @@
-import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { sendBlobError } from "../http.js";
-import { materializeResultsZip, readManifest } from "../resultsArchive.js";
+import { readManifest, resultsLayout } from "../resultsArchive.js";
 import { jobResultsDir } from "../synthesisEngine.js";
 import { loadJob } from "./batchSyntheses.js";
 import { resultsPath, verifyResultUrl } from "./resultUrls.js";
@@ -24,7 +23,7 @@ export function parseBlobRange(header: string | undefined, size: number): BlobRa
   const match = header ? /^bytes=(\d+)-(\d*)$/.exec(header.trim()) : null;
   if (!match) return { kind: "whole" };
   const start = Number(match[1]);
-  const end = match[2] ? Number(match[2]) : size - 1;
+  const end = match[2] ? Number(match[2]) : Number.POSITIVE_INFINITY;
   if (end < start) return { kind: "whole" };
   if (start >= size) return { kind: "unsatisfiable" };
   return { kind: "range", start, end: Math.min(end, size - 1) };
@@ -33,7 +32,7 @@ export function parseBlobRange(header: string | undefined, size: number): BlobRa
 /**
  * `GET|HEAD /batchsynthesis-output/.../{id}/results.zip?<sas>`: served like a blob behind a SAS URL
  * (no key needed; an expired or wrong signature is 403 AuthenticationFailed; a deleted job 404 BlobNotFound).
- * Ranges are read from the job's materialized results.zip, so each costs its own length.
+ * A range produces only the entries it overlaps (resultsArchive.ts `resultsLayout`), so each costs its own length.
  */
 export async function downloadResults(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   const id = decodeURIComponent(ctx.params.id as string);
@@ -55,7 +54,7 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
   const manifest = job?.outcome?.hasResults ? await readManifest(dir) : undefined;
   const zip =
     job && manifest
-      ? await materializeResultsZip(dir, manifest, new Date(job.createdAt)).catch(() => undefined)
+      ? await resultsLayout(dir, manifest, new Date(job.createdAt)).catch(() => undefined)
       : undefined;
   if (!job || !zip) {
     services.downloads.record({ id, method, status: 404 });
@@ -105,5 +104,5 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
     "content-length": String(end - start + 1),
     ...(range.kind === "range" ? { "content-range": `bytes ${start}-${end}/${zip.size}` } : {}),
   });
-  await pipeline(createReadStream(zip.path, { start, end }), ctx.res).catch(() => ctx.res.destroy());
+  await pipeline(zip.stream(start, end), ctx.res).catch(() => ctx.res.destroy());
 }
