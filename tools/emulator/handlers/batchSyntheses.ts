@@ -122,6 +122,7 @@ export async function getSynthesis(ctx: RequestContext, services: EmulatorServic
   });
   const job = loadJob(services, id);
   if (!job) return missing(ctx, services, id);
+  services.downloads.sawStatus(job.id, job.status, services.config.clock.now());
   sendJson(ctx.res, 200, renderJob(services, ctx.baseUrl, job));
 }
 
@@ -158,7 +159,10 @@ export async function listSyntheses(ctx: RequestContext, services: EmulatorServi
     .reverse();
   const page = jobs.slice(skip, skip + pageSize);
   const body: { value: Record<string, unknown>[]; nextLink?: string } = {
-    value: page.map((job) => renderJob(services, ctx.baseUrl, job)),
+    value: page.map((job) => {
+      services.downloads.sawStatus(job.id, job.status, services.config.clock.now());
+      return renderJob(services, ctx.baseUrl, job);
+    }),
   };
   if (skip + pageSize < jobs.length) {
     body.nextLink = `${ctx.baseUrl}/texttospeech/batchsyntheses?skip=${skip + pageSize}&maxpagesize=${pageSize}&api-version=${API_VERSION}`;

@@ -39,7 +39,7 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
   const method = ctx.req.method === "HEAD" ? "HEAD" : "GET";
   const check = verifyResultUrl(services, resultsPath(id), ctx.url.searchParams);
   if (!check.ok) {
-    services.downloads.record({ id, method, status: 403 });
+    services.downloads.record({ id, at: services.config.clock.now(), method, status: 403 });
     sendBlobError(
       ctx.res,
       403,
@@ -57,7 +57,7 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
       ? await resultsLayout(dir, manifest, new Date(job.createdAt)).catch(() => undefined)
       : undefined;
   if (!job || !zip) {
-    services.downloads.record({ id, method, status: 404 });
+    services.downloads.record({ id, at: services.config.clock.now(), method, status: 404 });
     sendBlobError(ctx.res, 404, "BlobNotFound", "The specified blob does not exist.", ctx.requestId);
     return;
   }
@@ -70,7 +70,7 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
     "x-ms-request-id": ctx.requestId,
   };
   if (method === "HEAD") {
-    services.downloads.record({ id, method, status: 200, size: zip.size });
+    services.downloads.record({ id, at: services.config.clock.now(), method, status: 200, size: zip.size });
     ctx.res.writeHead(200, { ...headers, "content-length": String(zip.size) });
     ctx.res.end();
     return;
@@ -78,7 +78,7 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
   const rangeHeader = ctx.req.headers["x-ms-range"] ?? ctx.req.headers.range;
   const range = parseBlobRange(typeof rangeHeader === "string" ? rangeHeader : undefined, zip.size);
   if (range.kind === "unsatisfiable") {
-    services.downloads.record({ id, method, status: 416, size: zip.size });
+    services.downloads.record({ id, at: services.config.clock.now(), method, status: 416, size: zip.size });
     sendBlobError(
       ctx.res,
       416,
@@ -93,6 +93,7 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
   const end = range.kind === "range" ? range.end : zip.size - 1;
   services.downloads.record({
     id,
+    at: services.config.clock.now(),
     method,
     status: range.kind === "range" ? 206 : 200,
     start,
