@@ -117,9 +117,10 @@ export class HttpRangeReader extends yauzl.RandomAccessReader {
       setImmediate(() => done(null, length));
       return;
     }
-    // Up to the tail (never refetch what it holds) or the end of the file.
-    const limit = position < this.tail.start ? this.tail.start : this.size;
-    const end = Math.min(limit, position + Math.max(length, READ_WINDOW_BYTES)) - 1;
+    // A window, cut at the tail (never refetch what it holds, unless this read runs into it) and the file's end.
+    let stop = Math.min(this.size, position + Math.max(length, READ_WINDOW_BYTES));
+    if (position < this.tail.start) stop = Math.min(stop, Math.max(this.tail.start, position + length));
+    const end = stop - 1;
     this.fetchBuffer(position, end).then(
       (data) => {
         this.windows.push({ start: position, data });
