@@ -178,6 +178,11 @@ export function resultsLayout(dir: string, manifest: ResultsManifest, mtime: Dat
   return layout;
 }
 
+/** The layout already built for a job's results, if any: no need to read its manifest again. */
+export function knownResultsLayout(dir: string): Promise<ZipLayout> | undefined {
+  return layouts.get(dir);
+}
+
 /** Drops a deleted job's layout (it holds the job's summary and the texts its word files are made from). */
 export function forgetResultsLayout(dir: string): void {
   layouts.delete(dir);

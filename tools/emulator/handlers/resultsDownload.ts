@@ -1,7 +1,7 @@
 import { pipeline } from "node:stream/promises";
 import type { EmulatorServices, RequestContext } from "../context.js";
 import { sendBlobError } from "../http.js";
-import { readManifest, resultsLayout } from "../resultsArchive.js";
+import { knownResultsLayout, readManifest, resultsLayout } from "../resultsArchive.js";
 import { jobResultsDir } from "../synthesisEngine.js";
 import { loadJob } from "./batchSyntheses.js";
 import { resultsPath, verifyResultUrl } from "./resultUrls.js";
@@ -51,11 +51,16 @@ export async function downloadResults(ctx: RequestContext, services: EmulatorSer
   }
   const job = loadJob(services, id);
   const dir = job ? jobResultsDir(services.store, job) : "";
-  const manifest = job?.outcome?.hasResults ? await readManifest(dir) : undefined;
-  const zip =
-    job && manifest
-      ? await resultsLayout(dir, manifest, new Date(job.createdAt)).catch(() => undefined)
-      : undefined;
+  // The manifest (every input's text) is parsed only when the layout is not in memory: a collect makes
+  // hundreds of ranged reads of one zip.
+  const layout = async () => {
+    if (!job?.outcome?.hasResults) return undefined;
+    const known = knownResultsLayout(dir);
+    if (known) return known;
+    const manifest = await readManifest(dir);
+    return manifest ? resultsLayout(dir, manifest, new Date(job.createdAt)) : undefined;
+  };
+  const zip = await layout().catch(() => undefined);
   if (!job || !zip) {
     services.downloads.record({ id, at: services.config.clock.now(), method, status: 404 });
     sendBlobError(ctx.res, 404, "BlobNotFound", "The specified blob does not exist.", ctx.requestId);
