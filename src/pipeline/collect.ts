@@ -12,7 +12,7 @@ import type { ResultEntry } from "./speechPorts.js";
 import { addOutcome, emptyTally, type JobTally } from "./tally.js";
 import { recordThroughput } from "./throughput.js";
 
-/** Chapters of one job stored at the same time (each streams its audio from the results zip). */
+/** Chapters of one job stored at the same time (each streams its audio with ranged reads of the results zip). */
 const COLLECT_CONCURRENCY = 4;
 
 const ref = (input: JobRef): JobRef => ({
@@ -84,8 +84,8 @@ export async function collectJob(
     try {
       const entries: ResultEntry[] = [];
       for await (const entry of results.entries()) entries.push(entry);
-      // Entries are read from the zip on disk by position, so a few chapters are stored at once.
-      await mapLimit(entries, COLLECT_CONCURRENCY, async (entry) => {
+      // Each entry's bytes are a ranged read of the zip, made when it is stored (nothing is downloaded ahead).
+      const storeEntry = async (entry: ResultEntry) => {
         const chapter = job.chapters[entry.index - 1];
         if (!chapter || done.has(chapter.chapterId)) return;
         // A cancel mid-collect stops the stores (the rest stay without an outcome, as nothing more is due).
@@ -141,7 +141,12 @@ export async function collectJob(
           await claim.release(true);
           throw error;
         }
-      });
+      };
+      // The first chapter alone, then the rest a few at a time: its bytes do not share the connection and the
+      // CPU with three others, so its video message goes out as soon as one chapter can be stored.
+      const [head, ...rest] = entries;
+      if (head) await storeEntry(head);
+      await mapLimit(rest, COLLECT_CONCURRENCY, storeEntry);
     } finally {
       await results.close();
     }

@@ -35,7 +35,14 @@ import {
   type SynthesisOperation,
   toBatchSynthesis,
 } from "./models.js";
-import { makeResultsTempDir, openResultsZip, removeTempDir, type SynthesisResults } from "./resultsZip.js";
+import { HttpRangeReader } from "./rangeReader.js";
+import {
+  makeResultsTempDir,
+  openRangedResultsZip,
+  openResultsZip,
+  removeTempDir,
+  type SynthesisResults,
+} from "./resultsZip.js";
 
 export const DEFAULT_API_VERSION = "2024-04-01";
 
@@ -363,11 +370,18 @@ export class BatchSynthesisClient {
   }
 
   /**
-   * Downloads a finished job's `results.zip` to a temp file (streamed, never held in memory) and opens
-   * it for random access. With `resultUrl` (the `outputs.result` of the poll that saw the job succeed) or a
-   * job that has one, the job is not read again; an expired result URL (403/404/409, `AuthenticationFailed`)
-   * is refreshed by reading the job, once. `jobReads` on the results counts those reads. Close the results
-   * to delete the temp file.
+   * Opens a finished job's `results.zip` for random access, without downloading it first: a HEAD for its
+   * size, one ranged read of its end (end record and central directory, with `summary.json` read next), then
+   * each entry's bytes with its own ranged read when the entry is opened, so the first chapter can be stored
+   * while the rest of the zip is still at the service. Blob storage honours `Range` with 206 and
+   * Content-Range (Get Blob; "Specifying the range header for Blob service operations",
+   * https://learn.microsoft.com/rest/api/storageservices/specifying-the-range-header-for-blob-service-operations).
+   * A server that answers the ranged read with the whole blob (200) gets the old path: the body is streamed
+   * to a temp file and opened from there (close the results to delete it).
+   *
+   * With `resultUrl` (the `outputs.result` of the poll that saw the job succeed) or a job that has one, the
+   * job is not read again; an expired result URL (403/404/409, `AuthenticationFailed`) is refreshed by reading
+   * the job, once. `jobReads` on the results counts those reads.
    */
   async openResults(
     idOrSynthesis: string | BatchSynthesis,
@@ -385,66 +399,172 @@ export class BatchSynthesisClient {
           ? { id: idOrSynthesis, outputs: { result: options.resultUrl } }
           : await readJob(idOrSynthesis);
     if (!job.outputs?.result) job = await readJob(job.id);
+    let refreshed = false;
+    for (;;) {
+      const resultUrl = job.outputs?.result;
+      if (!resultUrl) {
+        throw new SpeechServiceError(
+          `The batch synthesis "${job.id}" has no results (status ${job.status}).`,
+          {
+            code: "NoResults",
+            statusCode: 404,
+          },
+        );
+      }
+      if (!/^https?:\/\//i.test(resultUrl)) {
+        throw new RangeError(
+          `The results of "${job.id}" were written to its destination container (${resultUrl}); read them there.`,
+        );
+      }
+      const head = await this.sendDownload("HEAD", resultUrl, options);
+      const size = Number(head.headers.get("content-length"));
+      let failed = head;
+      if (head.status === 200 && Number.isSafeInteger(size) && size > 0) {
+        const tailStart = Math.max(0, size - TAIL_BYTES);
+        const tail = await this.sendDownload("GET", resultUrl, options, [tailStart, size - 1]);
+        if (tail.status === 206) {
+          const data = await readRangeBody(tail, tailStart, size - 1, size);
+          const reader = new HttpRangeReader(
+            (start, end) => this.fetchRange(resultUrl, options, start, end, size),
+            size,
+            { start: tailStart, data },
+          );
+          const results = await openRangedResultsZip(reader, size, async () => {});
+          results.jobReads = jobReads;
+          return results;
+        }
+        if (tail.status === 200) {
+          // The Range was ignored: this body is the whole zip.
+          const results = await this.downloadWhole(job.id, resultUrl, options, tail);
+          results.jobReads = jobReads;
+          return results;
+        }
+        failed = tail;
+      }
+      const error = createSpeechError(failed, failed.bodyAsText ?? undefined, this.secrets);
+      if (!refreshed && isExpiredResultUrl(failed.status, error.code ?? undefined)) {
+        refreshed = true;
+        job = await readJob(job.id);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  /** A GET or HEAD of the result blob (a SAS URL: no key or token), with the download pipeline's retries. */
+  private sendDownload(
+    method: "GET" | "HEAD",
+    url: string,
+    options: OperationOptions,
+    range?: [number, number],
+  ): Promise<PipelineResponse> {
+    const request = createPipelineRequest({
+      url,
+      method,
+      headers: createHttpHeaders(range ? { Range: `bytes=${range[0]}-${range[1]}` } : {}),
+      allowInsecureConnection: allowsInsecureConnection(url, this.options),
+      streamResponseStatusCodes: new Set([200, 206]),
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    });
+    return this.downloadPipeline.sendRequest(this.httpClient, request).catch((error: unknown) => {
+      throw toTransportError(error, this.secrets);
+    });
+  }
+
+  /** Bytes `start`…`end` of the zip as a stream; anything but that exact 206 is an error (nothing is stored). */
+  private async fetchRange(
+    url: string,
+    options: OperationOptions,
+    start: number,
+    end: number,
+    size: number,
+  ): Promise<NodeJS.ReadableStream> {
+    const response = await this.sendDownload("GET", url, options, [start, end]);
+    if (response.status === 206 && response.readableStreamBody) {
+      checkContentRange(response, start, end, size);
+      return response.readableStreamBody;
+    }
+    discardBody(response);
+    if (response.status === 200) {
+      throw new SpeechServiceError(
+        `results.zip: the server sent the whole blob for bytes ${start}-${end} (it answered ranges before).`,
+        { code: "RangeNotHonoured", statusCode: 200 },
+      );
+    }
+    throw createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
+  }
+
+  /**
+   * The whole zip to a temp file, then opened from there: for a server that does not answer ranges.
+   * `first` is a 200 response already under way; a body that breaks is fetched again, a bounded number of times.
+   */
+  private async downloadWhole(
+    id: string,
+    url: string,
+    options: OperationOptions,
+    first: PipelineResponse,
+  ): Promise<SynthesisResults> {
     const dir = await makeResultsTempDir();
     const zipPath = join(dir, "results.zip");
     try {
-      let refreshed = false;
+      let response: PipelineResponse | undefined = first;
       for (let attempt = 1; ; attempt++) {
-        const resultUrl = job.outputs?.result;
-        if (!resultUrl) {
-          throw new SpeechServiceError(
-            `The batch synthesis "${job.id}" has no results (status ${job.status}).`,
-            {
-              code: "NoResults",
-              statusCode: 404,
-            },
+        response ??= await this.sendDownload("GET", url, options);
+        if (response.status !== 200 || !response.readableStreamBody) {
+          discardBody(response);
+          throw createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
+        }
+        try {
+          await pipeStreams(response.readableStreamBody, createWriteStream(zipPath));
+          break;
+        } catch (error) {
+          // The connection broke mid-body (the retry policy only covers getting a response): start over.
+          if (attempt >= MAX_DOWNLOAD_ATTEMPTS || options.abortSignal?.aborted) throw error;
+          logger.warning(
+            `results.zip of ${id}: download broke (${(error as Error).message}); attempt ${attempt + 1}.`,
           );
+          response = undefined;
         }
-        if (!/^https?:\/\//i.test(resultUrl)) {
-          throw new RangeError(
-            `The results of "${job.id}" were written to its destination container (${resultUrl}); read them there.`,
-          );
-        }
-        const request = createPipelineRequest({
-          url: resultUrl,
-          method: "GET",
-          allowInsecureConnection: allowsInsecureConnection(resultUrl, this.options),
-          streamResponseStatusCodes: new Set([200]),
-          ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-        });
-        const response = await this.downloadPipeline
-          .sendRequest(this.httpClient, request)
-          .catch((error: unknown) => {
-            throw toTransportError(error, this.secrets);
-          });
-        if (response.status === 200 && response.readableStreamBody) {
-          try {
-            await pipeStreams(response.readableStreamBody, createWriteStream(zipPath));
-            break;
-          } catch (error) {
-            // The connection broke mid-body (the retry policy only covers getting a response): start over,
-            // a bounded number of times; a URL that expired meanwhile is refreshed below.
-            if (attempt >= MAX_DOWNLOAD_ATTEMPTS || options.abortSignal?.aborted) throw error;
-            logger.warning(
-              `results.zip of ${job.id}: download broke (${(error as Error).message}); attempt ${attempt + 1}.`,
-            );
-            continue;
-          }
-        }
-        const error = createSpeechError(response, response.bodyAsText ?? undefined, this.secrets);
-        if (!refreshed && isExpiredResultUrl(response.status, error.code ?? undefined)) {
-          refreshed = true;
-          job = await readJob(job.id);
-          continue;
-        }
-        throw error;
       }
     } catch (error) {
       await removeTempDir(dir);
       throw error;
     }
-    const results = await openResultsZip(zipPath, () => removeTempDir(dir));
-    results.jobReads = jobReads;
-    return results;
+    return openResultsZip(zipPath, () => removeTempDir(dir));
   }
+}
+
+/** The end of the zip read first: its end record (at most 64 KB + 22 from the end) and, usually, its directory. */
+export const TAIL_BYTES = 256 * 1024;
+
+function discardBody(response: PipelineResponse): void {
+  const body = response.readableStreamBody as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+  body?.destroy?.();
+}
+
+/** A 206 must say it carries exactly the bytes asked for, of a blob of the size the HEAD gave. */
+function checkContentRange(response: PipelineResponse, start: number, end: number, size: number): void {
+  const contentRange = response.headers.get("content-range");
+  if (contentRange !== `bytes ${start}-${end}/${size}`) {
+    discardBody(response);
+    throw new SpeechServiceError(
+      `results.zip: asked for bytes ${start}-${end} of ${size}, got Content-Range "${contentRange ?? ""}".`,
+      { code: "RangeMismatch", statusCode: response.status },
+    );
+  }
+}
+
+async function readRangeBody(
+  response: PipelineResponse,
+  start: number,
+  end: number,
+  size: number,
+): Promise<Buffer> {
+  checkContentRange(response, start, end, size);
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
+  const data = Buffer.concat(chunks);
+  if (data.length !== end - start + 1)
+    throw new Error(`results.zip: bytes ${start}-${end} came back ${data.length} bytes long.`);
+  return data;
 }

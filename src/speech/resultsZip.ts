@@ -146,19 +146,57 @@ export async function openResultsZip(
   cleanup: () => Promise<void>,
 ): Promise<SynthesisResults> {
   let zip: yauzl.ZipFile;
-  let directory: Map<string, yauzl.Entry>;
   try {
     zip = await openZip(zipPath);
-    directory = await readDirectory(zip);
   } catch (error) {
     await cleanup();
     throw error;
   }
+  return openResultsArchive(zip, cleanup);
+}
 
-  type Row =
-    | { raw: Record<string, unknown>; parsed: ReturnType<typeof summaryResultSchema.parse> }
-    | undefined;
-  let rows: Row[] = [];
+/**
+ * Opens a `results.zip` read through `reader` (ranged reads of the blob: see rangeReader.ts) of `size` bytes.
+ * The same as {@link openResultsZip}, except that nothing is downloaded ahead: the directory comes from the
+ * end of the file, and each entry's bytes are read when it is opened.
+ */
+export async function openRangedResultsZip(
+  reader: yauzl.RandomAccessReader,
+  size: number,
+  cleanup: () => Promise<void>,
+): Promise<SynthesisResults> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.fromRandomAccessReader(
+        reader,
+        size,
+        { lazyEntries: true, autoClose: false, decodeStrings: true },
+        (err, opened) => (err ? reject(err) : resolve(opened)),
+      ),
+    );
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return openResultsArchive(zip, cleanup);
+}
+
+type SummaryRow =
+  | { raw: Record<string, unknown>; parsed: ReturnType<typeof summaryResultSchema.parse> }
+  | undefined;
+interface SummaryRows {
+  rows: SummaryRow[];
+  jobId?: string | undefined;
+  status?: string | undefined;
+}
+
+/** The inputs' rows, from `summary.json` or, without one, from the numbered audio files. */
+async function readSummaryRows(
+  zip: yauzl.ZipFile,
+  directory: Map<string, yauzl.Entry>,
+): Promise<SummaryRows> {
+  let rows: SummaryRow[] = [];
   let jobId: string | undefined;
   let status: string | undefined;
   const summaryEntry = directory.get("summary.json");
@@ -189,6 +227,24 @@ export async function openResultsZip(
     }
   }
 
+  return { rows, jobId, status };
+}
+
+async function openResultsArchive(
+  zip: yauzl.ZipFile,
+  cleanup: () => Promise<void>,
+): Promise<SynthesisResults> {
+  let directory: Map<string, yauzl.Entry>;
+  let summaryRows: SummaryRows;
+  try {
+    directory = await readDirectory(zip);
+    summaryRows = await readSummaryRows(zip, directory);
+  } catch (error) {
+    zip.close();
+    await cleanup();
+    throw error;
+  }
+  const { rows, jobId, status } = summaryRows;
   const summary: SynthesisSummary = {
     ...(jobId ? { jobId } : {}),
     ...(status ? { status } : {}),

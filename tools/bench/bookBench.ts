@@ -103,6 +103,49 @@ export function parseBookArgs(
   );
 }
 
+const downloadLogSchema = z.object({
+  succeededSeenAt: z.record(z.string(), z.number()),
+  served: z.array(
+    z.looseObject({
+      at: z.number(),
+      method: z.string(),
+      start: z.number().optional(),
+      size: z.number().optional(),
+    }),
+  ),
+});
+
+/**
+ * Where the first job's first-message lag goes, from the emulator's download log (tools/emulator/downloadLog.ts):
+ * when a read first answered Succeeded, when the collect first read results.zip, when it first read an entry.
+ */
+async function firstMessageLagParts(
+  stack: { emulatorUrl: string; emulatorKey: string },
+  job: Required<JobTimeline>,
+  firstMessageAt: number,
+  scale: number,
+): Promise<Record<string, number> | undefined> {
+  const response = await fetch(`${stack.emulatorUrl}/emulator/downloads?id=${encodeURIComponent(job.id)}`, {
+    headers: { "Ocp-Apim-Subscription-Key": stack.emulatorKey },
+  });
+  const log = downloadLogSchema.parse(await response.json());
+  const seenAt = log.succeededSeenAt[job.id];
+  const reads = log.served.filter((s) => s.method === "GET" || s.method === "HEAD");
+  const firstRead = reads[0];
+  // Entries start at byte 0; the end record, directory and summary.json sit at the end of the zip.
+  const firstEntryRead = reads.find(
+    (s) => s.method === "GET" && s.start !== undefined && s.size !== undefined && s.start < s.size / 2,
+  );
+  if (seenAt === undefined || !firstRead || !firstEntryRead) return undefined;
+  const seconds = (from: number, to: number) => round1(((to - from) / 1000) * scale);
+  return {
+    poll: seconds(job.producedEndAt, seenAt),
+    dispatch: seconds(seenAt, firstRead.at),
+    open: seconds(firstRead.at, firstEntryRead.at),
+    store: seconds(firstEntryRead.at, firstMessageAt),
+  };
+}
+
 interface JobTimeline {
   id: string;
   createdAt: number;
@@ -429,6 +472,10 @@ export async function runBookBench(
       firstJob && firstJobMessages.length > 0
         ? (Math.min(...firstJobMessages) - firstJob.producedEndAt) / 1000
         : undefined;
+    const firstLag =
+      firstJob && firstJobMessages.length > 0
+        ? await firstMessageLagParts(stack, firstJob, Math.min(...firstJobMessages), scale)
+        : undefined;
     const collected = status.chapters.succeeded;
     const requestTotal = r.create + r.get + r.list + r.delete + r.realtime;
 
@@ -445,6 +492,7 @@ export async function runBookBench(
       stackResources.available
         ? "peakRssAllProcessesMB: sum of each process's own peak (VmHWM: this one, Azurite, its guard, tsx's esbuild), an upper bound of the tree's peak; peakRssAllProcessesSampledMB: the highest sum sampled every 0.5 s"
         : "peakRssAllProcessesMB: this process only (no /proc to find Azurite)",
+      "firstMessageLagParts (modelled s, real × scale, first job): poll = the job's finish → the first GET or list that answered Succeeded; dispatch = that → the collect's first read of results.zip (orchestration, activity start, run-state reads); open = → its first read of an entry (end of the zip, summary.json); store = → the first video message received (the chapter's bytes, Put Blob, word boundaries, subtitles, message, the bench's 50 ms queue poll)",
       "cpuSecondsPer100Chapters: user + system CPU of all stack processes during the run, per 100 chapters collected",
       "one 2-core machine shared with other work, Azurite on local disk",
     );
@@ -482,6 +530,7 @@ export async function runBookBench(
         firstMessageLagRealSeconds === undefined ? null : round1(firstMessageLagRealSeconds * scale),
       firstMessageLagRealSeconds:
         firstMessageLagRealSeconds === undefined ? null : round3(firstMessageLagRealSeconds),
+      firstMessageLagParts: firstLag ?? null,
       chapterLatencyP50Seconds: latencies.length ? round1(percentile(latencies, 50) ?? 0) : null,
       chapterLatencyP95Seconds: latencies.length ? round1(percentile(latencies, 95) ?? 0) : null,
       videoMessages: messages.length,

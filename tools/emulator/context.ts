@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ResolvedConfig } from "./config.js";
+import type { DownloadLog } from "./downloadLog.js";
 import type { FaultInjector } from "./middleware/faults.js";
 import type { RateLimiter } from "./middleware/rateLimit.js";
 import type { EmulatorStore } from "./store/store.js";
@@ -16,6 +17,8 @@ export interface EmulatorServices {
   realtimeRateLimiter: RateLimiter;
   /** Secret for result URL signatures (derived from the key, so URLs survive restarts). */
   sasSecret: Buffer;
+  /** results.zip requests served (`GET /emulator/downloads`). */
+  downloads: DownloadLog;
 }
 
 /** Per-request context (Azurite's Context): ids, parsed URL, caller identity and body. */

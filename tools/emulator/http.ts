@@ -54,6 +54,7 @@ export function sendBlobError(
   code: string,
   message: string,
   requestId: string,
+  headers: Record<string, string> = {},
 ): void {
   const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${message}\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`;
   res.writeHead(status, {
@@ -61,6 +62,7 @@ export function sendBlobError(
     "content-length": String(Buffer.byteLength(xml)),
     "x-ms-error-code": code,
     "x-ms-request-id": requestId,
+    ...headers,
   });
   res.end(xml);
 }

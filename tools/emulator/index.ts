@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type EmulatorOptions, resolveConfig } from "./config.js";
 import type { EmulatorServices } from "./context.js";
+import { DownloadLog } from "./downloadLog.js";
 import { FaultInjector } from "./middleware/faults.js";
 import { RateLimiter } from "./middleware/rateLimit.js";
 import { createRequestListener } from "./server.js";
@@ -44,6 +45,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       config.retryAfter,
       "Too many requests: the realtime text to speech quota of this resource is exceeded.",
     ),
+    downloads: new DownloadLog(),
     sasSecret: createHmac("sha256", "speech-emulator-result-sas").update(config.key).digest(),
   };
   const server = createServer(createRequestListener(services));

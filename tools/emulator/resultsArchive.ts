@@ -1,31 +1,15 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import zlib from "node:zlib";
-import yazl from "yazl";
 import { findOutputFormat } from "../../src/speech/formats.js";
 import { fastAudio } from "./audio/render.js";
 import type { ResultsManifest, UnitManifest } from "./model.js";
 import { boundaryJson, planSegments, slowPlan } from "./text.js";
+import { ZipLayout } from "./zipLayout.js";
 
 export const MANIFEST_FILE = "manifest.json";
-
-/**
- * yazl checksums entries with the pure-JS buffer-crc32 (~85 MB/s here), which dominates zipping a book's
- * audio. Node 20.15+ has a native zlib.crc32 with the same result; hand it to yazl's copy when present.
- */
-function useNativeCrc32(): void {
-  const native = (zlib as unknown as { crc32?: (data: Buffer, value?: number) => number }).crc32;
-  if (!native) return;
-  const yazlRequire = createRequire(createRequire(import.meta.url).resolve("yazl"));
-  const crc32 = yazlRequire("buffer-crc32") as { unsigned: (data: Buffer, previous?: number) => number };
-  crc32.unsigned = (data, previous) =>
-    native(Buffer.isBuffer(data) ? data : Buffer.from(data), previous ?? 0);
-}
-useNativeCrc32();
 
 export async function writeManifest(dir: string, manifest: ResultsManifest): Promise<void> {
   await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
@@ -170,52 +154,36 @@ export function resultFiles(dir: string, manifest: ResultsManifest): ResultFile[
   return files;
 }
 
-/**
- * Streams results.zip (entries stored, not deflated: audio does not compress, and stored entries give
- * the exact size up front for Content-Length). Audio is read from disk or generated while zipping.
- */
-export function zipResults(
-  dir: string,
-  manifest: ResultsManifest,
-  mtime: Date,
-): Promise<{ stream: Readable; size: number }> {
-  const zip = new yazl.ZipFile();
-  // yazl reports a failing entry stream on the ZipFile, not on its output: end the download with it.
-  zip.on("error", (error: Error) => (zip.outputStream as unknown as Readable).destroy(error));
-  const files = resultFiles(dir, manifest);
-  for (const file of files) {
-    zip.addReadStreamLazy(file.name, { size: file.size, compress: false, mtime }, (cb) => {
-      const stream = file.open();
-      // yazl does not listen for entry stream errors; unhandled they would crash the emulator.
-      stream.once("error", (error) => (zip.outputStream as unknown as Readable).destroy(error));
-      cb(null, stream);
-    });
-  }
-  return new Promise((resolve) => {
-    // yazl passes the final size once every entry's size is known (the typings omit the argument).
-    const onSize = ((size: number) =>
-      resolve({
-        stream: zip.outputStream as unknown as Readable,
-        size: size - yazlSizeError(files),
-      })) as () => void;
-    zip.end(undefined, onSize);
-  });
-}
+/** Layouts kept, by job instance (a deleted job's is dropped at once; see forgetResultsLayout). */
+const KEPT_LAYOUTS = 16;
+const layouts = new Map<string, Promise<ZipLayout>>();
 
 /**
- * yazl 3.3.1 predicts a ZIP64 end record once the central directory reaches 64 KB, but writes one only
- * from 4 GB: its predicted size is then 76 bytes too large. Returns that error so Content-Length is exact.
+ * The job's results.zip as a {@link ZipLayout}: entries stored, CRCs computed once (one pass over the audio,
+ * generated or read, no copy written), shared by every request meanwhile. Each download or range then produces
+ * only the bytes it covers: rebuilding the zip from byte 0 per request made a collect's n ranged reads cost
+ * O(n × zip size). Built by the engine before the job can turn Succeeded (Azure's outputs exist when the
+ * status says so); a download after a restart builds it again.
  */
-function yazlSizeError(files: ResultFile[]): number {
-  let cursor = 0;
-  let centralDirectory = 0;
-  for (const file of files) {
-    const name = Buffer.byteLength(file.name);
-    const zip64 = file.size > 0xfffffffe || cursor > 0xfffffffe;
-    cursor += 30 + name + file.size + (zip64 ? 24 : 16);
-    centralDirectory += 46 + name + 9 + (zip64 ? 28 : 0);
+export function resultsLayout(dir: string, manifest: ResultsManifest, mtime: Date): Promise<ZipLayout> {
+  const known = layouts.get(dir);
+  if (known) return known;
+  const layout = ZipLayout.build(resultFiles(dir, manifest), mtime);
+  layouts.set(dir, layout);
+  layout.catch(() => layouts.delete(dir));
+  for (const oldest of layouts.keys()) {
+    if (layouts.size <= KEPT_LAYOUTS) break;
+    layouts.delete(oldest);
   }
-  const predicted = files.length >= 0xffff || centralDirectory >= 0xffff || cursor >= 0xffffffff;
-  const written = files.length >= 0xffff || centralDirectory >= 0xffffffff || cursor >= 0xffffffff;
-  return predicted && !written ? 76 : 0;
+  return layout;
+}
+
+/** The layout already built for a job's results, if any: no need to read its manifest again. */
+export function knownResultsLayout(dir: string): Promise<ZipLayout> | undefined {
+  return layouts.get(dir);
+}
+
+/** Drops a deleted job's layout (it holds the job's summary and the texts its word files are made from). */
+export function forgetResultsLayout(dir: string): void {
+  layouts.delete(dir);
 }

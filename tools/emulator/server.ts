@@ -10,7 +10,14 @@ import {
   getSynthesis,
   listSyntheses,
 } from "./handlers/batchSyntheses.js";
-import { addFault, clearFaults, getUsage, health, listFaults } from "./handlers/emulatorAdmin.js";
+import {
+  addFault,
+  clearFaults,
+  getDownloads,
+  getUsage,
+  health,
+  listFaults,
+} from "./handlers/emulatorAdmin.js";
 import { issueToken, listVoices, synthesizeRealtime } from "./handlers/realtime.js";
 import { downloadResults } from "./handlers/resultsDownload.js";
 import { sendError } from "./http.js";
@@ -125,6 +132,13 @@ const ROUTES: Route[] = [
     apiVersion: false,
   },
   { method: "GET", pattern: /^\/emulator\/usage$/, handler: getUsage, kind: "admin", apiVersion: false },
+  {
+    method: "GET",
+    pattern: /^\/emulator\/downloads$/,
+    handler: getDownloads,
+    kind: "admin",
+    apiVersion: false,
+  },
   { method: "GET", pattern: /^\/emulator\/faults$/, handler: listFaults, kind: "admin", apiVersion: false },
   {
     method: "POST",

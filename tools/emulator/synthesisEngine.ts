@@ -16,7 +16,7 @@ import type { ResolvedConfig } from "./config.js";
 import { DEGRADE_SLOWDOWN, FAST_AUDIO_INPUTS_THRESHOLD, MIN_RUNNING_MS } from "./constants.js";
 import { resolveLexicons } from "./lexicon.js";
 import type { JobOutcome, JobRecord, ResultsManifest, UnitManifest } from "./model.js";
-import { resultFiles, writeManifest, zipResults } from "./resultsArchive.js";
+import { resultFiles, resultsLayout, writeManifest } from "./resultsArchive.js";
 import type { EmulatorStore } from "./store/store.js";
 import {
   billableCharacters,
@@ -29,6 +29,7 @@ import {
   type SpeechPlan,
   slowPlan,
 } from "./text.js";
+import type { ZipLayout } from "./zipLayout.js";
 
 /**
  * Job lifecycle. The simulated timeline (NotStarted → Running → terminal) is fixed at creation from the
@@ -176,6 +177,9 @@ export class SynthesisEngine {
       const manifest = await this.renderUnits(job, format, dir);
       if (!manifest) return;
       await writeManifest(dir, manifest);
+      // The zip's layout (CRCs) exists before the job can turn Succeeded, as Azure's outputs exist when the
+      // status says so: serving a range then costs only that range, and no request waits for a zip pass.
+      const zip = await resultsLayout(dir, manifest, new Date(job.createdAt));
       const succeeded = manifest.units.filter((u) => u.status === "Succeeded");
       const allFailed = succeeded.length === 0;
       const failedInputs = request.properties.concatenateResult
@@ -201,7 +205,7 @@ export class SynthesisEngine {
       };
       if (request.properties.destinationContainerUrl && this.alive(job)) {
         try {
-          await this.deliver(job, dir, manifest);
+          await this.deliver(job, dir, manifest, zip);
         } catch (error) {
           const detail = error instanceof Error ? error.message.split("\n")[0] : "unknown error";
           outcome = {
@@ -394,7 +398,12 @@ export class SynthesisEngine {
   }
 
   /** Writes the results into the caller's container: results.zip, or the files unpacked. */
-  private async deliver(job: JobRecord, dir: string, manifest: ResultsManifest): Promise<void> {
+  private async deliver(
+    job: JobRecord,
+    dir: string,
+    manifest: ResultsManifest,
+    zip: ZipLayout,
+  ): Promise<void> {
     const props = job.request.properties;
     const container = new ContainerClient(
       props.destinationContainerUrl as string,
@@ -408,10 +417,9 @@ export class SynthesisEngine {
           .uploadStream(file.open(), 4 * 1024 * 1024, 2);
       }
     } else {
-      const zip = await zipResults(dir, manifest, new Date(job.createdAt));
       await container
         .getBlockBlobClient(`${prefix}/results.zip`)
-        .uploadStream(zip.stream, 4 * 1024 * 1024, 2, {
+        .uploadStream(zip.stream(), 4 * 1024 * 1024, 2, {
           blobHTTPHeaders: { blobContentType: "application/zip" },
         });
     }

@@ -4,6 +4,8 @@ import type { EmulatorServices, RequestContext } from "../context.js";
 import { ErrorFactory } from "../errors.js";
 import { parseJsonBody, sendEmpty, sendJson } from "../http.js";
 import type { JobRecord } from "../model.js";
+import { forgetResultsLayout } from "../resultsArchive.js";
+import { jobResultsDir } from "../synthesisEngine.js";
 import { billableCharacters } from "../text.js";
 import { canonicalJson, validateCreateRequest } from "./validation.js";
 import { renderJob } from "./view.js";
@@ -16,6 +18,7 @@ export function loadJob(services: EmulatorServices, id: string): JobRecord | und
   if (current.status === "Succeeded" || current.status === "Failed") {
     const ttlMs = services.engine.scaled(current.request.properties.timeToLiveInHours * 3600 * 1000);
     if (services.config.clock.now() > current.lastActionAt + ttlMs) {
+      forgetResultsLayout(jobResultsDir(services.store, current));
       services.store.deleteJob(id).catch(() => {});
       return undefined;
     }
@@ -113,6 +116,7 @@ export async function getSynthesis(ctx: RequestContext, services: EmulatorServic
   });
   const job = loadJob(services, id);
   if (!job) return missing(ctx, services, id);
+  services.downloads.sawStatus(job.id, job.status, services.config.clock.now());
   sendJson(ctx.res, 200, renderJob(services, ctx.baseUrl, job));
 }
 
@@ -149,7 +153,10 @@ export async function listSyntheses(ctx: RequestContext, services: EmulatorServi
     .reverse();
   const page = jobs.slice(skip, skip + pageSize);
   const body: { value: Record<string, unknown>[]; nextLink?: string } = {
-    value: page.map((job) => renderJob(services, ctx.baseUrl, job)),
+    value: page.map((job) => {
+      services.downloads.sawStatus(job.id, job.status, services.config.clock.now());
+      return renderJob(services, ctx.baseUrl, job);
+    }),
   };
   if (skip + pageSize < jobs.length) {
     body.nextLink = `${ctx.baseUrl}/texttospeech/batchsyntheses?skip=${skip + pageSize}&maxpagesize=${pageSize}&api-version=${API_VERSION}`;
@@ -165,6 +172,7 @@ export async function deleteSynthesis(ctx: RequestContext, services: EmulatorSer
   });
   const job = loadJob(services, id);
   if (!job) return missing(ctx, services, id);
+  forgetResultsLayout(jobResultsDir(services.store, job));
   await services.store.deleteJob(id);
   sendEmpty(ctx.res, 204);
 }

@@ -8,6 +8,11 @@ export async function getUsage(ctx: RequestContext, services: EmulatorServices):
   sendJson(ctx.res, 200, services.store.usage());
 }
 
+/** `GET /emulator/downloads[?id=]`: results.zip requests served (ranges, statuses), for tests and the bench. */
+export async function getDownloads(ctx: RequestContext, services: EmulatorServices): Promise<void> {
+  sendJson(ctx.res, 200, services.downloads.view(ctx.url.searchParams.get("id") ?? undefined));
+}
+
 /** `POST /emulator/faults`: queue a fault, e.g. `{ "status": 500, "method": "GET", "count": 2 }`. */
 export async function addFault(ctx: RequestContext, services: EmulatorServices): Promise<void> {
   const parsed = faultSchema.safeParse(parseJsonBody(ctx.body));
