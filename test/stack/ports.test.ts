@@ -38,6 +38,20 @@ describe("stack ports", () => {
     expect(new Set(Object.values(ports)).size).toBe(5);
   });
 
+  it("prefer: a port picked for another part is never one kept as asked (the OS may hand it out again)", async () => {
+    const freeDefault = await getFreePort();
+    // The first ephemeral port the OS offers is the emulator's free default, as it can be once released.
+    const offers = [freeDefault, freeDefault + 1, freeDefault + 2, freeDefault + 3, freeDefault + 4];
+    const ports = await choosePorts(
+      "prefer",
+      { host: busyPort, emulator: freeDefault, blob: 0, queue: 0, table: 0 },
+      { pickFreePort: async () => offers.shift() ?? getFreePort() },
+    );
+    expect(ports.emulator).toBe(freeDefault);
+    expect(ports.blob).not.toBe(freeDefault);
+    expect(new Set(Object.values(ports)).size).toBe(5);
+  });
+
   it("fixed: names the taken port", async () => {
     await expect(
       choosePorts("fixed", { host: busyPort, emulator: 0, blob: 0, queue: 0, table: 0 }, { busyWaitMs: 300 }),

@@ -43,14 +43,19 @@ export class PortInUseError extends Error {
 export async function choosePorts(
   policy: PortPolicy,
   wanted: Partial<StackPorts> = {},
-  { busyWaitMs = 10_000 }: { busyWaitMs?: number } = {},
+  {
+    busyWaitMs = 10_000,
+    pickFreePort = getFreePort,
+  }: { busyWaitMs?: number; pickFreePort?: () => Promise<number> } = {},
 ): Promise<StackPorts> {
   const base = { ...DEFAULT_PORTS, ...wanted };
   const chosen = { ...base };
-  const taken = new Set<number>();
+  // Ports kept as asked are reserved up front: a free port picked earlier for another part (the OS hands
+  // out ephemeral ports again once released) must not be one of them.
+  const taken = new Set<number>(policy === "free" ? [] : Object.values(base).filter((port) => port !== 0));
   const freePort = async () => {
-    let free = await getFreePort();
-    while (taken.has(free)) free = await getFreePort();
+    let free = await pickFreePort();
+    while (taken.has(free)) free = await pickFreePort();
     return free;
   };
   for (const part of Object.keys(base) as (keyof StackPorts)[]) {
