@@ -179,7 +179,9 @@ describe("project orchestrator", () => {
     // Job 1 done: the other head is checked at once (a new Task.all of new checks), seen still running.
     const others = step.value as FakeTask;
     expect(others.kind).toBe("all");
-    expect(others.tasks?.map((t) => [t.name, t.input])).toEqual([[CHECK_JOB_ACTIVITY, { synthesisId: "s2" }]]);
+    expect(others.tasks?.map((t) => [t.name, t.input])).toEqual([
+      [CHECK_JOB_ACTIVITY, { synthesisId: "s2" }],
+    ]);
     step = generator.next([{ status: "Running" }]);
 
     // Two lanes: jobs 1 and 3 in one, job 2 in the other; the cancel waiter beside them.
