@@ -85,9 +85,11 @@ export interface PollPlanInput {
  * [characters / high, characters / low]: a narrow prediction is polled at its late end (done at the first
  * poll), a wide one at its middle; past the prediction, polls back off by a quarter of the elapsed time,
  * within [pollMinMs, pollMaxMs]. With only a prior (earlier runs' rate), the first poll comes just before
- * the prior's window (`PRIOR_PROBE_MARGIN`), the next at its late end; past that the service is slower than
- * it was, and polls back off by a quarter of the elapsed time (uncapped: a far slower service costs a few
- * polls, never one a minute for hours, and is seen at most 25 % late). With nothing at all,
+ * the prior's window (`PRIOR_PROBE_MARGIN`); a narrow window is then polled at its late end, a wide one (a
+ * single cold wave's bracket) from its start with the lateness doubling from `pollMinMs`, up to the late end;
+ * past that the service is slower than it was, and polls back off by a quarter of the elapsed time (uncapped:
+ * a far slower service costs a few polls, never one a minute for hours, and is seen at most 25 % late). With
+ * nothing at all,
  * polls double the elapsed time from a first poll at a quarter of the default expectation (at most 60 s),
  * so a first job of any size costs a few polls.
  */
@@ -97,9 +99,16 @@ export function nextPollDelayMs(input: PollPlanInput): number {
   const rate = input.rate ?? prior;
   let target: number;
   const late = rate ? (characters / rate.low) * 1000 : undefined;
-  if (prior && late !== undefined && unfinishedMs === 0) {
-    const early = prior.high ? (characters / prior.high) * 1000 : late;
-    target = early * (1 - PRIOR_PROBE_MARGIN);
+  const probe = prior && late !== undefined ? priorProbeMs(characters, prior, late, tuning) : undefined;
+  if (probe !== undefined && unfinishedMs < probe.start) {
+    target = probe.start;
+  } else if (probe?.wide && late !== undefined && unfinishedMs < late) {
+    // A wide prior (one cold wave's doubling bracket spans a factor of two): its late end could be minutes
+    // after the job. The lateness past the probe doubles from the minimum interval instead, up to the late
+    // end: a job found d after the probe is seen at most max(pollMinMs, d) late, in about log2(d / pollMinMs)
+    // more polls.
+    const lateness = Math.max(tuning.pollMinMs, unfinishedMs - probe.start);
+    target = Math.min(late, unfinishedMs + lateness);
   } else if (rate && late !== undefined && unfinishedMs < late) {
     const early = Math.max(unfinishedMs, rate.high ? (characters / rate.high) * 1000 : 0);
     const narrow = late - early <= Math.max(tuning.pollMinMs, late * PREDICTION_TOLERANCE);
@@ -122,12 +131,28 @@ export function nextPollDelayMs(input: PollPlanInput): number {
   return Math.round(Math.max(tuning.pollMinMs, target - elapsedMs));
 }
 
-/** A prior is used only as a bracket (both bounds, in order): a one-sided one predicts nothing useful. */
+/**
+ * Where a prior's window starts for a job of `characters` (the first poll, `PRIOR_PROBE_MARGIN` before its
+ * early end), and whether it is wider than the prediction tolerance (then it is searched from there).
+ */
+function priorProbeMs(
+  characters: number,
+  prior: ServiceRate & { high: number },
+  late: number,
+  tuning: Pick<RunTuning, "pollMinMs">,
+): { start: number; wide: boolean } {
+  const early = (characters / prior.high) * 1000;
+  return {
+    start: early * (1 - PRIOR_PROBE_MARGIN),
+    wide: late - early > Math.max(tuning.pollMinMs, late * PREDICTION_TOLERANCE),
+  };
+}
+
 /** A rate with both bounds, low > 0 and high ≥ low: what a prior must be to predict anything. */
 export function isBracket(rate: ServiceRate | undefined): rate is ServiceRate & { high: number } {
   return rate !== undefined && rate.low > 0 && rate.high !== undefined && rate.high >= rate.low;
 }
 
-function usablePrior(prior: ServiceRate | undefined): ServiceRate | undefined {
+function usablePrior(prior: ServiceRate | undefined): (ServiceRate & { high: number }) | undefined {
   return isBracket(prior) ? prior : undefined;
 }

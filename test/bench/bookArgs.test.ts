@@ -40,6 +40,27 @@ describe("parseBookArgs", () => {
     expect(configs[5]).toMatchObject({ maxConcurrentJobs: 3, maxChaptersPerJob: 500, outDir: "/tmp/x" });
   });
 
+  it("--warm calibrates with one full first wave of the same job shape, or --warm-chapters", () => {
+    const [warm] = parseBookArgs(["--chapters", "1432", "--warm"], defaults, "book-batch");
+    expect(warm).toMatchObject({ name: "book-batch.warm", warmChapters: 300 });
+    const [small] = parseBookArgs(["--warm"], defaults, "book-100");
+    expect(small?.warmChapters).toBe(100);
+    const sweep = parseBookArgs(
+      ["--chapters", "1432", "--warm", "--max-concurrent-jobs", "1,6", "--max-chapters-per-job", "50"],
+      defaults,
+      "book-batch",
+    );
+    expect(sweep.map((c) => [c.name, c.warmChapters])).toEqual([
+      ["book-batch.c1.n50.warm", 50],
+      ["book-batch.c6.n50.warm", 300],
+    ]);
+    const [chosen] = parseBookArgs(["--warm-chapters", "40"], defaults, "book-100");
+    expect(chosen?.warmChapters).toBe(40);
+    expect(parseBookArgs([], defaults, "book-100")[0]?.warmChapters).toBeUndefined();
+    expect(() => parseBookArgs(["--warm-chapters", "0"], defaults, "book-100")).toThrow(/warm-chapters/);
+    expect(() => parseBookArgs(["--warm", "--mode", "realtime"], defaults, "book-100")).toThrow(/batch/);
+  });
+
   it("refuses a list with a non-positive entry", () => {
     expect(() => parseBookArgs(["--max-concurrent-jobs", "1,0"], defaults, "book-100")).toThrow(
       /max-concurrent-jobs/,

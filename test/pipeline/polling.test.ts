@@ -129,6 +129,28 @@ describe("poll plan with a prior (earlier runs' throughput)", () => {
     expect(later.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(6);
   });
 
+  it("searches a wide prior (one cold wave's doubling bracket) from its start, not at its late end", () => {
+    // A calibration run's single job of 1,500,000 characters: unfinished at 361.5 s, done at 723 s.
+    const wide: ServiceRate = { low: characters / 723, high: characters / 361.5 };
+    const start = 361_500 * (1 - PRIOR_PROBE_MARGIN);
+    // The same book again, really 396 s: seen within a few seconds, not at the prior's late end (723 s).
+    const again = simulate(characters, 396_000, undefined, wide);
+    expect(again.delays[0]).toBe(Math.round(start));
+    expect(again.seenAt).toBeGreaterThanOrEqual(396_000);
+    expect(again.seenAt).toBeLessThanOrEqual(396_000 + tuning.pollMinMs);
+    expect(again.polls).toBeLessThanOrEqual(5);
+    // Anywhere in the window: at most max(pollMinMs, time past the start) late, in log2-many polls.
+    for (let actual = 365_000; actual <= 723_000; actual += 17_000) {
+      const run = simulate(characters, actual, undefined, wide);
+      expect(run.seenAt - actual).toBeLessThanOrEqual(Math.max(tuning.pollMinMs, actual - start));
+      expect(run.seenAt).toBeLessThanOrEqual(723_000);
+      expect(run.polls).toBeLessThanOrEqual(3 + Math.ceil(Math.log2((actual - start) / tuning.pollMinMs)));
+      // The run's own bracket is the search's last step: narrower than the prior.
+      const own = run.rate as ServiceRate & { high: number };
+      expect(characters / own.low - characters / own.high).toBeLessThan((723 - 361.5) * 1000);
+    }
+  });
+
   it("learns a faster service from this run alone (done at the first poll), never from the prior", () => {
     const fast = simulate(characters, 190_000, undefined, prior);
     expect(fast.polls).toBe(1);

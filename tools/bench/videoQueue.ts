@@ -3,6 +3,7 @@ import { decodeQueueMessage, videoMessageSchema } from "../../src/pipeline/messa
 
 /** One chapter's video message as the benchmark (standing in for the video step) received it. */
 export interface ReceivedMessage {
+  projectId: string;
   chapterId: string;
   /** Real clock ms when the bench received it (within `pollMs` of when it was sent). */
   receivedAt: number;
@@ -39,7 +40,12 @@ export function drainVideoQueue(
             }
           })(),
         );
-        if (parsed.success) received.push({ chapterId: parsed.data.chapterId, receivedAt: now });
+        if (parsed.success)
+          received.push({
+            projectId: parsed.data.projectId,
+            chapterId: parsed.data.chapterId,
+            receivedAt: now,
+          });
       }
       await Promise.all(
         messages.map((m) => queue.deleteMessage(m.messageId, m.popReceipt).catch(() => undefined)),
