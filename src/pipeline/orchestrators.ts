@@ -708,48 +708,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       ...(end.end === "succeeded" ? { serviceDone: true } : {}),
     });
     if (watch.rate) for (const state of states.values()) state.rate = watch.rate;
-    if (end.end === "succeeded") yield* checkOtherHeads(heads.slice(1), states, submittedAt);
     return states;
-  }
-
-  /**
-   * The first job is done: the other heads were submitted with it and are about its size, so they are
-   * likely done too. Each is checked once now, together (brand-new activities in a new Task.all), and a
-   * head seen done is handed to its lane to collect at once, instead of each lane first waiting a poll
-   * interval. A head still running keeps that poll as its own lower bound; a failed or unreadable check
-   * leaves the head to its lane's watch as before.
-   */
-  function* checkOtherHeads(
-    others: JobSummary[],
-    states: Map<number, Partial<BatchJobState>>,
-    submittedAt: string,
-  ): Generator_<void> {
-    if (others.length === 0) return;
-    const checks = others.map((job) =>
-      scheduleActivity(context, CHECK_JOB_ACTIVITY, {
-        synthesisId: states.get(job.jobNumber)?.synthesisId as string,
-      }),
-    );
-    let results: CheckResult[];
-    try {
-      results = (yield context.df.Task.all(checks)) as CheckResult[];
-    } catch {
-      return;
-    }
-    const polledMs = context.df.currentUtcDateTime.getTime() - new Date(submittedAt).getTime();
-    for (const [k, job] of others.entries()) {
-      const state = states.get(job.jobNumber);
-      const status = results[k]?.status;
-      if (!state || (status !== "Succeeded" && status !== "Running" && status !== "NotStarted")) continue;
-      state.polls = 1;
-      state.requests = (state.requests ?? 1) + 1;
-      if (status === "Succeeded") {
-        state.serviceDone = true;
-        state.rate = learnRate(state.rate, job.characters, 0, polledMs);
-      } else {
-        state.unfinishedMs = polledMs;
-      }
-    }
   }
 
   let firstWave = true;
