@@ -39,7 +39,11 @@ function idleWatchdog(ms: number, describe: () => string): Transform {
   });
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => watchdog.destroy(new Error(`${describe()}: no data for ${ms} ms.`)), ms);
+    timer = setTimeout(() => {
+      // A consumer holding back (its buffer full: the upload is slow or has not started) is not a stall.
+      if (watchdog.readableLength >= watchdog.readableHighWaterMark) return arm();
+      watchdog.destroy(new Error(`${describe()}: no data for ${ms} ms.`));
+    }, ms);
     timer.unref();
   };
   arm();

@@ -69,7 +69,14 @@ function readDirectory(zip: yauzl.ZipFile): Promise<Map<string, yauzl.Entry>> {
 
 function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   return new Promise((resolve, reject) =>
-    zip.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream))),
+    zip.openReadStream(entry, (err, stream) => {
+      if (err) return reject(err);
+      // A stream handed out may fail (a cut or stalled range) before its consumer listens. yauzl only emits
+      // that 'error': unheard it ends the process, and a consumer that starts later waits forever. Destroying
+      // the stream with it keeps it (`errored`), so the later pipe or read fails at once.
+      stream.on("error", (error) => stream.destroy(error));
+      resolve(stream);
+    }),
   );
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import yazl from "yazl";
 import { HttpRangeReader } from "../../src/speech/rangeReader.js";
 import { openRangedResultsZip } from "../../src/speech/resultsZip.js";
+import { waitFor } from "../../tools/shared/waitFor.js";
 
 /** A zip whose central directory (~5,000 entries) is larger than the end read first. */
 async function bigDirectoryZip(): Promise<Buffer> {
@@ -51,6 +52,39 @@ describe("HttpRangeReader", () => {
       } finally {
         await results.close();
       }
+    }
+  });
+
+  it("a stalled body fails the entry's stream, also before anyone listens to it, and never the process", async () => {
+    const audio = Buffer.alloc(1_000_000, 7);
+    const zip = new yazl.ZipFile();
+    zip.addBuffer(audio, "0001.mp3", { compress: false });
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    const tailStart = bytes.length - 200;
+    const reader = new HttpRangeReader(
+      // The entry's bytes after its first 64 KB window never come (its header and the directory do).
+      async (start, end) =>
+        start >= 65_536 && start < 500_000
+          ? new Readable({ read() {} })
+          : Readable.from([bytes.subarray(start, end + 1)]),
+      bytes.length,
+      { start: tailStart, data: bytes.subarray(tailStart) },
+      50,
+    );
+    const results = await openRangedResultsZip(reader, bytes.length, async () => {});
+    try {
+      const entries = [];
+      for await (const entry of results.entries()) entries.push(entry);
+      const stream = await (entries[0] as NonNullable<(typeof entries)[number]>).openAudio();
+      // Nobody reads or listens yet (an upload that has not started): the watchdog's error must not be
+      // an unhandled 'error' event (it ended the bench's stack process), and the stream must carry it.
+      await waitFor(() => (stream as Readable).errored !== null, { timeoutMs: 30_000, intervalMs: 10 });
+      await expect(readAll(stream)).rejects.toThrow(/no data for 50 ms/);
+    } finally {
+      await results.close();
     }
   });
 });
