@@ -154,15 +154,24 @@ async function readManifest(deps: PipelineDeps, blobName: string): Promise<Store
 }
 
 /** Someone else wrote between our read and our write (If-Match failed) or created it first (If-None-Match). */
-/** Every outcome of the run, by job number (a later job's outcome of a chapter comes after an earlier one's). */
+/** Outcomes read at once by the run's final write. */
+const OUTCOME_READ_CONCURRENCY = 32;
+
+/**
+ * Every outcome of the run in job order (a later job's outcome of a chapter comes after an earlier one's):
+ * one listing of the run's outcomes, then each read by name (not listed again job by job).
+ */
 async function listRunOutcomes(
   deps: PipelineDeps,
   projectId: string,
   runId: string,
-): Promise<ChapterOutcome[][]> {
+): Promise<ChapterOutcome[]> {
   const stored = await deps.runs.listStoredOutcomes({ projectId, runId });
-  const sorted = [...new Set(stored.map((o) => o.jobNumber))].sort((a, b) => a - b);
-  return mapLimit(sorted, 4, (jobNumber) => deps.runs.listOutcomes({ projectId, runId, jobNumber }));
+  const inJobOrder = [...stored].sort((a, b) => a.jobNumber - b.jobNumber);
+  const outcomes = await mapLimit(inJobOrder, OUTCOME_READ_CONCURRENCY, (o) =>
+    deps.runs.readOutcome({ projectId, runId, jobNumber: o.jobNumber }, o.chapterId),
+  );
+  return outcomes.filter((o): o is ChapterOutcome => o !== undefined);
 }
 
 function computeTotals(
@@ -226,12 +235,10 @@ export async function writeManifest(deps: PipelineDeps, input: WriteManifestInpu
       const merged = new Set(manifest.mergedJobs);
       manifest = fromPlan(mine, manifest.totals.startedAt);
       const chapters = byId(manifest);
-      for (const list of await listRunOutcomes(deps, input.projectId, input.runId)) {
-        for (const outcome of list) {
-          const chapter = chapters.get(outcome.chapterId);
-          if (chapter) applyOutcome(chapter, outcome);
-          merged.add(outcome.jobNumber);
-        }
+      for (const outcome of await listRunOutcomes(deps, input.projectId, input.runId)) {
+        const chapter = chapters.get(outcome.chapterId);
+        if (chapter) applyOutcome(chapter, outcome);
+        merged.add(outcome.jobNumber);
       }
       for (const n of input.jobNumbers) merged.add(n);
       manifest.mergedJobs = [...merged].sort((a, b) => a - b);
