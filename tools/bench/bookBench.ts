@@ -11,6 +11,7 @@ import { resolveConfig } from "../emulator/config.js";
 import { MIN_RUNNING_MS } from "../emulator/constants.js";
 import { usageSchema } from "../emulator/model.js";
 import { billableCharacters } from "../emulator/text.js";
+import { waitFor } from "../shared/waitFor.js";
 import { type RunningStack, startStack } from "../stack/stack.js";
 import { floorSeconds, modelledJobSeconds, type ServiceModel } from "./floor.js";
 import { watchStackResources } from "./processes.js";
@@ -488,11 +489,10 @@ async function calibrate(
   if (status.runtimeStatus !== "Completed") throw new Error(`calibration run ended ${status.runtimeStatus}`);
   const wallSeconds = round1((Date.now() - startedAt) / 1000);
   // Its last video messages may still be on the queue: wait until every chapter's has come.
-  const messageDeadline = Date.now() + 60_000;
-  while (video.received.filter((m) => m.projectId === projectId).length < status.chapters.succeeded) {
-    if (Date.now() > messageDeadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    () => video.received.filter((m) => m.projectId === projectId).length >= status.chapters.succeeded,
+    { timeoutMs: 60_000, intervalMs: 100 },
+  ).catch(() => undefined);
   const record = await blobs
     .getContainerClient(stack.appSettings["WORK_CONTAINER"] ?? "tts-work")
     .getBlobClient("_throughput.json")
