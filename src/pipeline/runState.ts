@@ -37,10 +37,16 @@ export const serviceRateSchema = z.object({
 });
 export type ServiceRate = z.infer<typeof serviceRateSchema>;
 
-/** `_throughput.json` in the work container: the last rate a run measured, the prior of later runs' first jobs. */
+/**
+ * `_throughput.json` in the work container: the rate runs measured (the intersection of the brackets measured
+ * since `since`), the prior of later runs' first jobs. `projectId`, `runId`, `jobNumber`: the last contributor.
+ */
 export const throughputRecordSchema = z.object({
   rate: serviceRateSchema,
+  /** When the last bracket was merged in. */
   measuredAt: z.string(),
+  /** When the oldest bracket of the intersection was measured (absent in records written before merging). */
+  since: z.string().optional(),
   projectId: z.string(),
   runId: z.string(),
   jobNumber: z.number().int().positive(),

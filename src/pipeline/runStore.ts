@@ -115,9 +115,16 @@ export interface RunStore {
   readResultsLink(synthesisId: string): Promise<ResultsLink | undefined>;
   clearResultsLink(synthesisId: string): Promise<void>;
 
-  // The service's throughput as the last measuring run saw it (one record for the deployment).
+  // The service's throughput as measuring runs saw it (one record for the deployment).
   readThroughput(): Promise<ThroughputRecord | undefined>;
   writeThroughput(record: ThroughputRecord): Promise<void>;
+  /**
+   * The record with its version, for a conditional update: `etag` undefined when there is none; `record`
+   * undefined when there is none or it is unreadable (then it is replaced, never an error).
+   */
+  readThroughputVersion(): Promise<{ record?: ThroughputRecord; etag?: string }>;
+  /** Writes the record only if it is still at `etag` (undefined: only if there is none); false when it moved. */
+  replaceThroughput(record: ThroughputRecord, etag: string | undefined): Promise<boolean>;
 
   // Payload-size refusals (payloadLimit.ts).
   readRefusal(job: JobRef): Promise<PayloadRefusal | undefined>;

@@ -187,6 +187,22 @@ export function runStoreOver(records: RecordStore): RunStore {
 
     readThroughput: () => read(runPaths.throughput(), throughputRecordSchema),
     writeThroughput: (record) => write(runPaths.throughput(), record),
+    async readThroughputVersion() {
+      // The version first, then the text: a write in between moves the ETag, so the update built on the
+      // newer text loses its If-Match and is retried (the other order could overwrite a write unseen).
+      const version = await records.version(runPaths.throughput());
+      if (!version) return {};
+      const record = await read(runPaths.throughput(), throughputRecordSchema).catch(() => undefined);
+      return record ? { record, etag: version.etag } : { etag: version.etag };
+    },
+    async replaceThroughput(record, etag) {
+      const text = JSON.stringify(throughputRecordSchema.parse(record));
+      const written =
+        etag === undefined
+          ? await records.create(runPaths.throughput(), text)
+          : await records.replace(runPaths.throughput(), text, etag);
+      return written !== undefined;
+    },
 
     readRefusal: (job) =>
       read(runPaths.refusal(job.projectId, job.runId, job.jobNumber), payloadRefusalSchema),

@@ -183,6 +183,28 @@ export function runStoreContract(name: string, fresh: () => RunStore): void {
       expect(await store.readSmallestRefused(r)).toBe(900_000);
     });
 
+    it("updates the throughput record only at the version it read (If-Match), creates it only when absent", async () => {
+      const store = fresh();
+      const r = run();
+      const record = (low: number) => ({
+        rate: { low, high: low + 100 },
+        measuredAt: "2026-01-01T00:00:00.000Z",
+        since: "2026-01-01T00:00:00.000Z",
+        ...r,
+        jobNumber: 1,
+      });
+      expect(await store.readThroughputVersion()).toEqual({});
+      expect(await store.replaceThroughput(record(10), '"stale"')).toBe(false);
+      expect(await store.replaceThroughput(record(10), undefined)).toBe(true);
+      expect(await store.replaceThroughput(record(15), undefined)).toBe(false);
+      const read = await store.readThroughputVersion();
+      expect(read.record).toEqual(record(10));
+      expect(await store.replaceThroughput(record(20), read.etag)).toBe(true);
+      // A second writer at the version the first replaced loses.
+      expect(await store.replaceThroughput(record(30), read.etag)).toBe(false);
+      expect(await store.readThroughput()).toEqual(record(20));
+    });
+
     it("keeps what planning saves beside the plan: requested chapters, planned inputs, the lexicon", async () => {
       const store = fresh();
       const r = run();
