@@ -252,7 +252,8 @@ type WatchEnd =
  * Polls a submitted job on durable timers until the service is done with it, at the times `nextPollDelayMs`
  * predicts; learns the rate from its duration. Ends with "continue" after `pollsPerExecution` polls (the
  * caller continues as new). With `cancel`, each timer races the run's cancel waiter (an external event:
- * the only kind of task that may be offered again).
+ * the only kind of task that may be offered again). `probe`: the run's first watched job (a prior's window
+ * is searched in fine steps).
  */
 function* watchJob(
   context: OrchestrationContext,
@@ -260,6 +261,7 @@ function* watchJob(
   tuning: RunTuning,
   watch: Watch,
   cancel?: Task,
+  probe = false,
 ): Generator_<WatchEnd> {
   const submittedAt = new Date(watch.submittedAt).getTime();
   const deadline = submittedAt + jobDeadlineMs(expectedJobMs(job.characters, tuning), tuning);
@@ -272,6 +274,7 @@ function* watchJob(
       elapsedMs: now - submittedAt,
       unfinishedMs: watch.unfinishedMs,
       rate: watch.rate,
+      probe,
       tuning,
     });
     const timer = context.df.createTimer(new Date(now + Math.min(delay, deadline - now)));
@@ -659,7 +662,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
 
   /**
    * The run's first wave: nothing is known of the service's speed yet. Every lane's first job is submitted
-   * at once and one of them is watched here (doubling polls), then the lanes start with the rate measured:
+   * at once and the one that should finish first is watched here, then the lanes start with the rate measured:
    * the other first jobs are checked near their predicted end instead of each running its own ladder.
    * Returns each head's polling state, or undefined when a submit failed (the lanes submit as usual: the
    * synthesis ids are deterministic, so a job already created is re-attached, not paid again).
@@ -692,7 +695,9 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         requests: 1,
       });
     }
-    const first = heads[0] as JobSummary;
+    // The head the service should finish first (fewest characters: the earliest predicted end at any rate;
+    // ties: the first): the run's first video messages come from it, and every lane waits for the probe.
+    const first = heads.reduce((soonest, job) => (job.characters < soonest.characters ? job : soonest));
     const watch: Watch = {
       synthesisId: states.get(first.jobNumber)?.synthesisId as string,
       submittedAt,
@@ -700,7 +705,8 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       unfinishedMs: 0,
       requests: 1,
     };
-    const end = yield* watchJob(context, first, plan.tuning, watch, cancelRequested);
+    // Searched finely within a prior's window (polling.ts, PROBE_WINDOW_STEPS): the lanes wait for it.
+    const end = yield* watchJob(context, first, plan.tuning, watch, cancelRequested, true);
     if (end.end === "cancelled") return "cancelled";
     states.set(first.jobNumber, {
       ...watch,

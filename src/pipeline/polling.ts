@@ -40,6 +40,13 @@ export function jobDeadlineMs(expectedMs: number, tuning: Pick<RunTuning, "jobTi
  */
 export const PRIOR_PROBE_MARGIN = 0.01;
 
+/**
+ * The run's first watched job (the first-wave probe) searches its prior's window in at most this many equal
+ * steps after the window's first poll, each at least `pollMinMs`: every lane and the run's first video
+ * messages wait for that job, so it is worth a few polls (other jobs keep one or two: the request budget).
+ */
+export const PROBE_WINDOW_STEPS = 5;
+
 /** Relative gap under which two brackets that miss each other are taken to meet (timer rounding). */
 const ROUNDING_SLACK = 1e-4;
 
@@ -77,6 +84,8 @@ export interface PollPlanInput {
   unfinishedMs: number;
   /** Measured on this run's finished jobs. */
   rate?: ServiceRate | undefined;
+  /** The run's first watched job (the first-wave probe): a prior's window is searched in fine steps. */
+  probe?: boolean | undefined;
   tuning: Pick<RunTuning, "pollMinMs" | "pollMaxMs" | "expectedCharsPerSecond" | "priorRate">;
 }
 
@@ -87,6 +96,8 @@ export interface PollPlanInput {
  * within [pollMinMs, pollMaxMs]. With only a prior (earlier runs' rate), the first poll comes just before
  * the prior's window (`PRIOR_PROBE_MARGIN`); a narrow window is then polled at its late end, a wide one (a
  * single cold wave's bracket) from its start with the lateness doubling from `pollMinMs`, up to the late end;
+ * the run's first watched job (`probe`) searches either in `PROBE_WINDOW_STEPS` equal steps of at least
+ * `pollMinMs` instead;
  * past that the service is slower than it was, and polls back off by a quarter of the elapsed time (uncapped:
  * a far slower service costs a few polls, never one a minute for hours, and is seen at most 25 % late). With
  * nothing at all,
@@ -100,8 +111,20 @@ export function nextPollDelayMs(input: PollPlanInput): number {
   let target: number;
   const late = rate ? (characters / rate.low) * 1000 : undefined;
   const probe = prior && late !== undefined ? priorProbeMs(characters, prior, late, tuning) : undefined;
-  if (probe !== undefined && unfinishedMs < probe.start) {
+  // (A poll within a millisecond of the window's start is its first: timers fire on whole milliseconds.)
+  if (probe !== undefined && unfinishedMs < probe.start - 1) {
     target = probe.start;
+  } else if (probe && input.probe && late !== undefined && unfinishedMs < late) {
+    // The run's first watched job: every lane and the first video messages wait for it. Its window is
+    // searched in equal steps (about pollMinMs, or a fifth of a wider window), so it is seen at most one
+    // step late (a narrow window polled only at its late end costs up to 5 % of the job; a doubling search
+    // of a wide one, up to the time past the window's start) and its bracket is one step wide. The steps
+    // end at the late end, on a grid from the window's start; the last poll counts as the grid point
+    // nearest to it (timers fire on whole milliseconds, or a little late).
+    const window = late - probe.start;
+    const steps = Math.max(1, Math.min(PROBE_WINDOW_STEPS, Math.floor(window / tuning.pollMinMs)));
+    const step = window / steps;
+    target = Math.min(late, probe.start + (Math.round((unfinishedMs - probe.start) / step) + 1) * step);
   } else if (probe?.wide && late !== undefined && unfinishedMs < late) {
     // A wide prior (one cold wave's doubling bracket spans a factor of two): its late end could be minutes
     // after the job. The lateness past the probe doubles from the minimum interval instead, up to the late

@@ -276,6 +276,61 @@ describe("project orchestrator", () => {
   });
 });
 
+describe("the first-wave probe", () => {
+  it("watches the head the service should finish first, and searches its narrow prior in fine steps", () => {
+    const plan = samplePlan();
+    // Lanes of jobs 1, 3 and of job 2: job 2, the smaller head, ends first at any rate.
+    plan.jobs = [
+      { jobNumber: 1, mode: "batch", chapters: 2, characters: 300_000 },
+      { jobNumber: 2, mode: "batch", chapters: 2, characters: 200_000 },
+      { jobNumber: 3, mode: "batch", chapters: 2, characters: 200_000 },
+    ];
+    // Earlier runs measured 1,000–1,050 chars/s: job 2's window is 190.5–200 s (within 5 %: narrow).
+    plan.tuning = { ...plan.tuning, jobTimeoutMs: 3_600_000, priorRate: { low: 1_000, high: 1_050 } };
+    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    generator.next();
+    generator.next(plan);
+    generator.next({});
+    let step = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s2", status: "NotStarted" },
+    ]);
+    const submittedAt = df.currentUtcDateTime.getTime();
+    const polls: number[] = [];
+    // The service finishes job 2 at 195 s: each poll before that sees it running.
+    for (;;) {
+      const any = step.value as FakeTask;
+      expect(any.kind).toBe("any");
+      const timer = any.tasks?.[0] as FakeTask;
+      df.currentUtcDateTime = timer.input as Date;
+      polls.push(df.currentUtcDateTime.getTime() - submittedAt);
+      step = generator.next(timer);
+      const check = step.value as FakeTask;
+      expect(check).toMatchObject({
+        kind: "activity",
+        name: CHECK_JOB_ACTIVITY,
+        input: { synthesisId: "s2" },
+      });
+      const done = df.currentUtcDateTime.getTime() - submittedAt >= 195_000;
+      step = generator.next({ status: done ? "Succeeded" : "Running" });
+      if (done) break;
+    }
+    // 1 % before the window (188.6 s), then its 11.4 s in equal steps of at least pollMinMs (5 s): seen at most one
+    // step late (a job polled only at the window's late end is seen at 200 s).
+    expect(polls).toEqual([188_571, 194_286, 200_000]);
+    const lanes = (step.value as FakeTask).tasks?.[0] as FakeTask;
+    expect(lanes.tasks?.map((t) => (t.input as JobInput).job.jobNumber)).toEqual([1, 2]);
+    expect(lanes.tasks?.[1]?.input).toMatchObject({ synthesisId: "s2", serviceDone: true, requests: 4 });
+    // Job 1 is checked by its lane with the rate job 2 measured (not the prior).
+    expect(lanes.tasks?.[0]?.input).toMatchObject({
+      synthesisId: "s1",
+      requests: 1,
+      rate: { low: 1_000, high: (200_000 / 194_286) * 1000 },
+    });
+  });
+});
+
 describe("batch job orchestrator", () => {
   const tuning = {
     maxChapterAttempts: 3,

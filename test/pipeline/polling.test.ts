@@ -3,6 +3,7 @@ import {
   learnRate,
   nextPollDelayMs,
   PRIOR_PROBE_MARGIN,
+  PROBE_WINDOW_STEPS,
   type ServiceRate,
 } from "../../src/pipeline/polling.js";
 
@@ -17,7 +18,13 @@ const tuning: {
  * Drives the poll plan against a job that really takes `actualMs`, as the batch orchestrator does: returns
  * the polls it makes, when it sees the job done, and the rate it learns.
  */
-function simulate(characters: number, actualMs: number, rate?: ServiceRate, priorRate?: ServiceRate) {
+function simulate(
+  characters: number,
+  actualMs: number,
+  rate?: ServiceRate,
+  priorRate?: ServiceRate,
+  probe = false,
+) {
   const withPrior = priorRate ? { ...tuning, priorRate } : tuning;
   let elapsed = 0;
   let unfinished = 0;
@@ -29,6 +36,7 @@ function simulate(characters: number, actualMs: number, rate?: ServiceRate, prio
       elapsedMs: elapsed,
       unfinishedMs: unfinished,
       rate,
+      probe,
       tuning: withPrior,
     });
     delays.push(delay);
@@ -148,6 +156,41 @@ describe("poll plan with a prior (earlier runs' throughput)", () => {
       // The run's own bracket is the search's last step: narrower than the prior.
       const own = run.rate as ServiceRate & { high: number };
       expect(characters / own.low - characters / own.high).toBeLessThan((723 - 361.5) * 1000);
+    }
+  });
+
+  it("searches a narrow prior's window in steps of about pollMinMs for the run's first watched job (the probe)", () => {
+    const start = 380_000 * (1 - PRIOR_PROBE_MARGIN);
+    // The window (376.2–395 s) is narrow: another job is polled at its late end, up to 19 s late…
+    expect(simulate(characters, 377_000, undefined, prior).seenAt).toBe(395_000);
+    // …the probe is seen at most one step late: the window in equal steps of at least pollMinMs (18.8 s in
+    // three of 6.3 s), with at most PROBE_WINDOW_STEPS polls after the first.
+    const step = (395_000 - start) / 3;
+    for (let actual = 376_500; actual <= 395_000; actual += 1_300) {
+      const run = simulate(characters, actual, undefined, prior, true);
+      expect(run.delays[0]).toBe(Math.round(start));
+      expect(run.seenAt - actual).toBeLessThanOrEqual(step + 1);
+      expect(run.seenAt).toBeLessThanOrEqual(395_000);
+      expect(run.polls).toBeLessThanOrEqual(1 + PROBE_WINDOW_STEPS);
+      // Its own bracket is one step wide: narrow enough for the lanes' next jobs to need one poll each.
+      const own = run.rate as ServiceRate & { high: number };
+      expect(characters / own.low - characters / own.high).toBeLessThanOrEqual((step + 1) / 1000);
+      expect(run.delays.every((delay) => delay >= tuning.pollMinMs)).toBe(true);
+    }
+    // Past the window (a slower service), the probe backs off as any job past a prior does.
+    const slow = simulate(characters, 450_000, undefined, prior, true);
+    expect(slow.seenAt).toBeLessThanOrEqual(450_000 * 1.25);
+  });
+
+  it("searches a wide prior's window in equal fifths for the probe: bounded polls, at most a fifth late", () => {
+    const wide: ServiceRate = { low: characters / 479, high: characters / 239.5 };
+    const start = 239_500 * (1 - PRIOR_PROBE_MARGIN);
+    const step = (479_000 - start) / PROBE_WINDOW_STEPS;
+    for (let actual = 240_000; actual <= 479_000; actual += 11_000) {
+      const run = simulate(characters, actual, undefined, wide, true);
+      expect(run.seenAt - actual).toBeLessThanOrEqual(step + 1);
+      expect(run.seenAt).toBeLessThanOrEqual(479_000);
+      expect(run.polls).toBeLessThanOrEqual(1 + PROBE_WINDOW_STEPS);
     }
   });
 
