@@ -40,9 +40,9 @@ describe("parseBookArgs", () => {
     expect(configs[5]).toMatchObject({ maxConcurrentJobs: 3, maxChaptersPerJob: 500, outDir: "/tmp/x" });
   });
 
-  it("--warm calibrates with one full first wave of the same job shape, or --warm-chapters", () => {
+  it("--warm calibrates with two full waves of the same job shape, or --warm-chapters", () => {
     const [warm] = parseBookArgs(["--chapters", "1432", "--warm"], defaults, "book-batch");
-    expect(warm).toMatchObject({ name: "book-batch.warm", warmChapters: 300 });
+    expect(warm).toMatchObject({ name: "book-batch.warm", warmChapters: 600 });
     const [small] = parseBookArgs(["--warm"], defaults, "book-100");
     expect(small?.warmChapters).toBe(100);
     const sweep = parseBookArgs(
@@ -51,8 +51,8 @@ describe("parseBookArgs", () => {
       "book-batch",
     );
     expect(sweep.map((c) => [c.name, c.warmChapters])).toEqual([
-      ["book-batch.c1.n50.warm", 50],
-      ["book-batch.c6.n50.warm", 300],
+      ["book-batch.c1.n50.warm", 100],
+      ["book-batch.c6.n50.warm", 600],
     ]);
     const [chosen] = parseBookArgs(["--warm-chapters", "40"], defaults, "book-100");
     expect(chosen?.warmChapters).toBe(40);

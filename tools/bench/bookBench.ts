@@ -43,6 +43,15 @@ export interface BookBenchConfig {
   warmChapters?: number;
 }
 
+/**
+ * Waves of a default calibration. A deployment that narrated before ran many waves, and `_throughput.json`
+ * holds the intersection of its lanes' brackets (src/pipeline/throughput.ts). One wave cannot show that: its
+ * lanes all start from the first job's doubling bracket (a factor of two, the service reports no progress)
+ * and their first jobs end about together, so they record nothing narrower. The second wave's jobs are
+ * polled from the first wave's rate, bracket their own ends, and the lanes' brackets intersect.
+ */
+const CALIBRATION_WAVES = 2;
+
 /** The app's MAX_CHAPTERS_PER_JOB default: the job shape a default calibration copies. */
 const DEFAULT_MAX_CHAPTERS_PER_JOB = settingsSchema.shape.MAX_CHAPTERS_PER_JOB.parse(undefined);
 
@@ -117,15 +126,15 @@ export function parseBookArgs(
       ...base,
       maxConcurrentJobs,
       ...(maxChaptersPerJob !== undefined ? { maxChaptersPerJob } : {}),
-      // Default calibration: one full first wave of the same job shape (the rate model is per character of
-      // a job, so a calibration of smaller jobs would teach a different rate).
+      // Default calibration: two full waves of the same job shape (the rate model is per character of a
+      // job, so a calibration of smaller jobs would teach a different rate).
       ...(warm
         ? {
             warmChapters:
               warmChapters ??
               Math.min(
                 base.chapters,
-                maxConcurrentJobs * (maxChaptersPerJob ?? DEFAULT_MAX_CHAPTERS_PER_JOB),
+                CALIBRATION_WAVES * maxConcurrentJobs * (maxChaptersPerJob ?? DEFAULT_MAX_CHAPTERS_PER_JOB),
               ),
           }
         : {}),
