@@ -20,7 +20,7 @@ import { z } from "zod";
  *   _batch-deleted/{synthesisId}.json  written before a batch job is deleted: a submit or status check
  *                                      redelivered afterwards knows the job was collected and removed
  *   _batch-results/{synthesisId}.json  the result URL (a SAS) a status check saw, read by collect
- *   _throughput.json                   the service's throughput as the last measuring run saw it
+ *   _throughput.json                   the service's throughput as measuring runs saw it (brackets intersected)
  * Use cases reach these blobs through the `RunStore` port (runStore.ts), never by path.
  */
 
