@@ -22,7 +22,7 @@ describe("the stack's V8 heap flags (tools/stack/heapFlags.ts)", () => {
     expect(launch.slice(1, -3)).toEqual([...STACK_HEAP_FLAGS]);
   });
 
-  it("finds the flags on the command line and in NODE_OPTIONS; the last value of a flag wins", () => {
+  it("finds the flags in NODE_OPTIONS and on the command line; the command line's value wins, as in Node", () => {
     expect(missingHeapFlags([...STACK_HEAP_FLAGS], "")).toEqual([]);
     expect(missingHeapFlags([], STACK_HEAP_FLAGS.join(" "))).toEqual([]);
     expect(missingHeapFlags(["--import", "tsx"], "")).toEqual([...STACK_HEAP_FLAGS]);
@@ -32,8 +32,13 @@ describe("the stack's V8 heap flags (tools/stack/heapFlags.ts)", () => {
     expect(missingHeapFlags([...STACK_HEAP_FLAGS, "--max-semi-space-size=16"], "")).toEqual([
       "--max-semi-space-size=4",
     ]);
+    // `NODE_OPTIONS=--max-old-space-size=100 node --max-old-space-size=600` runs with a 600 MB old generation.
+    expect(missingHeapFlags([...STACK_HEAP_FLAGS], "--max-old-space-size=4096")).toEqual([]);
+    expect(missingHeapFlags(["--max-old-space-size=4096"], STACK_HEAP_FLAGS.join(" "))).toEqual([
+      "--max-old-space-size=512",
+    ]);
     expect(
       heapFlagsInForce(["--optimize-for-size", "--import", "tsx"], " --max-old-space-size=512 "),
-    ).toEqual(["--optimize-for-size", "--max-old-space-size=512"]);
+    ).toEqual(["--max-old-space-size=512", "--optimize-for-size"]);
   });
 });

@@ -15,12 +15,15 @@
  */
 export const STACK_HEAP_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=512"] as const;
 
-/** The V8 heap flags in force in this process, from its command line and NODE_OPTIONS, in that order. */
+/**
+ * The V8 heap flags given to this process, NODE_OPTIONS first, then its command line (which Node reads after
+ * NODE_OPTIONS: for a flag given in both, the command line's value is the one in force).
+ */
 export function heapFlagsInForce(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions: string = process.env["NODE_OPTIONS"] ?? "",
 ): string[] {
-  return [...execArgv, ...nodeOptions.split(/\s+/)].filter((a) =>
+  return [...nodeOptions.split(/\s+/), ...execArgv].filter((a) =>
     /^--(optimize-for-size|max-semi-space-size|max-old-space-size)\b/.test(a),
   );
 }
@@ -32,7 +35,7 @@ export function missingHeapFlags(
 ): string[] {
   const inForce = heapFlagsInForce(execArgv, nodeOptions);
   const name = (flag: string) => flag.split("=")[0];
-  // The last occurrence wins in Node, as it does here.
+  // The last occurrence wins, as in Node.
   const value = (flag: string) => inForce.filter((f) => name(f) === name(flag)).pop();
   return STACK_HEAP_FLAGS.filter((flag) => value(flag) !== flag);
 }
