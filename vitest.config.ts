@@ -36,6 +36,7 @@ export const unitTests = [
   "test/pipeline/status.test.ts",
   "test/speech/resultsZip.test.ts",
   "test/speech/unit.test.ts",
+  "test/stack/heapFlags.test.ts",
   "test/stack/ports.test.ts",
   "test/text/pronunciations.test.ts",
   "test/text/ssml.test.ts",

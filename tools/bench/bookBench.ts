@@ -12,6 +12,7 @@ import { MIN_RUNNING_MS } from "../emulator/constants.js";
 import { usageSchema } from "../emulator/model.js";
 import { billableCharacters } from "../emulator/text.js";
 import { waitFor } from "../shared/waitFor.js";
+import { heapFlagsInForce, heapFlagsWarning } from "../stack/heapFlags.js";
 import { type RunningStack, startStack } from "../stack/stack.js";
 import { floorSeconds, modelledJobSeconds, type ServiceModel } from "./floor.js";
 import { watchStackResources } from "./processes.js";
@@ -550,6 +551,8 @@ export async function runBookBench(
   // settings per process.env object (src/config/settings.ts), so a second stack would reach the first one's
   // stopped Azurite and emulator.
   process.env = { ...ENVIRONMENT_AT_START };
+  const heapWarning = heapFlagsWarning();
+  if (heapWarning) process.stderr.write(`[bench] ${heapWarning}\n`);
   try {
     stack = await startStack({
       stateDir,
@@ -619,10 +622,8 @@ export async function runBookBench(
     /** Real clock ms → modelled seconds since the run started. */
     const modelled = (at: number) => ((at - startedAt) / 1000) * scale;
     const model = serviceModel();
-    // `npm run bench` runs with V8 flags that trade some CPU for a smaller heap (docs/cli.md); say which.
-    const v8Flags = process.execArgv.filter((a) =>
-      /^--(optimize-for-size|max-semi-space-size|max-old-space-size)/.test(a),
-    );
+    // The stack's heap flags (tools/stack/heapFlags.ts), from the command line or NODE_OPTIONS; say which.
+    const v8Flags = heapFlagsInForce();
 
     // serviceSeconds: the emulator's own processing time, in service (unscaled) seconds. Batch jobs: the union
     // of their created→finished intervals (the emulator's timeline), times the time scale. Realtime requests:

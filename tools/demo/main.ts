@@ -12,6 +12,7 @@ import { QueueServiceClient } from "@azure/storage-queue";
 import { PipelineApiClient, type ProjectStatus } from "../../src/cli/api.js";
 import { watchProject } from "../../src/cli/main.js";
 import { uploadProject } from "../../src/cli/upload.js";
+import { heapFlagsWarning } from "../stack/heapFlags.js";
 import { REPO_ROOT, type RunningStack, startStack } from "../stack/stack.js";
 
 const PROJECT_ID = "the-salt-ledger";
@@ -113,6 +114,8 @@ async function main(): Promise<number> {
   const timeScale = envNumber("DEMO_TIME_SCALE", 5);
   const timeoutMs = envNumber("DEMO_TIMEOUT_SECONDS", 300) * 1000;
   const stateDir = process.env["DEMO_STATE_DIR"] || (await mkdtemp(join(tmpdir(), "tts-demo-")));
+  const heapWarning = heapFlagsWarning();
+  if (heapWarning) note(heapWarning);
   note(
     `starting Azurite, the Speech emulator and the Functions host (time scale ${timeScale}, state ${stateDir})`,
   );

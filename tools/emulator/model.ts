@@ -105,13 +105,13 @@ export interface UnitManifest {
   /** Audio source: a file under the job's results directory, or a recipe for the fast path. */
   audio?: { kind: "file"; file: string } | { kind: "fast"; format: string; durationMs: number };
   /**
-   * word.json / sentence.json: written next to the audio, or (fast path) regenerated from `spokenTexts`
-   * while zipping, so a 1,000-input job writes nothing but its manifest.
+   * word.json / sentence.json, written next to the audio. `generated`: regenerated from `spokenTexts` while
+   * zipping, as the fast path did before it wrote them too (kept so results produced before still read).
    */
   sidecars: { name: string; size: number; generated?: "word" | "sentence" }[];
-  /** Fast path: the spoken texts (markup removed) the boundaries are planned from. */
+  /** `generated` sidecars only: the spoken texts (markup removed) the boundaries are planned from. */
   spokenTexts?: string[];
-  /** Fast path: `[[emulator:degrade]]` slowed the unit down by this factor (absent: 1). */
+  /** `generated` sidecars only: `[[emulator:degrade]]` slowed the unit down by this factor (absent: 1). */
   slowdown?: number;
   billedCharacters: number;
   engine: string;

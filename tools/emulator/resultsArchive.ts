@@ -101,6 +101,25 @@ function debugJson(manifest: ResultsManifest, unit: UnitManifest): Buffer {
   );
 }
 
+/** A file's bytes from disk. (A function of its own: the closure holds the path, not the unit and its texts.) */
+function fileAt(path: string): () => Readable {
+  return () => createReadStream(path);
+}
+
+/**
+ * Boundaries of results produced before the fast path wrote them (`generated`): planned again on each read, by
+ * the same function that measured the recorded size.
+ */
+function regenerated(spokenTexts: string[], slowdown: number, kind: "word" | "sentence"): () => Readable {
+  return () =>
+    Readable.from([
+      boundaryJson(
+        planSegments(spokenTexts).map((plan) => slowPlan(plan, slowdown)),
+        kind,
+      ),
+    ]);
+}
+
 export interface ResultFile {
   name: string;
   size: number;
@@ -133,20 +152,12 @@ export function resultFiles(dir: string, manifest: ResultsManifest): ResultFile[
     }
     files.push(buffer(debugFileName(unit), debugJson(manifest, unit)));
     for (const sidecar of unit.sidecars) {
-      const kind = sidecar.generated;
       files.push({
         name: sidecar.name,
         size: sidecar.size,
-        // Fast path: regenerated on read by the same function that measured the recorded size.
-        open: () =>
-          kind
-            ? Readable.from([
-                boundaryJson(
-                  planSegments(unit.spokenTexts ?? []).map((plan) => slowPlan(plan, unit.slowdown ?? 1)),
-                  kind,
-                ),
-              ])
-            : createReadStream(join(dir, sidecar.name)),
+        open: sidecar.generated
+          ? regenerated(unit.spokenTexts ?? [], unit.slowdown ?? 1, sidecar.generated)
+          : fileAt(join(dir, sidecar.name)),
       });
     }
   }

@@ -310,9 +310,7 @@ export class SynthesisEngine {
           sizeInBytes: audio.sizeInBytes,
           durationInMilliseconds: audio.durationMs,
           audio: { kind: "fast", format: format.name, durationMs: plannedMs },
-          sidecars: await this.writeSidecars(dir, number, plans, request.properties, false),
-          spokenTexts,
-          ...(slowdown === 1 ? {} : { slowdown }),
+          sidecars: await this.writeSidecars(dir, number, plans, request.properties),
           billedCharacters: billed,
           engine: "fast",
         });
@@ -343,27 +341,24 @@ export class SynthesisEngine {
   }
 
   /**
-   * 0001.word.json (and 0001.sentence.json) when asked; sentence files are omitted when empty (S14).
-   * With `persist` false (fast path) only their sizes are recorded; the zip regenerates them.
+   * 0001.word.json (and 0001.sentence.json) when asked; sentence files are omitted when empty (S14). Written
+   * on the fast path too: regenerating them on every ranged read kept each job's spoken texts in memory for as
+   * long as its results were served (~3 MB a 100-chapter job, a fifth of the stack's live heap at three jobs
+   * collected at once) and planned the whole chapter again for each of a collect's two reads of the file.
    */
   private async writeSidecars(
     dir: string,
     number: number,
     plans: SpeechPlan[],
     properties: { wordBoundaryEnabled: boolean; sentenceBoundaryEnabled: boolean },
-    persist = true,
   ): Promise<UnitManifest["sidecars"]> {
     const sidecars: UnitManifest["sidecars"] = [];
     const prefix = String(number).padStart(4, "0");
     const add = async (kind: "word" | "sentence") => {
       const name = `${prefix}.${kind}.json`;
       const data = boundaryJson(plans, kind);
-      if (persist) {
-        await writeFile(join(dir, name), data);
-        sidecars.push({ name, size: data.length });
-      } else {
-        sidecars.push({ name, size: data.length, generated: kind });
-      }
+      await writeFile(join(dir, name), data);
+      sidecars.push({ name, size: data.length });
     };
     if (properties.wordBoundaryEnabled) await add("word");
     if (properties.sentenceBoundaryEnabled && plans.some((plan) => plan.sentences.length > 0))

@@ -5,6 +5,7 @@
  * start after any kill resumes running projects.
  */
 import { resolve } from "node:path";
+import { heapFlagsWarning } from "./heapFlags.js";
 import { watchLaunchers } from "./parentWatch.js";
 import { type AudioMode, startStack } from "./stack.js";
 
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
       table: port("AZURITE_TABLE_PORT"),
     }).filter(([, v]) => v !== undefined),
   );
+  const heapWarning = heapFlagsWarning();
+  if (heapWarning) log(heapWarning);
   log(`state in ${stateDir}`);
   const audioMode = audioModeFromEnv();
   const stack = await startStack({
