@@ -153,7 +153,6 @@ async function readManifest(deps: PipelineDeps, blobName: string): Promise<Store
   }
 }
 
-/** Someone else wrote between our read and our write (If-Match failed) or created it first (If-None-Match). */
 /** Outcomes read at once by the run's final write. */
 const OUTCOME_READ_CONCURRENCY = 32;
 

@@ -117,7 +117,6 @@ export interface RunStore {
 
   // The service's throughput as measuring runs saw it (one record for the deployment).
   readThroughput(): Promise<ThroughputRecord | undefined>;
-  writeThroughput(record: ThroughputRecord): Promise<void>;
   /**
    * The record with its version, for a conditional update: `etag` undefined when there is none; `record`
    * undefined when there is none or it is unreadable (then it is replaced, never an error).

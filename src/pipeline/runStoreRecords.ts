@@ -186,7 +186,6 @@ export function runStoreOver(records: RecordStore): RunStore {
     },
 
     readThroughput: () => read(runPaths.throughput(), throughputRecordSchema),
-    writeThroughput: (record) => write(runPaths.throughput(), record),
     async readThroughputVersion() {
       // The version first, then the text: a write in between moves the ETag, so the update built on the
       // newer text loses its If-Match and is retried (the other order could overwrite a write unseen).

@@ -172,7 +172,7 @@ export function runStoreContract(name: string, fresh: () => RunStore): void {
         ...r,
         jobNumber: 1,
       };
-      await store.writeThroughput(record);
+      expect(await store.replaceThroughput(record, undefined)).toBe(true);
       expect(await store.readThroughput()).toEqual(record);
 
       const refusal = { jobNumber: 3, requestBytes: 900_000, chapters: 4, sent: true };

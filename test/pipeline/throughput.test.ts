@@ -27,6 +27,15 @@ const from = (runId: string, jobNumber: number, rate: ServiceRate) => ({
   rate,
 });
 
+/** Writes a record whatever is stored (a record of an older shape, or another writer winning a race). */
+async function overwrite(
+  runs: RunStore,
+  record: Parameters<RunStore["replaceThroughput"]>[0],
+): Promise<void> {
+  const { etag } = await runs.readThroughputVersion();
+  if (!(await runs.replaceThroughput(record, etag))) throw new Error("the record moved while overwriting it");
+}
+
 describe("throughput prior", () => {
   it("keeps the intersection of overlapping brackets, so three lanes leave the narrowest one", async () => {
     const time = clock();
@@ -71,13 +80,13 @@ describe("throughput prior", () => {
     const time = clock();
     const deps = memoryDeps({ now: time.now });
     // Written before merging: no `since`; its `measuredAt` dates it.
-    await deps.runs.writeThroughput({
+    await overwrite(deps.runs, {
       ...from("r0", 1, { low: 3_000, high: 4_000 }),
       measuredAt: new Date(time.now().getTime() - HOUR).toISOString(),
     });
     await recordThroughput(deps, from("r1", 1, { low: 3_500, high: 4_500 }));
     expect((await deps.runs.readThroughput())?.rate).toEqual({ low: 3_500, high: 4_000 });
-    await deps.runs.writeThroughput({
+    await overwrite(deps.runs, {
       ...from("r0", 1, { low: 3_000 }),
       measuredAt: time.now().toISOString(),
     });
@@ -109,7 +118,7 @@ describe("throughput prior", () => {
     runs.replaceThroughput = async (record, etag) => {
       attempts++;
       // Someone else writes between every read and this write.
-      await deps.runs.writeThroughput({ ...record, jobNumber: 99 });
+      await overwrite(deps.runs, { ...record, jobNumber: 99 });
       return deps.runs.replaceThroughput(record, etag);
     };
     expect(await recordThroughput({ ...deps, runs }, from("r1", 2, { low: 3_500, high: 4_500 }))).toBe(false);
