@@ -49,6 +49,11 @@ export const settingsSchema = z
     POLL_MAX_SECONDS: positiveInt(60),
     /** A batch job still unfinished this long after submission (or 6x its expected time, if longer) is deleted and its chapters retried. */
     JOB_TIMEOUT_MINUTES: positiveInt(240),
+    /**
+     * A batch run of more than one wave first sends its first chapters as a small pilot job (this many; 0: no
+     * pilot), so the first videos come out within a minute or so instead of after a whole job (planning/pilot.ts).
+     */
+    PILOT_CHAPTERS: z.coerce.number().int().nonnegative().max(100).default(4),
     /** Status polls of one batch job per orchestration execution before it continues as new (bounds history). */
     POLLS_PER_EXECUTION: positiveInt(40),
   })

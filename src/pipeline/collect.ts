@@ -71,7 +71,9 @@ export async function collectJob(
   if (await runEnded(deps, input.projectId, input.runId)) return tallyDone();
   if (input.rate && !input.jobError) {
     // Advisory (a later run's first poll): a failed write must not fail the job's collection.
-    await recordThroughput(deps, { ...ref(input), rate: input.rate }).catch(() => false);
+    await recordThroughput(deps, { ...ref(input), rate: input.rate }, input.pilot ? "pilot" : "jobs").catch(
+      () => false,
+    );
   }
   const pending = job.chapters.filter((c) => !done.has(c.chapterId)).length;
 

@@ -83,6 +83,8 @@ export const collectInputSchema = jobRefSchema.extend({
   jobError: z.string().optional(),
   /** The service's throughput as the job's lane measured it: recorded as later runs' prior. */
   rate: serviceRateSchema.optional(),
+  /** The run's pilot job: its rate is recorded as the pilots' prior, apart from full jobs'. */
+  pilot: z.literal(true).optional(),
 });
 export type CollectInput = z.infer<typeof collectInputSchema>;
 

@@ -275,6 +275,7 @@ function* watchJob(
       unfinishedMs: watch.unfinishedMs,
       rate: watch.rate,
       probe,
+      pilot: job.pilot === true,
       tuning,
     });
     const timer = context.df.createTimer(new Date(now + Math.min(delay, deadline - now)));
@@ -322,6 +323,8 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
   let requests = state.requests ?? 0;
   let synthesisId = state.synthesisId;
   let rate = state.rate;
+  // A pilot's rate is the pilots' own (planning/pilot.ts): recorded apart, never carried to the lane's next job.
+  let pilotRate: ServiceRate | undefined;
   let jobError: string | undefined;
   try {
     if (!synthesisId) {
@@ -353,11 +356,12 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
         polls: state.polls ?? 0,
         unfinishedMs: state.unfinishedMs ?? 0,
         requests,
-        ...(rate ? { rate } : {}),
+        ...(rate && !job.pilot ? { rate } : {}),
       };
       const end = yield* watchJob(context, job, tuning, watch);
       requests = watch.requests;
-      rate = watch.rate;
+      if (job.pilot) pilotRate = watch.rate;
+      else rate = watch.rate;
       if (end.end === "error") jobError = end.error;
       if (end.end === "continue") {
         context.df.continueAsNew({ ...state, ...watch, attempt } satisfies BatchJobState);
@@ -376,7 +380,11 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
     maxAttempts: tuning.maxChapterAttempts,
     ...(jobError ? { jobError } : {}),
     jobRequests: requests,
-    ...(rate ? { rate } : {}),
+    ...(job.pilot
+      ? { pilot: true as const, ...(pilotRate ? { rate: pilotRate } : {}) }
+      : rate
+        ? { rate }
+        : {}),
   };
   const collect = startOrchestrator(
     context,
@@ -660,28 +668,46 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     return fresh;
   };
 
+  /** The pilot's collection, started by the first wave's probe rather than by a lane (planning/pilot.ts). */
+  interface PilotCollect {
+    job: JobSummary;
+    task: Task;
+    jobError?: string;
+    requests: number;
+  }
+  interface FirstWave {
+    /** Polling state of the jobs the probe submitted (and watched), by job number. */
+    states: Map<number, Partial<BatchJobState>>;
+    /** The pilot, when the probe saw it through to its collection. */
+    pilot?: PilotCollect;
+  }
+
   /**
    * The run's first wave: nothing is known of the service's speed yet. Every lane's first job is submitted
    * at once and the one that should finish first is watched here, then the lanes start with the rate measured:
    * the other first jobs are checked near their predicted end instead of each running its own ladder.
+   * With a pilot (planning/pilot.ts), the pilot takes the first lane's slot and is watched first, closely;
+   * done, its collection starts beside the first lane's job, and the probe goes on with the other heads.
    * Returns each head's polling state, or undefined when a submit failed (the lanes submit as usual: the
    * synthesis ids are deterministic, so a job already created is re-attached, not paid again).
    */
   function* probeFirstWave(
     heads: JobSummary[],
-  ): Generator_<Map<number, Partial<BatchJobState>> | "cancelled" | undefined> {
-    const submits = heads.map((job) =>
+    pilot: JobSummary | undefined,
+  ): Generator_<FirstWave | "cancelled" | undefined> {
+    const submit = (job: JobSummary) =>
       scheduleActivity(context, SUBMIT_JOB_ACTIVITY, {
         projectId: input.projectId,
         runId: input.runId,
         jobNumber: job.jobNumber,
         attempt: 1,
         options,
-      }),
-    );
+      });
+    const [laneHead, ...otherHeads] = heads;
+    const atOnce = pilot ? [pilot, ...otherHeads] : heads;
     let submitted: SubmitResult[];
     try {
-      submitted = (yield context.df.Task.all(submits)) as SubmitResult[];
+      submitted = (yield context.df.Task.all(atOnce.map(submit))) as SubmitResult[];
     } catch {
       return undefined;
     }
@@ -689,15 +715,75 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     const states = new Map<number, Partial<BatchJobState>>();
     for (const [k, result] of submitted.entries()) {
       if (!result.submitted) return undefined;
-      states.set((heads[k] as JobSummary).jobNumber, {
+      states.set((atOnce[k] as JobSummary).jobNumber, {
         synthesisId: result.synthesisId,
         submittedAt,
         requests: 1,
       });
     }
-    // The head the service should finish first (fewest characters: the earliest predicted end at any rate;
-    // ties: the first): the run's first video messages come from it, and every lane waits for the probe.
-    const first = heads.reduce((soonest, job) => (job.characters < soonest.characters ? job : soonest));
+    const firstWave: FirstWave = { states };
+    if (pilot) {
+      const watch: Watch = {
+        synthesisId: states.get(pilot.jobNumber)?.synthesisId as string,
+        submittedAt,
+        polls: 0,
+        unfinishedMs: 0,
+        requests: 1,
+      };
+      const end = yield* watchJob(context, pilot, plan.tuning, watch, cancelRequested, true);
+      if (end.end === "cancelled") return "cancelled";
+      if (end.end === "continue") {
+        // Still running after a whole execution's polls: its lane takes it back and polls it on.
+        states.set(pilot.jobNumber, watch);
+      } else {
+        states.delete(pilot.jobNumber);
+        const jobError = end.end === "error" ? end.error : undefined;
+        const collectInput: CollectJobInput = {
+          projectId: input.projectId,
+          runId: input.runId,
+          jobNumber: pilot.jobNumber,
+          instanceId,
+          synthesisId: watch.synthesisId,
+          options,
+          maxAttempts: plan.tuning.maxChapterAttempts,
+          ...(jobError ? { jobError } : {}),
+          jobRequests: watch.requests,
+          pilot: true,
+          ...(watch.rate ? { rate: watch.rate } : {}),
+        };
+        const task = startOrchestrator(
+          context,
+          COLLECT_JOB_ORCHESTRATOR,
+          collectInput,
+          collectInstanceId(jobInstanceId(instanceId, input.runId, pilot.jobNumber)),
+        );
+        firstWave.pilot = { job: pilot, task, requests: watch.requests, ...(jobError ? { jobError } : {}) };
+        if (laneHead) {
+          // The pilot's slot goes to the first lane's job, submitted beside the pilot's collection (both new
+          // tasks); the collection is not waited for here: its report reaches the run like a lane's.
+          const submitHead = submit(laneHead);
+          try {
+            yield context.df.Task.any([task, submitHead]);
+            const result = (submitHead.isCompleted ? submitHead.result : yield submitHead) as SubmitResult;
+            if (result.submitted) {
+              states.set(laneHead.jobNumber, {
+                synthesisId: result.synthesisId,
+                submittedAt: context.df.currentUtcDateTime.toISOString(),
+                requests: 1,
+              });
+            }
+          } catch {
+            // The lane submits it itself (the same deterministic id).
+          }
+        }
+      }
+    }
+    // The head the service should finish first among those submitted at once (fewest characters: the
+    // earliest predicted end at any rate; ties: the first): without a pilot, the run's first video messages
+    // come from it; every lane waits for the probe.
+    const watchable = pilot ? otherHeads : heads;
+    if (watchable.length === 0 || (!pilot && watchable.length < 2)) return firstWave;
+    const first = watchable.reduce((soonest, job) => (job.characters < soonest.characters ? job : soonest));
     const watch: Watch = {
       synthesisId: states.get(first.jobNumber)?.synthesisId as string,
       submittedAt,
@@ -713,8 +799,10 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       // Seen done: its lane collects it at once. Otherwise (failed, still running) the lane polls it again.
       ...(end.end === "succeeded" ? { serviceDone: true } : {}),
     });
-    if (watch.rate) for (const state of states.values()) state.rate = watch.rate;
-    return states;
+    if (watch.rate) {
+      for (const [jobNumber, state] of states) if (jobNumber !== pilot?.jobNumber) state.rate = watch.rate;
+    }
+    return firstWave;
   }
 
   let firstWave = true;
@@ -723,17 +811,26 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
   while (wave.length > 0) {
     if (cancelRequested.isCompleted) return yield* stopCancelled();
     // `maxConcurrentJobs` lanes, jobs dealt round-robin: lane i runs jobs i, i+L, i+2L… one after another.
-    const laneCount = Math.min(plan.options.maxConcurrentJobs, wave.length);
+    // The pilot (planning/pilot.ts) is the probe's, ahead of the lanes; it goes back to the first lane when
+    // the probe could not see it through.
+    const pilot = firstWave ? wave.find((j) => j.pilot === true && j.mode === "batch") : undefined;
+    const laneJobs = pilot ? wave.filter((j) => j !== pilot) : wave;
+    const laneCount = Math.min(plan.options.maxConcurrentJobs, laneJobs.length);
     const lanes = Array.from({ length: laneCount }, (_, lane) =>
-      wave.filter((_, k) => k % laneCount === lane),
+      laneJobs.filter((_, k) => k % laneCount === lane),
     );
     const batchHeads = lanes.map(([job]) => job as JobSummary).filter((job) => job.mode === "batch");
     progress.jobs.submitted += wave.filter((j) => j.mode === "batch").length;
     progress.jobs.running = batchHeads.length;
     progress.realtime.running = lanes.filter(([job]) => job?.mode === "realtime").length;
     publish();
-    const probe = firstWave && batchHeads.length >= 2 ? yield* probeFirstWave(batchHeads) : undefined;
+    const probe =
+      firstWave && (pilot ? batchHeads.length >= 1 : batchHeads.length >= 2)
+        ? yield* probeFirstWave(batchHeads, pilot)
+        : undefined;
     if (probe === "cancelled") return yield* stopCancelled();
+    const pilotRun = probe?.pilot;
+    if (pilot && !pilotRun) lanes[0]?.unshift(pilot);
     firstWave = false;
     const heads = lanes.map(([job, ...next]) => {
       const head = job as JobSummary;
@@ -745,7 +842,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         options,
         tuning: plan.tuning,
         next,
-        ...probe?.get(head.jobNumber),
+        ...probe?.states.get(head.jobNumber),
       };
       return startOrchestrator(
         context,
@@ -784,7 +881,12 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         continue; // more reports may have come in meanwhile
       }
       if (wave.every((j) => results.has(j.jobNumber))) break;
-      if (all.isCompleted || all.isFaulted) {
+      const pilotPending =
+        pilotRun !== undefined &&
+        !results.has(pilotRun.job.jobNumber) &&
+        !pilotRun.task.isCompleted &&
+        !pilotRun.task.isFaulted;
+      if ((all.isCompleted || all.isFaulted) && !pilotPending) {
         // The lanes ended with some jobs unreported (a report that could not be sent, a lane that failed).
         lanes.forEach((jobs, lane) => {
           const head = heads[lane];
@@ -794,6 +896,14 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
             if (!results.has(job.jobNumber)) finish(byNumber.get(job.jobNumber) ?? lostResult(job));
           }
         });
+        if (pilotRun && !results.has(pilotRun.job.jobNumber)) {
+          const { job, task, jobError, requests } = pilotRun;
+          finish(
+            task.isCompleted
+              ? batchJobResult(job.jobNumber, jobError, requests, task.result as CollectJobResult)
+              : lostResult(job),
+          );
+        }
         break;
       }
       // Wait for the next report; a bounded timer looks at the lanes now and then in case none comes.

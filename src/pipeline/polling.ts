@@ -86,8 +86,21 @@ export interface PollPlanInput {
   rate?: ServiceRate | undefined;
   /** The run's first watched job (the first-wave probe): a prior's window is searched in fine steps. */
   probe?: boolean | undefined;
-  tuning: Pick<RunTuning, "pollMinMs" | "pollMaxMs" | "expectedCharsPerSecond" | "priorRate">;
+  /** The run's pilot job (planning/pilot.ts): its prior is the pilots' own; with none, it is polled closely. */
+  pilot?: boolean | undefined;
+  tuning: Pick<
+    RunTuning,
+    "pollMinMs" | "pollMaxMs" | "expectedCharsPerSecond" | "priorRate" | "pilotPriorRate"
+  >;
 }
+
+/**
+ * A pilot nothing is known about is first polled as any job is (a quarter of the default expectation, at
+ * most `FIRST_POLL_CAP_MS`), then every `pollMinMs` while that is more than a `PILOT_BACKOFF`-th of the
+ * elapsed time: a pilot (a few chapters, about a minute) is seen at most `pollMinMs` late, in a handful of
+ * polls the first time; a stuck one costs a poll per tenth of its age, not one every five seconds.
+ */
+export const PILOT_BACKOFF = 10;
 
 /**
  * Delay until the next poll. With a measured rate, the job's end is predicted within
@@ -102,11 +115,12 @@ export interface PollPlanInput {
  * a far slower service costs a few polls, never one a minute for hours, and is seen at most 25 % late). With
  * nothing at all,
  * polls double the elapsed time from a first poll at a quarter of the default expectation (at most 60 s),
- * so a first job of any size costs a few polls.
+ * so a first job of any size costs a few polls; a pilot (`pilot`, its prior the pilots' own) is polled every
+ * `pollMinMs` after its first poll instead (`PILOT_BACKOFF`): the run's first videos wait for it.
  */
 export function nextPollDelayMs(input: PollPlanInput): number {
   const { characters, elapsedMs, unfinishedMs, tuning } = input;
-  const prior = input.rate ? undefined : usablePrior(tuning.priorRate);
+  const prior = input.rate ? undefined : usablePrior(input.pilot ? tuning.pilotPriorRate : tuning.priorRate);
   const rate = input.rate ?? prior;
   let target: number;
   const late = rate ? (characters / rate.low) * 1000 : undefined;
@@ -147,6 +161,10 @@ export function nextPollDelayMs(input: PollPlanInput): number {
       Math.min(unfinishedMs - late, unfinishedMs / 4),
     );
     target = unfinishedMs + (prior ? step : Math.min(tuning.pollMaxMs, step));
+  } else if (input.pilot) {
+    const first = Math.min(FIRST_POLL_CAP_MS, expectedJobMs(characters, tuning) / 4);
+    target =
+      unfinishedMs > 0 ? unfinishedMs + Math.max(tuning.pollMinMs, unfinishedMs / PILOT_BACKOFF) : first;
   } else {
     const first = Math.min(FIRST_POLL_CAP_MS, expectedJobMs(characters, tuning) / 4);
     target = Math.max(first, unfinishedMs * 2);
@@ -166,7 +184,9 @@ function priorProbeMs(
 ): { start: number; wide: boolean } {
   const early = (characters / prior.high) * 1000;
   return {
-    start: early * (1 - PRIOR_PROBE_MARGIN),
+    // No later than pollMinMs before the late end: a window narrower than that is still polled at its end
+    // (the poll after the first comes pollMinMs later at the soonest).
+    start: Math.max(0, Math.min(early * (1 - PRIOR_PROBE_MARGIN), late - tuning.pollMinMs)),
     wide: late - early > Math.max(tuning.pollMinMs, late * PREDICTION_TOLERANCE),
   };
 }

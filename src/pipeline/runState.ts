@@ -21,6 +21,7 @@ import { z } from "zod";
  *                                      redelivered afterwards knows the job was collected and removed
  *   _batch-results/{synthesisId}.json  the result URL (a SAS) a status check saw, read by collect
  *   _throughput.json                   the service's throughput as measuring runs saw it (brackets intersected)
+ *   _throughput.pilot.json             the same for pilot jobs (a run's first few chapters, planning/pilot.ts)
  * Use cases reach these blobs through the `RunStore` port (runStore.ts), never by path.
  */
 
@@ -52,6 +53,13 @@ export const throughputRecordSchema = z.object({
   jobNumber: z.number().int().positive(),
 });
 export type ThroughputRecord = z.infer<typeof throughputRecordSchema>;
+
+/**
+ * Whose throughput a record holds: the run's regular jobs (`_throughput.json`), or its pilot jobs
+ * (`_throughput.pilot.json`): a pilot of a few chapters uses little of the service's parallelism and waits
+ * its start latency like any job, so its characters per second are not a full job's and are kept apart.
+ */
+export type ThroughputKind = "jobs" | "pilot";
 
 export const jobModeSchema = z.enum(["batch", "realtime"]);
 export type JobMode = z.infer<typeof jobModeSchema>;
@@ -105,7 +113,8 @@ export const runPaths = {
   /** The result URL (a SAS) the status check saw: kept out of orchestration history, read by collect. */
   resultsLink: (synthesisId: string) => `_batch-results/${synthesisId}.json`,
   /** Throughput of the service measured by earlier runs (any project): the poll plan's prior for a first job. */
-  throughput: () => "_throughput.json",
+  throughput: (kind: ThroughputKind = "jobs") =>
+    kind === "pilot" ? "_throughput.pilot.json" : "_throughput.json",
   refusal: (projectId: string, runId: string, jobNumber: number) =>
     `${projectId}/${runId}/payload/refused-${jobNumber}.json`,
   smallestRefused: (projectId: string, runId: string) =>

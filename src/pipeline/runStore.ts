@@ -5,6 +5,7 @@ import type {
   DeletedJobMarker,
   PayloadRefusal,
   ResultsLink,
+  ThroughputKind,
   ThroughputRecord,
 } from "./runState.js";
 
@@ -115,15 +116,19 @@ export interface RunStore {
   readResultsLink(synthesisId: string): Promise<ResultsLink | undefined>;
   clearResultsLink(synthesisId: string): Promise<void>;
 
-  // The service's throughput as measuring runs saw it (one record for the deployment).
-  readThroughput(): Promise<ThroughputRecord | undefined>;
+  // The service's throughput as measuring runs saw it (one record per kind for the deployment).
+  readThroughput(kind?: ThroughputKind): Promise<ThroughputRecord | undefined>;
   /**
    * The record with its version, for a conditional update: `etag` undefined when there is none; `record`
    * undefined when there is none or it is unreadable (then it is replaced, never an error).
    */
-  readThroughputVersion(): Promise<{ record?: ThroughputRecord; etag?: string }>;
+  readThroughputVersion(kind?: ThroughputKind): Promise<{ record?: ThroughputRecord; etag?: string }>;
   /** Writes the record only if it is still at `etag` (undefined: only if there is none); false when it moved. */
-  replaceThroughput(record: ThroughputRecord, etag: string | undefined): Promise<boolean>;
+  replaceThroughput(
+    record: ThroughputRecord,
+    etag: string | undefined,
+    kind?: ThroughputKind,
+  ): Promise<boolean>;
 
   // Payload-size refusals (payloadLimit.ts).
   readRefusal(job: JobRef): Promise<PayloadRefusal | undefined>;

@@ -185,21 +185,21 @@ export function runStoreOver(records: RecordStore): RunStore {
       await records.remove(runPaths.resultsLink(synthesisId));
     },
 
-    readThroughput: () => read(runPaths.throughput(), throughputRecordSchema),
-    async readThroughputVersion() {
+    readThroughput: (kind) => read(runPaths.throughput(kind), throughputRecordSchema),
+    async readThroughputVersion(kind) {
       // The version first, then the text: a write in between moves the ETag, so the update built on the
       // newer text loses its If-Match and is retried (the other order could overwrite a write unseen).
-      const version = await records.version(runPaths.throughput());
+      const version = await records.version(runPaths.throughput(kind));
       if (!version) return {};
-      const record = await read(runPaths.throughput(), throughputRecordSchema).catch(() => undefined);
+      const record = await read(runPaths.throughput(kind), throughputRecordSchema).catch(() => undefined);
       return record ? { record, etag: version.etag } : { etag: version.etag };
     },
-    async replaceThroughput(record, etag) {
+    async replaceThroughput(record, etag, kind) {
       const text = JSON.stringify(throughputRecordSchema.parse(record));
       const written =
         etag === undefined
-          ? await records.create(runPaths.throughput(), text)
-          : await records.replace(runPaths.throughput(), text, etag);
+          ? await records.create(runPaths.throughput(kind), text)
+          : await records.replace(runPaths.throughput(kind), text, etag);
       return written !== undefined;
     },
 

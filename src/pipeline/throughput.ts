@@ -1,6 +1,6 @@
 import type { PipelineDeps } from "./deps.js";
 import { isBracket } from "./polling.js";
-import type { ServiceRate, ThroughputRecord } from "./runState.js";
+import type { ServiceRate, ThroughputKind, ThroughputRecord } from "./runState.js";
 
 /*
  * The service's throughput as earlier runs measured it: the poll plan's prior for a run's first job, which
@@ -23,9 +23,12 @@ export const PRIOR_MERGE_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 export const THROUGHPUT_WRITE_ATTEMPTS = 5;
 
 /** The rate the measuring runs left, if any (an unreadable record is no prior, never an error). */
-export async function readThroughputPrior(deps: PipelineDeps): Promise<ServiceRate | undefined> {
+export async function readThroughputPrior(
+  deps: PipelineDeps,
+  kind: ThroughputKind = "jobs",
+): Promise<ServiceRate | undefined> {
   try {
-    return (await deps.runs.readThroughput())?.rate;
+    return (await deps.runs.readThroughput(kind))?.rate;
   } catch {
     return undefined;
   }
@@ -61,13 +64,14 @@ export function mergeThroughput(
 export async function recordThroughput(
   deps: PipelineDeps,
   measured: Omit<ThroughputRecord, "measuredAt" | "since">,
+  kind: ThroughputKind = "jobs",
 ): Promise<boolean> {
   const { rate } = measured;
   if (!isBracket(rate)) return false;
   for (let attempt = 0; attempt < THROUGHPUT_WRITE_ATTEMPTS; attempt++) {
-    const { record, etag } = await deps.runs.readThroughputVersion();
+    const { record, etag } = await deps.runs.readThroughputVersion(kind);
     const merged = mergeThroughput(record, { ...measured, rate }, deps.now());
-    if (await deps.runs.replaceThroughput(merged, etag)) return true;
+    if (await deps.runs.replaceThroughput(merged, etag, kind)) return true;
   }
   return false;
 }

@@ -134,6 +134,10 @@ describe("activities", () => {
       low: 2_000,
       high: 2_100,
     });
+    // A pilot's collect (planning/pilot.ts) records the pilots' prior, never the full jobs' one.
+    await collectJob(deps, { ...collect, pilot: true, rate: { low: 1_000, high: 1_100 } });
+    expect((await deps.runs.readThroughput("pilot"))?.rate).toEqual({ low: 1_000, high: 1_100 });
+    expect((await deps.runs.readThroughput())?.rate).toEqual({ low: 3_000, high: 3_100 });
     const queue = QueueServiceClient.fromConnectionString(inject("azuriteConnectionString")).getQueueClient(
       deps.settings.VIDEO_QUEUE,
     );

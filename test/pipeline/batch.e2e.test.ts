@@ -39,7 +39,7 @@ describe("batch mode end to end", () => {
   let afterFirst: Usage;
   let afterSecond: Usage;
 
-  it("narrates 30 chapters in 4 jobs: audio, subtitles, manifest and one message per chapter", {
+  it("narrates 30 chapters in a pilot and 4 jobs: audio, subtitles, manifest and one message per chapter", {
     timeout: E2E_TIMEOUT_MS,
   }, async () => {
     await uploadChapters(stack, projectId, { ...book(30), "cover.png": Buffer.from([1, 2, 3]) });
@@ -54,7 +54,9 @@ describe("batch mode end to end", () => {
       runtimeStatus: "Completed",
       phase: "completed",
       chapters: { total: 30, succeeded: 30, failed: 0, rejected: 0, unchanged: 0, pending: 0 },
-      jobs: { submitted: 4, running: 0, succeeded: 4, failed: 0 },
+      // 4 jobs of 8 on 3 slots (the test stack's default) make two waves: the first job's first 4 chapters
+      // go ahead as a pilot job (PILOT_CHAPTERS), its other 4 are a job of their own.
+      jobs: { submitted: 5, running: 0, succeeded: 5, failed: 0 },
       manifestBlob: `${projectId}/manifest.json`,
     });
 
@@ -85,7 +87,14 @@ describe("batch mode end to end", () => {
     expect(manifest.chapters.map((c: { chapterId: string }) => c.chapterId)).toEqual(
       Array.from({ length: 30 }, (_, i) => `ch${i + 1}`),
     );
-    expect(manifest.totals).toMatchObject({ chapters: 30, succeeded: 30, failed: 0, batchJobs: 4 });
+    expect(manifest.totals).toMatchObject({ chapters: 30, succeeded: 30, failed: 0, batchJobs: 5 });
+    const jobOf = (chapterId: string) =>
+      manifest.chapters.find((c: { chapterId: string }) => c.chapterId === chapterId)?.batchJobId;
+    expect(jobOf("ch1")).toMatch(/-j1-a1$/);
+    for (const id of ["ch2", "ch3", "ch4"]) expect(jobOf(id)).toBe(jobOf("ch1"));
+    expect(jobOf("ch5")).toMatch(/-j2-a1$/);
+    expect(jobOf("ch8")).toBe(jobOf("ch5"));
+    expect(jobOf("ch9")).toMatch(/-j3-a1$/);
     expect(manifest.totals.completedAt).toBeTruthy();
     for (const c of manifest.chapters) {
       expect(c).toMatchObject({ status: "succeeded", mode: "batch", attempts: 1 });
@@ -110,7 +119,7 @@ describe("batch mode end to end", () => {
     expect(ch7?.audio.url).not.toContain("?");
 
     afterFirst = await stack.emulator.usage();
-    await expectBilled(stack.emulator, before, { inputs: 30, realtime: 0, jobs: 4 });
+    await expectBilled(stack.emulator, before, { inputs: 30, realtime: 0, jobs: 5 });
   });
 
   it("re-runs as all unchanged: nothing sent to Speech, no new messages", {

@@ -331,6 +331,111 @@ describe("the first-wave probe", () => {
   });
 });
 
+describe("the pilot job", () => {
+  it("is watched closely first; done, its collection starts beside the first lane's job, and the probe goes on", () => {
+    const plan = samplePlan();
+    // Job 1 is the pilot (planning/pilot.ts); lanes of jobs 2, 4 and of job 3.
+    plan.jobs = [
+      { jobNumber: 1, mode: "batch", chapters: 2, characters: 20_000, pilot: true },
+      { jobNumber: 2, mode: "batch", chapters: 2, characters: 200_000 },
+      { jobNumber: 3, mode: "batch", chapters: 2, characters: 200_000 },
+      { jobNumber: 4, mode: "batch", chapters: 2, characters: 200_000 },
+    ];
+    plan.tuning = { ...plan.tuning, jobTimeoutMs: 3_600_000, pilotChapters: 2 };
+    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    generator.next();
+    generator.next(plan);
+    let step = generator.next({});
+    // The pilot takes the first lane's slot: it and the second lane's head are submitted at once.
+    const submits = (step.value as FakeTask).tasks?.map((t) => (t.input as { jobNumber: number }).jobNumber);
+    expect(submits).toEqual([1, 3]);
+    step = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s3", status: "NotStarted" },
+    ]);
+    const submittedAt = df.currentUtcDateTime.getTime();
+    const polls: number[] = [];
+    // The service finishes the pilot at 22 s.
+    for (;;) {
+      const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
+      df.currentUtcDateTime = timer.input as Date;
+      polls.push(df.currentUtcDateTime.getTime() - submittedAt);
+      step = generator.next(timer);
+      expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY, input: { synthesisId: "s1" } });
+      const done = df.currentUtcDateTime.getTime() - submittedAt >= 22_000;
+      step = generator.next({ status: done ? "Succeeded" : "Running" });
+      if (done) break;
+    }
+    // Nothing known of pilots: first at a quarter of the default expectation (5 s + 20,000 chars at 500/s),
+    // then every pollMinMs (seen at most 5 s late).
+    expect(polls).toEqual([11_250, 16_250, 21_250, 26_250]);
+    const both = step.value as FakeTask;
+    expect(both.kind).toBe("any");
+    const [collect, submitHead] = both.tasks as FakeTask[];
+    expect(collect).toMatchObject({
+      kind: "sub",
+      name: COLLECT_JOB_ORCHESTRATOR,
+      instanceId: "tts-book:r1:job-1:collect",
+      input: {
+        jobNumber: 1,
+        synthesisId: "s1",
+        pilot: true,
+        jobRequests: 5,
+        rate: { low: (20_000 / 26_250) * 1000, high: (20_000 / 21_250) * 1000 },
+      },
+    });
+    expect(submitHead).toMatchObject({ name: SUBMIT_JOB_ACTIVITY, input: { jobNumber: 2 } });
+    step = generator.next(submitHead);
+    expect(step.value).toBe(submitHead);
+    const headSubmittedAt = df.currentUtcDateTime.getTime();
+    step = generator.next({ submitted: true, synthesisId: "s2", status: "NotStarted" });
+    // Then the probe watches job 3 (submitted with the pilot), knowing nothing: the pilot's rate is not a job's.
+    const probePolls: number[] = [];
+    for (;;) {
+      const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
+      df.currentUtcDateTime = timer.input as Date;
+      probePolls.push(df.currentUtcDateTime.getTime() - submittedAt);
+      step = generator.next(timer);
+      expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY, input: { synthesisId: "s3" } });
+      const done = df.currentUtcDateTime.getTime() - submittedAt >= 200_000;
+      step = generator.next({ status: done ? "Succeeded" : "Running" });
+      if (done) break;
+    }
+    expect(probePolls).toEqual([60_000, 120_000, 240_000]);
+    const lanes = (step.value as FakeTask).tasks?.[0] as FakeTask;
+    expect(lanes.tasks?.map((t) => (t.input as JobInput).job.jobNumber)).toEqual([2, 3]);
+    expect(lanes.tasks?.[0]?.input).toMatchObject({
+      synthesisId: "s2",
+      submittedAt: new Date(headSubmittedAt).toISOString(),
+      rate: { low: (200_000 / 240_000) * 1000, high: (200_000 / 120_000) * 1000 },
+    });
+    const firstLane = lanes.tasks?.[0]?.input as JobInput;
+    expect(firstLane.next?.map((j) => j.jobNumber)).toEqual([4]);
+    expect(lanes.tasks?.[1]?.input).toMatchObject({ synthesisId: "s3", serviceDone: true });
+  });
+
+  it("goes back to the first lane when its submit fails with the others", () => {
+    const plan = samplePlan();
+    plan.jobs = [
+      { jobNumber: 1, mode: "batch", chapters: 1, characters: 10_000, pilot: true },
+      ...[2, 3, 4].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200_000 })),
+    ];
+    const { context } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    generator.next();
+    generator.next(plan);
+    generator.next({});
+    const step = generator.throw(new Error("submit failed"));
+    const lanes = (step.value as FakeTask).tasks?.[0] as FakeTask;
+    const laneInputs = lanes.tasks?.map((t) => t.input as JobInput);
+    expect(laneInputs?.map((i) => [i.job.jobNumber, ...(i.next ?? []).map((j) => j.jobNumber)])).toEqual([
+      [1, 2, 4],
+      [3],
+    ]);
+  });
+});
+
 describe("batch job orchestrator", () => {
   const tuning = {
     maxChapterAttempts: 3,

@@ -230,3 +230,59 @@ describe("poll plan with a prior (earlier runs' throughput)", () => {
     expect(nextPollDelayMs({ ...cold, tuning })).toBe(60_000);
   });
 });
+
+describe("poll plan of a pilot job (planning/pilot.ts)", () => {
+  const pilotPolls = (actualMs: number, pilotPriorRate?: ServiceRate, priorRate?: ServiceRate) => {
+    const withPriors = {
+      ...tuning,
+      ...(priorRate ? { priorRate } : {}),
+      ...(pilotPriorRate ? { pilotPriorRate } : {}),
+    };
+    const at: number[] = [];
+    let elapsed = 0;
+    let unfinished = 0;
+    for (;;) {
+      elapsed += nextPollDelayMs({
+        characters: 60_000,
+        elapsedMs: elapsed,
+        unfinishedMs: unfinished,
+        pilot: true,
+        probe: true,
+        tuning: withPriors,
+      });
+      at.push(elapsed);
+      if (elapsed >= actualMs) return { at, rate: learnRate(undefined, 60_000, unfinished, elapsed) };
+      unfinished = elapsed;
+      if (at.length > 100) throw new Error("never finished");
+    }
+  };
+
+  it("with nothing known, polls as any job first, then every pollMinMs: at most pollMinMs late", () => {
+    // A quarter of the default expectation (5 s + 60,000 chars at 500 chars/s) is 31.25 s.
+    const { at, rate } = pilotPolls(43_000);
+    expect(at).toEqual([31_250, 36_250, 41_250, 46_250]);
+    expect(rate).toEqual({ low: (60_000 / 46_250) * 1000, high: (60_000 / 41_250) * 1000 });
+  });
+
+  it("backs off by a quarter of its age when it takes far longer: a stuck pilot costs few polls", () => {
+    const { at } = pilotPolls(600_000);
+    expect(at.length).toBeLessThan(40);
+    for (const [k, t] of at.entries()) {
+      if (k > 0)
+        expect(t - (at[k - 1] as number)).toBeLessThanOrEqual(
+          Math.max(5_000, (at[k - 1] as number) / 10) + 1,
+        );
+    }
+  });
+
+  it("uses the pilots' own prior, never the full jobs' one (a few chapters run at another speed)", () => {
+    // Full jobs ran at 4,000 chars/s: a pilot predicted from that (15 s) would be polled far too early.
+    const fullJobsOnly = pilotPolls(40_000, undefined, { low: 3_900, high: 4_100 });
+    expect(fullJobsOnly.at[0]).toBe(31_250);
+    // Earlier pilots: 1,500–1,530 chars/s, a 39.2–40 s window narrower than pollMinMs: polled pollMinMs
+    // before its end, then at its end (seen at most the window late, with a bracket one pollMinMs wide).
+    const { at, rate } = pilotPolls(39_500, { low: 1_500, high: 1_530 }, { low: 3_900, high: 4_100 });
+    expect(at).toEqual([35_000, 40_000]);
+    expect(rate).toEqual({ low: 1_500, high: (60_000 / 35_000) * 1000 });
+  });
+});

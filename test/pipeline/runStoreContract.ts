@@ -203,6 +203,12 @@ export function runStoreContract(name: string, fresh: () => RunStore): void {
       // A second writer at the version the first replaced loses.
       expect(await store.replaceThroughput(record(30), read.etag)).toBe(false);
       expect(await store.readThroughput()).toEqual(record(20));
+      // The pilots' record (planning/pilot.ts) is another record: neither kind's writes touch the other.
+      expect(await store.readThroughputVersion("pilot")).toEqual({});
+      expect(await store.replaceThroughput(record(5), read.etag, "pilot")).toBe(false);
+      expect(await store.replaceThroughput(record(5), undefined, "pilot")).toBe(true);
+      expect(await store.readThroughput("pilot")).toEqual(record(5));
+      expect(await store.readThroughput()).toEqual(record(20));
     });
 
     it("keeps what planning saves beside the plan: requested chapters, planned inputs, the lexicon", async () => {

@@ -760,6 +760,8 @@ export async function runBookBench(
             },
           }
         : {}),
+      // What a publisher waits for before the first video can start (the pilot's point, planning/pilot.ts).
+      firstMessageSeconds: latencies.length ? round1(Math.min(...latencies)) : null,
       chapterLatencyP50Seconds: latencies.length ? round1(percentile(latencies, 50) ?? 0) : null,
       chapterLatencyP95Seconds: latencies.length ? round1(percentile(latencies, 95) ?? 0) : null,
       videoMessages: messages.length,
@@ -861,6 +863,7 @@ export function summaryTable(results: BookBenchResult[]): string {
           ? `${r.firstMessageLagSeconds ?? "-"} warm (${r.coldFirstMessageLagSeconds ?? "-"} cold)`
           : `${r.firstMessageLagSeconds ?? "-"} cold`,
     ],
+    ["1st msg min", (r) => (r.firstMessageSeconds === null ? "-" : round1(r.firstMessageSeconds / 60))],
     [
       "p50/p95 min",
       (r) =>

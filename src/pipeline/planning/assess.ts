@@ -19,6 +19,7 @@ import {
   sha256Hex,
 } from "./chapters.js";
 import { buildJobs, inputBytes, inputKindOf, requestBytes, toJobChapter } from "./packing.js";
+import { withPilot } from "./pilot.js";
 import type { ChapterKind, JobSpec, PlannedChapter, RunTuning } from "./schema.js";
 
 /**
@@ -38,6 +39,7 @@ export function runTuning(settings: Settings): RunTuning {
     pollMaxMs: Math.max(settings.POLL_MAX_SECONDS, settings.POLL_MIN_SECONDS) * 1000,
     jobTimeoutMs: settings.JOB_TIMEOUT_MINUTES * 60_000,
     pollsPerExecution: settings.POLLS_PER_EXECUTION,
+    pilotChapters: settings.PILOT_CHAPTERS,
   };
 }
 
@@ -217,12 +219,16 @@ export function completeAssessment(
 ): ProjectAssessment {
   const chapters = verdicts.map((v) => v.chapter);
   const pending = chapters.filter((c) => c.status === "pending");
-  const jobs = buildJobs(
-    pending.map((c) => toJobChapter(c)),
-    options.mode,
-    options,
-    tuning.maxPayloadBytes,
-    1,
+  const jobs = withPilot(
+    buildJobs(
+      pending.map((c) => toJobChapter(c)),
+      options.mode,
+      options,
+      tuning.maxPayloadBytes,
+      1,
+    ),
+    tuning.pilotChapters ?? 0,
+    options.maxConcurrentJobs,
   );
   const pronunciationInputs = new Map<string, string>();
   for (const v of verdicts) {

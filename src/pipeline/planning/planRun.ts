@@ -187,6 +187,10 @@ export async function planProject(deps: PipelineDeps, input: PlanInput): Promise
     // Earlier runs' throughput, saved with the plan: the first job's poll plan starts from it.
     const priorRate = await readThroughputPrior(deps);
     if (priorRate) plan.tuning.priorRate = priorRate;
+    if (assessed.jobs.some((job) => job.pilot)) {
+      const pilotPriorRate = await readThroughputPrior(deps, "pilot");
+      if (pilotPriorRate) plan.tuning.pilotPriorRate = pilotPriorRate;
+    }
     await saveRun(deps, plan, assessed);
     saved = { plan, jobs: assessed.jobs };
   }

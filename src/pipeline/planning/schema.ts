@@ -63,6 +63,10 @@ export const runTuningSchema = z.object({
   pollsPerExecution: z.number().int().positive().optional(),
   /** Throughput measured by earlier runs (`_throughput.json` when this run was planned): the first job's prior. */
   priorRate: serviceRateSchema.optional(),
+  /** Chapters of the pilot job a run of more than one wave starts with (planning/pilot.ts); absent or 0: none. */
+  pilotChapters: z.number().int().nonnegative().optional(),
+  /** The same as `priorRate` for pilot jobs (`_throughput.pilot.json`). */
+  pilotPriorRate: serviceRateSchema.optional(),
 });
 export type RunTuning = z.infer<typeof runTuningSchema>;
 
@@ -100,6 +104,8 @@ export const jobSpecSchema = z.object({
   mode: jobModeSchema,
   /** Batch jobs hold one kind of input: plain-text chapters and SSML chapters go to separate jobs. */
   inputKind: z.enum(["PlainText", "SSML"]).optional(),
+  /** The run's pilot: its first few chapters, alone, ahead of the first wave (planning/pilot.ts). */
+  pilot: z.literal(true).optional(),
   chapters: z.array(jobChapterSchema),
 });
 export type JobSpec = z.infer<typeof jobSpecSchema>;
@@ -110,6 +116,7 @@ export const jobSummarySchema = z.object({
   mode: jobModeSchema,
   chapters: z.number().int().nonnegative(),
   characters: z.number().nonnegative(),
+  pilot: z.literal(true).optional(),
 });
 export type JobSummary = z.infer<typeof jobSummarySchema>;
 
@@ -117,6 +124,7 @@ export function summarizeJob(job: JobSpec): JobSummary {
   return {
     jobNumber: job.jobNumber,
     mode: job.mode,
+    ...(job.pilot ? { pilot: true as const } : {}),
     chapters: job.chapters.length,
     characters: job.chapters.reduce((n, c) => n + c.characters, 0),
   };
