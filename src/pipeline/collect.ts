@@ -5,7 +5,7 @@ import type { PipelineDeps } from "./deps.js";
 import { readJobSpec, readResultUrl } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
-import type { JobChapter } from "./planning/schema.js";
+import type { JobChapter, JobSpec } from "./planning/schema.js";
 import { isCancelled, runEnded } from "./runGuard.js";
 import type { ChapterOutcome, JobMode } from "./runState.js";
 import type { ResultEntry } from "./speechPorts.js";
@@ -69,12 +69,39 @@ export async function collectJob(
   };
   // A late copy (the run was cancelled, superseded or has completed) stores and announces nothing.
   if (await runEnded(deps, input.projectId, input.runId)) return tallyDone();
-  if (input.rate && !input.jobError) {
-    // Advisory (a later run's first poll): a failed write must not fail the job's collection.
-    await recordThroughput(deps, { ...ref(input), rate: input.rate }, input.pilot ? "pilot" : "jobs").catch(
-      () => false,
-    );
+  // Advisory (a later run's first poll): a failed write must not fail the job's collection; it runs beside
+  // the stores rather than in front of the first chapter's video message, and is awaited before returning.
+  const recording =
+    input.rate && !input.jobError
+      ? recordThroughput(deps, { ...ref(input), rate: input.rate }, input.pilot ? "pilot" : "jobs").catch(
+          () => false,
+        )
+      : undefined;
+  try {
+    return await collectResults(deps, input, job, { done, settle, tallyDone, tally, mode, ctx }, claimTiming);
+  } finally {
+    await recording;
   }
+}
+
+/** What collectJob set up (outcomes so far and how to add one), for the stores it makes. */
+interface CollectState {
+  done: Map<string, ChapterOutcome>;
+  settle: (outcome: ChapterOutcome) => Promise<void>;
+  tallyDone: () => JobTally;
+  tally: JobTally;
+  mode: JobMode;
+  ctx: { projectId: string; instanceId: string; options: CollectInput["options"] };
+}
+
+/** The stores of a collect: the results' chapters, then an outcome for every chapter still without one. */
+async function collectResults(
+  deps: PipelineDeps,
+  input: CollectInput,
+  job: JobSpec,
+  { done, settle, tallyDone, tally, mode, ctx }: CollectState,
+  claimTiming: ClaimTiming,
+): Promise<JobTally> {
   const pending = job.chapters.filter((c) => !done.has(c.chapterId)).length;
 
   // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.

@@ -56,6 +56,9 @@ export async function storeChapterOutputs(
   const audioBlob = audioPaths.audio(ctx.projectId, chapter.chapterId, format.extension);
   const blob = container.getBlockBlobClient(audioBlob);
   const baseMetadata = { chapterid: encodeURIComponent(chapter.chapterId) };
+  // The word boundaries are read while the audio uploads (both are reads of the results zip or the
+  // service, independent): the chapter's video message waits for the slower of the two, not their sum.
+  const wordsRead = ctx.options.wordBoundaries && info.words ? settle(info.words()) : undefined;
   let sizeBytes: number;
   if (Buffer.isBuffer(audio)) {
     sizeBytes = audio.length;
@@ -100,7 +103,7 @@ export async function storeChapterOutputs(
     sizeBytes = counted;
   }
 
-  const words = ctx.options.wordBoundaries ? await info.words?.() : undefined;
+  const words = wordsRead ? unwrap(await wordsRead) : undefined;
   let durationMs = info.durationMs ?? 0;
   if (!durationMs && words && words.length > 0) {
     const last = words[words.length - 1] as WordBoundary;
@@ -113,9 +116,11 @@ export async function storeChapterOutputs(
     const list = words ?? [];
     // Stamped with the text's hash, so a later run can tell these subtitles belong to this text.
     const metadata = { textsha256: chapter.textSha256 };
-    await writeText(container, wordsBlob, JSON.stringify(list), "application/json; charset=utf-8", metadata);
+    await Promise.all([
+      writeText(container, wordsBlob, JSON.stringify(list), "application/json; charset=utf-8", metadata),
+      writeText(container, srtBlob, buildSrt(list), "application/x-subrip; charset=utf-8", metadata),
+    ]);
     subtitlesBlob = srtBlob;
-    await writeText(container, srtBlob, buildSrt(list), "application/x-subrip; charset=utf-8", metadata);
   } else {
     // Subtitles of an earlier text would no longer match this audio.
     await Promise.all([deleteIfExists(container, wordsBlob), deleteIfExists(container, srtBlob)]);
@@ -152,4 +157,19 @@ export async function storeChapterOutputs(
     durationms: String(Math.round(durationMs)),
   });
   return { audioBlob, sizeBytes, durationMs: Math.round(durationMs) };
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects (started early, awaited later: no unhandled rejection meanwhile). */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function unwrap<T>(settled: Settled<T>): T {
+  if (!settled.ok) throw settled.error;
+  return settled.value;
 }
