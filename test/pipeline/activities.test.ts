@@ -138,6 +138,21 @@ describe("activities", () => {
     await collectJob(deps, { ...collect, pilot: true, rate: { low: 1_000, high: 1_100 } });
     expect((await deps.runs.readThroughput("pilot"))?.rate).toEqual({ low: 1_000, high: 1_100 });
     expect((await deps.runs.readThroughput())?.rate).toEqual({ low: 3_000, high: 3_100 });
+    // A run planned with a pilot (more jobs than slots) gets the pilots' prior as well.
+    const piloted = await planProject(
+      { ...deps, settings: { ...deps.settings, PILOT_CHAPTERS: 1 } },
+      { ...planInput, runId: "r3", request: { maxChaptersPerJob: 2, maxConcurrentJobs: 1, force: true } },
+    );
+    expect(piloted.jobs.map((j) => [j.chapters, j.pilot ?? false])).toEqual([
+      [1, true],
+      [1, false],
+      [1, false],
+    ]);
+    expect(piloted.tuning).toMatchObject({
+      pilotChapters: 1,
+      pilotPriorRate: { low: 1_000, high: 1_100 },
+      priorRate: { low: 3_000, high: 3_100 },
+    });
     const queue = QueueServiceClient.fromConnectionString(inject("azuriteConnectionString")).getQueueClient(
       deps.settings.VIDEO_QUEUE,
     );
