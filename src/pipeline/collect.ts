@@ -54,11 +54,17 @@ export async function collectJob(
   input: CollectInput,
   claimTiming: ClaimTiming = STORE_CLAIM_TIMING,
 ): Promise<JobTally> {
-  const job = await readJobSpec(deps, input);
+  // Independent reads, made together: they stand between the poll that saw the job done and its first
+  // chapter's video message.
+  const [job, outcomes, ended] = await Promise.all([
+    readJobSpec(deps, input),
+    deps.runs.listOutcomes(input),
+    runEnded(deps, input.projectId, input.runId),
+  ]);
   const ctx = { projectId: input.projectId, instanceId: input.instanceId, options: input.options };
   const mode: JobMode = "batch";
   const tally = emptyTally();
-  const done = new Map((await deps.runs.listOutcomes(input)).map((o) => [o.chapterId, o]));
+  const done = new Map(outcomes.map((o) => [o.chapterId, o]));
   const settle = async (outcome: ChapterOutcome) => {
     await deps.runs.writeOutcome(input, outcome);
     done.set(outcome.chapterId, outcome);
@@ -68,7 +74,7 @@ export async function collectJob(
     return tally;
   };
   // A late copy (the run was cancelled, superseded or has completed) stores and announces nothing.
-  if (await runEnded(deps, input.projectId, input.runId)) return tallyDone();
+  if (ended) return tallyDone();
   // Advisory (a later run's first poll): a failed write must not fail the job's collection; it runs beside
   // the stores rather than in front of the first chapter's video message, and is awaited before returning.
   const recording =
