@@ -73,10 +73,25 @@ describe("chapter text", () => {
 describe("packing", () => {
   const limits = { maxInputs: 8, maxPayloadBytes: 1_000_000, baseBytes: 300 };
 
-  it("packs 30 chapters into 4 jobs of at most 8", () => {
+  it("packs 30 chapters into 4 jobs of at most 8, evened out", () => {
     const jobs = packJobs(Array(30).fill(1000), limits);
-    expect(jobs.map((j) => j.length)).toEqual([8, 8, 8, 6]);
+    expect(jobs.map((j) => j.length)).toEqual([8, 8, 7, 7]);
     expect(jobs.flat()).toEqual([...Array(30).keys()]);
+  });
+
+  it("evens the jobs out: the same number of jobs, none much smaller than the others", () => {
+    const jobs = packJobs(Array(1432).fill(1000), { ...limits, maxInputs: 100 });
+    // Next-fit alone: 14 jobs of 100 and one of 32.
+    expect(jobs).toHaveLength(15);
+    expect(new Set(jobs.map((j) => j.length))).toEqual(new Set([95, 96]));
+    expect(jobs.flat()).toEqual([...Array(1432).keys()]);
+  });
+
+  it("keeps next-fit when even jobs would break the payload limit", () => {
+    // Next-fit: [300,300,300] [900]; two and two would put 300 + 900 in one job, over 1,000 bytes.
+    const sizes = [300, 300, 300, 900];
+    const jobs = packJobs(sizes, { maxInputs: 10, maxPayloadBytes: 1000, baseBytes: 0 });
+    expect(jobs).toEqual([[0, 1, 2], [3]]);
   });
 
   it("keeps each job under the payload limit, measured like the serialized request", () => {

@@ -27,9 +27,12 @@ export interface PackLimits {
 
 /**
  * Packs items (their input sizes, in chapter order) into the fewest jobs under both limits. Next-fit keeps
- * chapter order inside and across jobs; when it uses more jobs than the lower bound, first-fit decreasing
- * is tried and kept if it needs fewer. Returns item indices per job, each ascending. Every size must
- * fit alone (callers reject larger chapters as `too-large` first).
+ * chapter order inside and across jobs, and is then evened out: the same number of jobs, their input counts
+ * differing by at most one, when the bytes allow (else at most ceil(items / jobs) each, else as packed):
+ * 1,432 chapters go in 15 jobs of 95–96 rather than 14 of 100 and one of 32, so equal jobs end together on
+ * their lanes and a rate measured on one job predicts the next. When next-fit uses more jobs than the lower bound, first-fit decreasing is tried and kept if it
+ * needs fewer. Returns item indices per job, each ascending. Every size must fit alone (callers reject
+ * larger chapters as `too-large` first).
  */
 export function packJobs(sizes: readonly number[], limits: PackLimits): number[][] {
   if (sizes.length === 0) return [];
@@ -42,26 +45,26 @@ export function packJobs(sizes: readonly number[], limits: PackLimits): number[]
   const fits = (bytes: number, count: number, size: number) =>
     count < maxInputs && bytes + size + (count > 0 ? 1 : 0) <= limits.maxPayloadBytes;
 
-  const nextFit: number[][] = [];
-  let current: number[] = [];
-  let bytes = limits.baseBytes;
-  for (const [i, size] of sizes.entries()) {
-    if (!fits(bytes, current.length, size)) {
-      nextFit.push(current);
-      current = [];
-      bytes = limits.baseBytes;
-    }
-    bytes += size + (current.length > 0 ? 1 : 0);
-    current.push(i);
-  }
-  nextFit.push(current);
+  const nextFit = nextFitPack(sizes, maxInputs, limits);
+  const evenedOut = () => {
+    const even = evenSplit(sizes.length, nextFit.length);
+    const fitsAlone = (job: number[]) =>
+      job.length <= maxInputs &&
+      requestBytes(
+        limits.baseBytes,
+        job.map((i) => sizes[i] as number),
+      ) <= limits.maxPayloadBytes;
+    if (even.every(fitsAlone)) return even;
+    const capped = nextFitPack(sizes, Math.ceil(sizes.length / nextFit.length), limits);
+    return capped.length === nextFit.length ? capped : nextFit;
+  };
 
   const total = sizes.reduce((a, b) => a + b + 1, 0);
   const lowerBound = Math.max(
     Math.ceil(sizes.length / maxInputs),
     Math.ceil(total / Math.max(1, limits.maxPayloadBytes - limits.baseBytes)),
   );
-  if (nextFit.length <= lowerBound) return nextFit;
+  if (nextFit.length <= lowerBound) return evenedOut();
 
   const bins: { items: number[]; bytes: number }[] = [];
   const order = sizes.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
@@ -74,8 +77,40 @@ export function packJobs(sizes: readonly number[], limits: PackLimits): number[]
       bins.push({ items: [i], bytes: limits.baseBytes + size });
     }
   }
-  if (bins.length >= nextFit.length) return nextFit;
+  if (bins.length >= nextFit.length) return evenedOut();
   return bins.map((b) => b.items.sort((x, y) => x - y)).sort((x, y) => (x[0] ?? 0) - (y[0] ?? 0));
+}
+
+/** `count` items in `jobs` consecutive runs whose lengths differ by at most one. */
+function evenSplit(count: number, jobs: number): number[][] {
+  const base = Math.floor(count / jobs);
+  const longer = count % jobs;
+  const out: number[][] = [];
+  let next = 0;
+  for (let j = 0; j < jobs; j++) {
+    const length = base + (j < longer ? 1 : 0);
+    out.push(Array.from({ length }, (_, k) => next + k));
+    next += length;
+  }
+  return out;
+}
+
+/** Order-preserving next-fit: a new job when the next item would break either limit. */
+function nextFitPack(sizes: readonly number[], maxInputs: number, limits: PackLimits): number[][] {
+  const jobs: number[][] = [];
+  let current: number[] = [];
+  let bytes = limits.baseBytes;
+  for (const [i, size] of sizes.entries()) {
+    if (current.length >= maxInputs || bytes + size + (current.length > 0 ? 1 : 0) > limits.maxPayloadBytes) {
+      jobs.push(current);
+      current = [];
+      bytes = limits.baseBytes;
+    }
+    bytes += size + (current.length > 0 ? 1 : 0);
+    current.push(i);
+  }
+  jobs.push(current);
+  return jobs;
 }
 
 /** Groups items into consecutive runs of at most `size` (realtime groups, retry groups without byte limits). */
