@@ -722,14 +722,16 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       });
     }
     const firstWave: FirstWave = { states };
+    /** The polling state of a job just submitted here (its submit is its one request so far). */
+    const freshWatch = (job: JobSummary): Watch => ({
+      synthesisId: states.get(job.jobNumber)?.synthesisId as string,
+      submittedAt,
+      polls: 0,
+      unfinishedMs: 0,
+      requests: 1,
+    });
     if (pilot) {
-      const watch: Watch = {
-        synthesisId: states.get(pilot.jobNumber)?.synthesisId as string,
-        submittedAt,
-        polls: 0,
-        unfinishedMs: 0,
-        requests: 1,
-      };
+      const watch = freshWatch(pilot);
       const end = yield* watchJob(context, pilot, plan.tuning, watch, cancelRequested, true);
       if (end.end === "cancelled") return "cancelled";
       if (end.end === "continue") {
@@ -784,13 +786,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     const watchable = pilot ? otherHeads : heads;
     if (watchable.length === 0 || (!pilot && watchable.length < 2)) return firstWave;
     const first = watchable.reduce((soonest, job) => (job.characters < soonest.characters ? job : soonest));
-    const watch: Watch = {
-      synthesisId: states.get(first.jobNumber)?.synthesisId as string,
-      submittedAt,
-      polls: 0,
-      unfinishedMs: 0,
-      requests: 1,
-    };
+    const watch = freshWatch(first);
     // Searched finely within a prior's window (polling.ts, PROBE_WINDOW_STEPS): the lanes wait for it.
     const end = yield* watchJob(context, first, plan.tuning, watch, cancelRequested, true);
     if (end.end === "cancelled") return "cancelled";

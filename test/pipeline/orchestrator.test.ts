@@ -355,18 +355,25 @@ describe("the pilot job", () => {
       { submitted: true, synthesisId: "s3", status: "NotStarted" },
     ]);
     const submittedAt = df.currentUtcDateTime.getTime();
-    const polls: number[] = [];
+    /**
+     * Fires each poll timer the orchestrator arms (a `Task.any` with the cancel waiter) and answers its check
+     * of `synthesisId`: running until `doneMs` after submission, then done. Returns the polls' times.
+     */
+    const pollUntil = (synthesisId: string, doneMs: number) => {
+      const at: number[] = [];
+      for (;;) {
+        const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
+        df.currentUtcDateTime = timer.input as Date;
+        at.push(df.currentUtcDateTime.getTime() - submittedAt);
+        step = generator.next(timer);
+        expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY, input: { synthesisId } });
+        const done = df.currentUtcDateTime.getTime() - submittedAt >= doneMs;
+        step = generator.next({ status: done ? "Succeeded" : "Running" });
+        if (done) return at;
+      }
+    };
     // The service finishes the pilot at 22 s.
-    for (;;) {
-      const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
-      df.currentUtcDateTime = timer.input as Date;
-      polls.push(df.currentUtcDateTime.getTime() - submittedAt);
-      step = generator.next(timer);
-      expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY, input: { synthesisId: "s1" } });
-      const done = df.currentUtcDateTime.getTime() - submittedAt >= 22_000;
-      step = generator.next({ status: done ? "Succeeded" : "Running" });
-      if (done) break;
-    }
+    const polls = pollUntil("s1", 22_000);
     // Nothing known of pilots: first at a quarter of the default expectation (5 s + 20,000 chars at 500/s),
     // then every pollMinMs (seen at most 5 s late).
     expect(polls).toEqual([11_250, 16_250, 21_250, 26_250]);
@@ -391,17 +398,7 @@ describe("the pilot job", () => {
     const headSubmittedAt = df.currentUtcDateTime.getTime();
     step = generator.next({ submitted: true, synthesisId: "s2", status: "NotStarted" });
     // Then the probe watches job 3 (submitted with the pilot), knowing nothing: the pilot's rate is not a job's.
-    const probePolls: number[] = [];
-    for (;;) {
-      const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
-      df.currentUtcDateTime = timer.input as Date;
-      probePolls.push(df.currentUtcDateTime.getTime() - submittedAt);
-      step = generator.next(timer);
-      expect(step.value).toMatchObject({ name: CHECK_JOB_ACTIVITY, input: { synthesisId: "s3" } });
-      const done = df.currentUtcDateTime.getTime() - submittedAt >= 200_000;
-      step = generator.next({ status: done ? "Succeeded" : "Running" });
-      if (done) break;
-    }
+    const probePolls = pollUntil("s3", 200_000);
     expect(probePolls).toEqual([60_000, 120_000, 240_000]);
     const lanes = (step.value as FakeTask).tasks?.[0] as FakeTask;
     expect(lanes.tasks?.map((t) => (t.input as JobInput).job.jobNumber)).toEqual([2, 3]);
