@@ -262,6 +262,7 @@ function* watchJob(
   watch: Watch,
   cancel?: Task,
   probe = false,
+  onPoll?: () => void,
 ): Generator_<WatchEnd> {
   const submittedAt = new Date(watch.submittedAt).getTime();
   const deadline = submittedAt + jobDeadlineMs(expectedJobMs(job.characters, tuning), tuning);
@@ -284,6 +285,7 @@ function* watchJob(
     } else {
       yield timer;
     }
+    onPoll?.();
     const polledMs = context.df.currentUtcDateTime.getTime() - submittedAt;
     watch.polls++;
     watch.requests++;
@@ -680,6 +682,8 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     states: Map<number, Partial<BatchJobState>>;
     /** The pilot, when the probe saw it through to its collection. */
     pilot?: PilotCollect;
+    /** The pilot's result, counted in the progress while the probe still watched its head. */
+    pilotResult?: JobResult;
   }
 
   /**
@@ -787,8 +791,24 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
     if (watchable.length === 0 || (!pilot && watchable.length < 2)) return firstWave;
     const first = watchable.reduce((soonest, job) => (job.characters < soonest.characters ? job : soonest));
     const watch = freshWatch(first);
+    // The pilot's collection ends while the probe watches (its report waits for the wave): each poll counts
+    // it in the progress once it has, so the status does not say 0 chapters while its videos are out.
+    const notePilot = () => {
+      const collect = firstWave.pilot;
+      if (!collect || firstWave.pilotResult || !collect.task.isCompleted) return;
+      const result = batchJobResult(
+        collect.job.jobNumber,
+        collect.jobError,
+        collect.requests,
+        collect.task.result as CollectJobResult,
+      );
+      firstWave.pilotResult = result;
+      counted.add(result.jobNumber);
+      countResult(result);
+      publish();
+    };
     // Searched finely within a prior's window (polling.ts, PROBE_WINDOW_STEPS): the lanes wait for it.
-    const end = yield* watchJob(context, first, plan.tuning, watch, cancelRequested, true);
+    const end = yield* watchJob(context, first, plan.tuning, watch, cancelRequested, true, notePilot);
     if (end.end === "cancelled") return "cancelled";
     states.set(first.jobNumber, {
       ...watch,
@@ -864,6 +884,14 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       counted.add(result.jobNumber);
       countResult(result);
     };
+    // The pilot, counted while the probe watched (its report, when it comes, is a duplicate): its outcomes
+    // go into the manifest with the first reports (the lanes start first).
+    const early = probe?.pilotResult;
+    const unmerged: number[] = [];
+    if (early) {
+      results.set(early.jobNumber, early);
+      unmerged.push(early.jobNumber);
+    }
     yield context.df.Task.any([all, cancelRequested, newReportWaiter()]);
     for (;;) {
       if (cancelRequested.isCompleted) return yield* stopCancelled();
@@ -872,8 +900,9 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         for (const result of reported) finish(result);
         countRunning();
         publish();
-        yield* manifest(reported.map((r) => r.jobNumber));
-        written.push(...reported.map((r) => r.jobNumber));
+        const merging = [...unmerged.splice(0), ...reported.map((r) => r.jobNumber)];
+        yield* manifest(merging);
+        written.push(...merging);
         continue; // more reports may have come in meanwhile
       }
       if (wave.every((j) => results.has(j.jobNumber))) break;

@@ -342,7 +342,7 @@ describe("the pilot job", () => {
       { jobNumber: 4, mode: "batch", chapters: 2, characters: 200_000 },
     ];
     plan.tuning = { ...plan.tuning, jobTimeoutMs: 3_600_000, pilotChapters: 2 };
-    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const { context, df, statuses } = fakeContext({ projectId: "book", runId: "r1", request: {} });
     const generator = projectOrchestrator(context);
     generator.next();
     generator.next(plan);
@@ -397,8 +397,13 @@ describe("the pilot job", () => {
     expect(step.value).toBe(submitHead);
     const headSubmittedAt = df.currentUtcDateTime.getTime();
     step = generator.next({ submitted: true, synthesisId: "s2", status: "NotStarted" });
+    // The pilot's collection ends meanwhile: the probe's next poll counts it in the published progress.
+    Object.assign(collect as FakeTask, { isCompleted: true, result: { tally: tally(2), requests: 1 } });
+    const before = statuses.length;
     // Then the probe watches job 3 (submitted with the pilot), knowing nothing: the pilot's rate is not a job's.
     const probePolls = pollUntil("s3", 200_000);
+    expect(statuses.slice(before)).toHaveLength(1);
+    expect(statuses.at(-1)).toMatchObject({ chapters: { succeeded: 2 }, jobs: { succeeded: 1 } });
     expect(probePolls).toEqual([60_000, 120_000, 240_000]);
     const lanes = (step.value as FakeTask).tasks?.[0] as FakeTask;
     expect(lanes.tasks?.map((t) => (t.input as JobInput).job.jobNumber)).toEqual([2, 3]);
