@@ -5,7 +5,7 @@ import type { PipelineDeps } from "./deps.js";
 import { readJobSpec, readResultUrl } from "./jobs.js";
 import { storeChapterOutputs } from "./outputs.js";
 import { readRefusal } from "./payloadLimit.js";
-import type { JobChapter, JobSpec } from "./planning/schema.js";
+import type { JobChapter } from "./planning/schema.js";
 import { isCancelled, runEnded } from "./runGuard.js";
 import type { ChapterOutcome, JobMode } from "./runState.js";
 import type { ResultEntry } from "./speechPorts.js";
@@ -84,128 +84,119 @@ export async function collectJob(
         )
       : undefined;
   try {
-    return await collectResults(deps, input, job, { done, settle, tallyDone, tally, mode, ctx }, claimTiming);
+    const pending = job.chapters.filter((c) => !done.has(c.chapterId)).length;
+
+    // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.
+    if (!input.jobError && pending > 0) {
+      // The URL the poll saw, when it recorded one: no read of the job before the download.
+      const resultUrl = await readResultUrl(deps, input.synthesisId);
+      const results = await deps.speech().batch.openResults(input.synthesisId, resultUrl);
+      tally.speechRequests += results.speechRequests;
+      try {
+        const entries: ResultEntry[] = [];
+        for await (const entry of results.entries()) entries.push(entry);
+        // Each entry's bytes are a ranged read of the zip, made when it is stored (nothing is downloaded ahead).
+        const storeEntry = async (entry: ResultEntry) => {
+          const chapter = job.chapters[entry.index - 1];
+          if (!chapter || done.has(chapter.chapterId)) return;
+          // A cancel mid-collect stops the stores (the rest stay without an outcome, as nothing more is due).
+          if (await isCancelled(deps, input.projectId, input.runId)) return;
+          if (entry.status !== "Succeeded") {
+            const reason = entry.error ?? `Input ${entry.index} ${entry.status.toLowerCase()}.`;
+            await settle(
+              unsuccessfulBatchOutcome(
+                chapter,
+                input.jobNumber,
+                reason,
+                input.maxAttempts,
+                input.synthesisId,
+              ),
+            );
+            return;
+          }
+          // Another copy of this collect (at-least-once delivery) may be storing the same chapter right now.
+          const claim = await claimChapter(
+            deps,
+            { ...ref(input), chapterId: chapter.chapterId },
+            () => deps.runs.readOutcome(input, chapter.chapterId),
+            claimTiming,
+          );
+          if (claim.kind === "done") {
+            done.set(chapter.chapterId, claim.outcome);
+            return;
+          }
+          try {
+            const stored = await storeChapterOutputs(
+              deps,
+              { ...ctx, runId: input.runId },
+              chapter,
+              await entry.openAudio(),
+              {
+                ...(entry.durationInMilliseconds !== undefined
+                  ? { durationMs: entry.durationInMilliseconds }
+                  : {}),
+                ...(entry.audioBytes !== undefined
+                  ? { audioBytes: entry.audioBytes, reopenAudio: () => entry.openAudio() }
+                  : {}),
+                words: () => entry.readWordBoundaries(),
+              },
+            );
+            await settle({
+              chapterId: chapter.chapterId,
+              jobNumber: input.jobNumber,
+              status: "succeeded",
+              attempts: chapter.attempts + 1,
+              mode,
+              batchJobId: input.synthesisId,
+              audioBlob: stored.audioBlob,
+              durationMs: stored.durationMs,
+              sizeBytes: stored.sizeBytes,
+              billableCharacters: chapter.billableCharacters,
+            });
+            await claim.release(false);
+          } catch (error) {
+            await claim.release(true);
+            throw error;
+          }
+        };
+        // The first chapter alone, then the rest a few at a time: its bytes do not share the connection and the
+        // CPU with three others, so its video message goes out as soon as one chapter can be stored.
+        const [head, ...rest] = entries;
+        if (head) await storeEntry(head);
+        await mapLimit(rest, COLLECT_CONCURRENCY, storeEntry);
+      } finally {
+        await results.close();
+      }
+    }
+    if (await isCancelled(deps, input.projectId, input.runId)) return tallyDone();
+    const reason = input.jobError ?? "No result for this input in the job's results.";
+    // A job refused as too large says nothing about its chapters: they go to smaller jobs, attempts unchanged.
+    const refusal = input.jobError ? await readRefusal(deps, input) : undefined;
+    const resplit = refusal !== undefined && refusal.chapters > 1;
+    for (const chapter of job.chapters) {
+      if (!done.has(chapter.chapterId)) {
+        await settle(
+          resplit
+            ? {
+                chapterId: chapter.chapterId,
+                jobNumber: input.jobNumber,
+                status: "retry",
+                reason: `The job's request (${refusal.requestBytes} bytes) was too large for the service: split into smaller jobs.`,
+                attempts: chapter.attempts,
+                mode,
+              }
+            : unsuccessfulBatchOutcome(
+                chapter,
+                input.jobNumber,
+                reason,
+                input.maxAttempts,
+                input.synthesisId,
+              ),
+        );
+      }
+    }
+    return tallyDone();
   } finally {
     await recording;
   }
-}
-
-/** What collectJob set up (outcomes so far and how to add one), for the stores it makes. */
-interface CollectState {
-  done: Map<string, ChapterOutcome>;
-  settle: (outcome: ChapterOutcome) => Promise<void>;
-  tallyDone: () => JobTally;
-  tally: JobTally;
-  mode: JobMode;
-  ctx: { projectId: string; instanceId: string; options: CollectInput["options"] };
-}
-
-/** The stores of a collect: the results' chapters, then an outcome for every chapter still without one. */
-async function collectResults(
-  deps: PipelineDeps,
-  input: CollectInput,
-  job: JobSpec,
-  { done, settle, tallyDone, tally, mode, ctx }: CollectState,
-  claimTiming: ClaimTiming,
-): Promise<JobTally> {
-  const pending = job.chapters.filter((c) => !done.has(c.chapterId)).length;
-
-  // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.
-  if (!input.jobError && pending > 0) {
-    // The URL the poll saw, when it recorded one: no read of the job before the download.
-    const resultUrl = await readResultUrl(deps, input.synthesisId);
-    const results = await deps.speech().batch.openResults(input.synthesisId, resultUrl);
-    tally.speechRequests += results.speechRequests;
-    try {
-      const entries: ResultEntry[] = [];
-      for await (const entry of results.entries()) entries.push(entry);
-      // Each entry's bytes are a ranged read of the zip, made when it is stored (nothing is downloaded ahead).
-      const storeEntry = async (entry: ResultEntry) => {
-        const chapter = job.chapters[entry.index - 1];
-        if (!chapter || done.has(chapter.chapterId)) return;
-        // A cancel mid-collect stops the stores (the rest stay without an outcome, as nothing more is due).
-        if (await isCancelled(deps, input.projectId, input.runId)) return;
-        if (entry.status !== "Succeeded") {
-          const reason = entry.error ?? `Input ${entry.index} ${entry.status.toLowerCase()}.`;
-          await settle(
-            unsuccessfulBatchOutcome(chapter, input.jobNumber, reason, input.maxAttempts, input.synthesisId),
-          );
-          return;
-        }
-        // Another copy of this collect (at-least-once delivery) may be storing the same chapter right now.
-        const claim = await claimChapter(
-          deps,
-          { ...ref(input), chapterId: chapter.chapterId },
-          () => deps.runs.readOutcome(input, chapter.chapterId),
-          claimTiming,
-        );
-        if (claim.kind === "done") {
-          done.set(chapter.chapterId, claim.outcome);
-          return;
-        }
-        try {
-          const stored = await storeChapterOutputs(
-            deps,
-            { ...ctx, runId: input.runId },
-            chapter,
-            await entry.openAudio(),
-            {
-              ...(entry.durationInMilliseconds !== undefined
-                ? { durationMs: entry.durationInMilliseconds }
-                : {}),
-              ...(entry.audioBytes !== undefined
-                ? { audioBytes: entry.audioBytes, reopenAudio: () => entry.openAudio() }
-                : {}),
-              words: () => entry.readWordBoundaries(),
-            },
-          );
-          await settle({
-            chapterId: chapter.chapterId,
-            jobNumber: input.jobNumber,
-            status: "succeeded",
-            attempts: chapter.attempts + 1,
-            mode,
-            batchJobId: input.synthesisId,
-            audioBlob: stored.audioBlob,
-            durationMs: stored.durationMs,
-            sizeBytes: stored.sizeBytes,
-            billableCharacters: chapter.billableCharacters,
-          });
-          await claim.release(false);
-        } catch (error) {
-          await claim.release(true);
-          throw error;
-        }
-      };
-      // The first chapter alone, then the rest a few at a time: its bytes do not share the connection and the
-      // CPU with three others, so its video message goes out as soon as one chapter can be stored.
-      const [head, ...rest] = entries;
-      if (head) await storeEntry(head);
-      await mapLimit(rest, COLLECT_CONCURRENCY, storeEntry);
-    } finally {
-      await results.close();
-    }
-  }
-  if (await isCancelled(deps, input.projectId, input.runId)) return tallyDone();
-  const reason = input.jobError ?? "No result for this input in the job's results.";
-  // A job refused as too large says nothing about its chapters: they go to smaller jobs, attempts unchanged.
-  const refusal = input.jobError ? await readRefusal(deps, input) : undefined;
-  const resplit = refusal !== undefined && refusal.chapters > 1;
-  for (const chapter of job.chapters) {
-    if (!done.has(chapter.chapterId)) {
-      await settle(
-        resplit
-          ? {
-              chapterId: chapter.chapterId,
-              jobNumber: input.jobNumber,
-              status: "retry",
-              reason: `The job's request (${refusal.requestBytes} bytes) was too large for the service: split into smaller jobs.`,
-              attempts: chapter.attempts,
-              mode,
-            }
-          : unsuccessfulBatchOutcome(chapter, input.jobNumber, reason, input.maxAttempts, input.synthesisId),
-      );
-    }
-  }
-  return tallyDone();
 }

@@ -137,6 +137,25 @@ export interface CollectJobResult {
   error?: string;
 }
 
+/**
+ * Starts the collector of a job the service is done with (or that could not be run), as the child of the job's
+ * instance. A pilot's rate goes with `pilot`, so it is recorded as the pilots' prior (planning/pilot.ts).
+ */
+function startCollect(
+  context: OrchestrationContext,
+  jobInstance: string,
+  input: Omit<CollectJobInput, "jobError" | "rate" | "pilot">,
+  end: { jobError: string | undefined; rate: ServiceRate | undefined; pilot: boolean },
+): Task {
+  const collectInput: CollectJobInput = {
+    ...input,
+    ...(end.jobError ? { jobError: end.jobError } : {}),
+    ...(end.pilot ? { pilot: true as const } : {}),
+    ...(end.rate ? { rate: end.rate } : {}),
+  };
+  return startOrchestrator(context, COLLECT_JOB_ORCHESTRATOR, collectInput, collectInstanceId(jobInstance));
+}
+
 /** A batch job's result, the same whether its collector reports it or its lane returns it. */
 function batchJobResult(
   jobNumber: number,
@@ -374,25 +393,18 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
     jobError = `The batch job could not be run: ${message(error)}`;
   }
 
-  const collectInput: CollectJobInput = {
-    ...ref,
-    instanceId: state.instanceId,
-    synthesisId: synthesisId ?? "",
-    options: state.options,
-    maxAttempts: tuning.maxChapterAttempts,
-    ...(jobError ? { jobError } : {}),
-    jobRequests: requests,
-    ...(job.pilot
-      ? { pilot: true as const, ...(pilotRate ? { rate: pilotRate } : {}) }
-      : rate
-        ? { rate }
-        : {}),
-  };
-  const collect = startOrchestrator(
+  const collect = startCollect(
     context,
-    COLLECT_JOB_ORCHESTRATOR,
-    collectInput,
-    collectInstanceId(context.df.instanceId),
+    context.df.instanceId,
+    {
+      ...ref,
+      instanceId: state.instanceId,
+      synthesisId: synthesisId ?? "",
+      options: state.options,
+      maxAttempts: tuning.maxChapterAttempts,
+      jobRequests: requests,
+    },
+    { jobError, rate: job.pilot ? pilotRate : rate, pilot: job.pilot === true },
   );
   const next = nextInLane(context, state, rate);
   let collected: CollectJobResult = {
@@ -744,24 +756,20 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       } else {
         states.delete(pilot.jobNumber);
         const jobError = end.end === "error" ? end.error : undefined;
-        const collectInput: CollectJobInput = {
-          projectId: input.projectId,
-          runId: input.runId,
-          jobNumber: pilot.jobNumber,
-          instanceId,
-          synthesisId: watch.synthesisId,
-          options,
-          maxAttempts: plan.tuning.maxChapterAttempts,
-          ...(jobError ? { jobError } : {}),
-          jobRequests: watch.requests,
-          pilot: true,
-          ...(watch.rate ? { rate: watch.rate } : {}),
-        };
-        const task = startOrchestrator(
+        const task = startCollect(
           context,
-          COLLECT_JOB_ORCHESTRATOR,
-          collectInput,
-          collectInstanceId(jobInstanceId(instanceId, input.runId, pilot.jobNumber)),
+          jobInstanceId(instanceId, input.runId, pilot.jobNumber),
+          {
+            projectId: input.projectId,
+            runId: input.runId,
+            jobNumber: pilot.jobNumber,
+            instanceId,
+            synthesisId: watch.synthesisId,
+            options,
+            maxAttempts: plan.tuning.maxChapterAttempts,
+            jobRequests: watch.requests,
+          },
+          { jobError, rate: watch.rate, pilot: true },
         );
         firstWave.pilot = { job: pilot, task, requests: watch.requests, ...(jobError ? { jobError } : {}) };
         if (laneHead) {

@@ -58,7 +58,9 @@ export async function storeChapterOutputs(
   const baseMetadata = { chapterid: encodeURIComponent(chapter.chapterId) };
   // The word boundaries are read while the audio uploads (both are reads of the results zip or the
   // service, independent): the chapter's video message waits for the slower of the two, not their sum.
-  const wordsRead = ctx.options.wordBoundaries && info.words ? settle(info.words()) : undefined;
+  const wordsRead = ctx.options.wordBoundaries ? info.words?.() : undefined;
+  // Handled now so a failure while the audio still uploads is not an unhandled rejection; awaited below.
+  wordsRead?.catch(() => {});
   let sizeBytes: number;
   if (Buffer.isBuffer(audio)) {
     sizeBytes = audio.length;
@@ -103,7 +105,7 @@ export async function storeChapterOutputs(
     sizeBytes = counted;
   }
 
-  const words = wordsRead ? unwrap(await wordsRead) : undefined;
+  const words = await wordsRead;
   let durationMs = info.durationMs ?? 0;
   if (!durationMs && words && words.length > 0) {
     const last = words[words.length - 1] as WordBoundary;
@@ -157,19 +159,4 @@ export async function storeChapterOutputs(
     durationms: String(Math.round(durationMs)),
   });
   return { audioBlob, sizeBytes, durationMs: Math.round(durationMs) };
-}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** A promise that never rejects (started early, awaited later: no unhandled rejection meanwhile). */
-function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
-
-function unwrap<T>(settled: Settled<T>): T {
-  if (!settled.ok) throw settled.error;
-  return settled.value;
 }

@@ -161,13 +161,12 @@ export function nextPollDelayMs(input: PollPlanInput): number {
       Math.min(unfinishedMs - late, unfinishedMs / 4),
     );
     target = unfinishedMs + (prior ? step : Math.min(tuning.pollMaxMs, step));
-  } else if (input.pilot) {
-    const first = Math.min(FIRST_POLL_CAP_MS, expectedJobMs(characters, tuning) / 4);
-    target =
-      unfinishedMs > 0 ? unfinishedMs + Math.max(tuning.pollMinMs, unfinishedMs / PILOT_BACKOFF) : first;
   } else {
     const first = Math.min(FIRST_POLL_CAP_MS, expectedJobMs(characters, tuning) / 4);
-    target = Math.max(first, unfinishedMs * 2);
+    if (!input.pilot) target = Math.max(first, unfinishedMs * 2);
+    else if (unfinishedMs > 0)
+      target = unfinishedMs + Math.max(tuning.pollMinMs, unfinishedMs / PILOT_BACKOFF);
+    else target = first;
   }
   return Math.round(Math.max(tuning.pollMinMs, target - elapsedMs));
 }

@@ -30,9 +30,9 @@ export interface PackLimits {
  * chapter order inside and across jobs, and is then evened out: the same number of jobs, their input counts
  * differing by at most one, when the bytes allow (else at most ceil(items / jobs) each, else as packed):
  * 1,432 chapters go in 15 jobs of 95–96 rather than 14 of 100 and one of 32, so equal jobs end together on
- * their lanes and a rate measured on one job predicts the next. When next-fit uses more jobs than the lower bound, first-fit decreasing is tried and kept if it
- * needs fewer. Returns item indices per job, each ascending. Every size must fit alone (callers reject
- * larger chapters as `too-large` first).
+ * their lanes and a rate measured on one job predicts the next. When next-fit uses more jobs than the lower
+ * bound, first-fit decreasing is tried and kept if it needs fewer. Returns item indices per job, each
+ * ascending. Every size must fit alone (callers reject larger chapters as `too-large` first).
  */
 export function packJobs(sizes: readonly number[], limits: PackLimits): number[][] {
   if (sizes.length === 0) return [];
@@ -43,7 +43,7 @@ export function packJobs(sizes: readonly number[], limits: PackLimits): number[]
     }
   }
   const fits = (bytes: number, count: number, size: number) =>
-    count < maxInputs && bytes + size + (count > 0 ? 1 : 0) <= limits.maxPayloadBytes;
+    fitsInJob(bytes, count, size, maxInputs, limits.maxPayloadBytes);
 
   const nextFit = nextFitPack(sizes, maxInputs, limits);
   const evenedOut = () => {
@@ -95,13 +95,18 @@ function evenSplit(count: number, jobs: number): number[][] {
   return out;
 }
 
+/** Whether an input of `size` bytes joins a job of `count` inputs and `bytes` bytes (a comma between inputs). */
+function fitsInJob(bytes: number, count: number, size: number, maxInputs: number, maxBytes: number): boolean {
+  return count < maxInputs && bytes + size + (count > 0 ? 1 : 0) <= maxBytes;
+}
+
 /** Order-preserving next-fit: a new job when the next item would break either limit. */
 function nextFitPack(sizes: readonly number[], maxInputs: number, limits: PackLimits): number[][] {
   const jobs: number[][] = [];
   let current: number[] = [];
   let bytes = limits.baseBytes;
   for (const [i, size] of sizes.entries()) {
-    if (current.length >= maxInputs || bytes + size + (current.length > 0 ? 1 : 0) > limits.maxPayloadBytes) {
+    if (!fitsInJob(bytes, current.length, size, maxInputs, limits.maxPayloadBytes)) {
       jobs.push(current);
       current = [];
       bytes = limits.baseBytes;

@@ -24,7 +24,6 @@ export function withPilot(jobs: JobSpec[], pilotChapters: number, maxConcurrentJ
   ) {
     return jobs;
   }
-  // (first is a batch job here.)
   const pilot: JobSpec = { ...first, pilot: true, chapters: first.chapters.slice(0, pilotChapters) };
   const remainder: JobSpec = { ...first, chapters: first.chapters.slice(pilotChapters) };
   return [pilot, remainder, ...rest].map((job, k) => ({ ...job, jobNumber: first.jobNumber + k }));
