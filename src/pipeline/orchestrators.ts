@@ -778,6 +778,9 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
           const submitHead = submit(laneHead);
           try {
             yield context.df.Task.any([task, submitHead]);
+            // Awaited alone if still running: the SDK adds no action for a task it already scheduled
+            // (durable-functions 3.x TaskOrchestrationExecutor, `alreadyScheduled`), so the extension sees
+            // the submit once; it is never put into another compound task.
             const result = (submitHead.isCompleted ? submitHead.result : yield submitHead) as SubmitResult;
             if (result.submitted) {
               states.set(laneHead.jobNumber, {
