@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -100,6 +100,46 @@ describe("Speech emulator: usage survives SIGKILL", () => {
     } finally {
       second.child.kill("SIGKILL");
       await second.exited;
+    }
+  }, 120_000);
+
+  it("counts a job whose bill write a kill cut off, once, and not again for the client's retried PUT", async () => {
+    const root = mkdtempSync(join(tmpdir(), "emulator-cut-"));
+    const body = JSON.stringify({
+      inputKind: "SSML",
+      inputs: ["Cut between writes.", "Its second input."].map((c) => ({ content: ssml(c) })),
+    });
+    const put = (url: string) =>
+      call(url, `/texttospeech/batchsyntheses/cut-1?${API}`, { method: "PUT", body });
+    try {
+      const first = await launch(root);
+      try {
+        const created = await put(first.url);
+        expect(created.status).toBe(201);
+        await created.arrayBuffer();
+      } finally {
+        first.child.kill("SIGKILL");
+        await first.exited;
+      }
+      // The state a SIGKILL between the job's write and the bill's leaves: the job on disk, no count.
+      const usagePath = join(root, "emulator", "usage.json");
+      const saved = JSON.parse(readFileSync(usagePath, "utf8")) as Usage & { countedInstances: string[] };
+      expect(saved).toMatchObject({ jobs: 1, inputs: 2 });
+      writeFileSync(usagePath, JSON.stringify({ ...saved, jobs: 0, inputs: 0, countedInstances: [] }));
+
+      const second = await launch(root);
+      try {
+        const retried = await put(second.url);
+        expect(retried.status).toBe(201);
+        await retried.arrayBuffer();
+        const usage = (await (await call(second.url, "/emulator/usage")).json()) as Usage;
+        expect(usage).toMatchObject({ jobs: 1, inputs: 2, requests: { create: 2 } });
+      } finally {
+        second.child.kill("SIGKILL");
+        await second.exited;
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -92,13 +92,11 @@ export async function createSynthesis(ctx: RequestContext, services: EmulatorSer
     status: "NotStarted",
     lastActionAt: now,
   };
-  // The job and its bill are durable together before the 201.
+  // The job and its count on the bill are durable before the 201 (the store keeps them together).
   await Promise.all([
-    services.store.putJob(job),
+    services.store.createJob(job),
     services.store.updateUsage((u) => {
       u.requests.create += 1;
-      u.jobs += 1;
-      u.inputs += request.inputs.length;
     }),
   ]);
   services.engine.start(job);

@@ -9,6 +9,8 @@ export abstract class InMemoryState {
   protected bill: Usage = emptyUsage();
   /** Job instances already billed, so a job produced again is not billed twice. */
   protected readonly billedInstances = new Set<string>();
+  /** Job instances already counted on the bill (jobs, inputs), so a job stored again is not counted twice. */
+  protected readonly countedInstances = new Set<string>();
 
   getJob(id: string): JobRecord | undefined {
     return this.jobs.get(id);
@@ -23,6 +25,15 @@ export abstract class InMemoryState {
   findJobByOperation(operationId: string): JobRecord | undefined {
     for (const job of this.jobs.values()) if (job.operationId === operationId) return job;
     return undefined;
+  }
+
+  /** Counts a created job on the bill once; false when this instance was already counted. */
+  protected countCreated(job: JobRecord): boolean {
+    if (this.countedInstances.has(job.instance)) return false;
+    this.countedInstances.add(job.instance);
+    this.bill.jobs += 1;
+    this.bill.inputs += job.request.inputs.length;
+    return true;
   }
 
   usage(): Usage {

@@ -16,7 +16,14 @@ export class MemoryStore extends InMemoryState implements EmulatorStore {
     this.jobs.set(job.id, job);
   }
 
+  async createJob(job: JobRecord): Promise<void> {
+    this.jobs.set(job.id, job);
+    this.countCreated(job);
+  }
+
   async deleteJob(id: string): Promise<void> {
+    const instance = this.jobs.get(id)?.instance;
+    if (instance) this.countedInstances.delete(instance);
     this.forgetJob(id);
     await rm(this.resultsDir(id), { recursive: true, force: true });
   }

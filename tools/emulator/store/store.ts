@@ -10,6 +10,12 @@ export interface EmulatorStore {
   getJob(id: string): JobRecord | undefined;
   /** Jobs in creation order. */
   listJobs(): JobRecord[];
+  /**
+   * Stores a new job and counts it on the bill (jobs, inputs) exactly once, even when a crash falls between
+   * the job's write and the bill's: the client then retries the same PUT, which finds the job and is not
+   * counted again, so the count must survive with the job. Resolves when both are persisted.
+   */
+  createJob(job: JobRecord): Promise<void>;
   putJob(job: JobRecord): Promise<void>;
   deleteJob(id: string): Promise<void>;
   findJobByOperation(operationId: string): JobRecord | undefined;
