@@ -55,11 +55,12 @@ export async function collectJob(
   claimTiming: ClaimTiming = STORE_CLAIM_TIMING,
 ): Promise<JobTally> {
   // Independent reads, made together: they stand between the poll that saw the job done and its first
-  // chapter's video message.
-  const [job, outcomes, ended] = await Promise.all([
+  // chapter's video message. The result URL the poll recorded (if any) is read with them, needed or not.
+  const [job, outcomes, ended, resultUrl] = await Promise.all([
     readJobSpec(deps, input),
     deps.runs.listOutcomes(input),
     runEnded(deps, input.projectId, input.runId),
+    input.jobError ? undefined : readResultUrl(deps, input.synthesisId),
   ]);
   const ctx = { projectId: input.projectId, instanceId: input.instanceId, options: input.options };
   const mode: JobMode = "batch";
@@ -78,7 +79,7 @@ export async function collectJob(
   // Advisory (a later run's first poll): a failed write must not fail the job's collection; it runs beside
   // the stores rather than in front of the first chapter's video message, and is awaited before returning.
   const recording =
-    input.rate && !input.jobError
+    input.rate && !input.jobError && !input.firstChapterOnly
       ? recordThroughput(deps, { ...ref(input), rate: input.rate }, input.pilot ? "pilot" : "jobs").catch(
           () => false,
         )
@@ -89,18 +90,18 @@ export async function collectJob(
     // Nothing left to store (a repeated collect, perhaps after the job was deleted): no results needed.
     if (!input.jobError && pending > 0) {
       // The URL the poll saw, when it recorded one: no read of the job before the download.
-      const resultUrl = await readResultUrl(deps, input.synthesisId);
       const results = await deps.speech().batch.openResults(input.synthesisId, resultUrl);
       tally.speechRequests += results.speechRequests;
       try {
         const entries: ResultEntry[] = [];
         for await (const entry of results.entries()) entries.push(entry);
         // Each entry's bytes are a ranged read of the zip, made when it is stored (nothing is downloaded ahead).
-        const storeEntry = async (entry: ResultEntry) => {
+        const storeEntry = async (entry: ResultEntry, runJustChecked = false) => {
           const chapter = job.chapters[entry.index - 1];
           if (!chapter || done.has(chapter.chapterId)) return;
           // A cancel mid-collect stops the stores (the rest stay without an outcome, as nothing more is due).
-          if (await isCancelled(deps, input.projectId, input.runId)) return;
+          // The first store follows the run's check above by a moment: it does not read it again.
+          if (!runJustChecked && (await isCancelled(deps, input.projectId, input.runId))) return;
           if (entry.status !== "Succeeded") {
             const reason = entry.error ?? `Input ${entry.index} ${entry.status.toLowerCase()}.`;
             await settle(
@@ -162,12 +163,14 @@ export async function collectJob(
         // The first chapter alone, then the rest a few at a time: its bytes do not share the connection and the
         // CPU with three others, so its video message goes out as soon as one chapter can be stored.
         const [head, ...rest] = entries;
-        if (head) await storeEntry(head);
-        await mapLimit(rest, COLLECT_CONCURRENCY, storeEntry);
+        if (head) await storeEntry(head, true);
+        if (input.firstChapterOnly) return tallyDone();
+        await mapLimit(rest, COLLECT_CONCURRENCY, (entry) => storeEntry(entry));
       } finally {
         await results.close();
       }
     }
+    if (input.firstChapterOnly) return tallyDone();
     if (await isCancelled(deps, input.projectId, input.runId)) return tallyDone();
     const reason = input.jobError ?? "No result for this input in the job's results.";
     // A job refused as too large says nothing about its chapters: they go to smaller jobs, attempts unchanged.

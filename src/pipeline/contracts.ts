@@ -85,6 +85,12 @@ export const collectInputSchema = jobRefSchema.extend({
   rate: serviceRateSchema.optional(),
   /** The run's pilot job: its rate is recorded as the pilots' prior, apart from full jobs'. */
   pilot: z.literal(true).optional(),
+  /**
+   * Store the job's first chapter only, and nothing else (no outcome for the others, no throughput record):
+   * the run's first video message goes out before the next job's submit shares the worker with it. The
+   * job's collection proper follows and finds that chapter done.
+   */
+  firstChapterOnly: z.literal(true).optional(),
 });
 export type CollectInput = z.infer<typeof collectInputSchema>;
 

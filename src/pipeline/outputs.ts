@@ -56,11 +56,23 @@ export async function storeChapterOutputs(
   const audioBlob = audioPaths.audio(ctx.projectId, chapter.chapterId, format.extension);
   const blob = container.getBlockBlobClient(audioBlob);
   const baseMetadata = { chapterid: encodeURIComponent(chapter.chapterId) };
-  // The word boundaries are read while the audio uploads (both are reads of the results zip or the
-  // service, independent): the chapter's video message waits for the slower of the two, not their sum.
-  const wordsRead = ctx.options.wordBoundaries ? info.words?.() : undefined;
+  // The word boundaries are read, and the subtitles written, while the audio uploads (independent reads
+  // of the results zip or the service, and writes of other blobs): the chapter's video message waits for
+  // the slower of the two, not their sum.
+  const wordsStored = storeSubtitles(
+    container,
+    ctx.projectId,
+    chapter,
+    ctx.options.wordBoundaries,
+    info.words,
+  );
+  const run = ctx.runId === undefined ? undefined : { projectId: ctx.projectId, runId: ctx.runId };
+  // Whether this run already announced the chapter (a store repeated after a crash): only a holder of the
+  // chapter's claim writes that marker, so it can be read now, beside the upload.
+  const announced = run ? deps.runs.isAnnounced(run, chapter.chapterId) : Promise.resolve(false);
   // Handled now so a failure while the audio still uploads is not an unhandled rejection; awaited below.
-  wordsRead?.catch(() => {});
+  wordsStored.catch(() => {});
+  announced.catch(() => {});
   let sizeBytes: number;
   if (Buffer.isBuffer(audio)) {
     sizeBytes = audio.length;
@@ -105,27 +117,11 @@ export async function storeChapterOutputs(
     sizeBytes = counted;
   }
 
-  const words = await wordsRead;
+  const { words, subtitlesBlob } = await wordsStored;
   let durationMs = info.durationMs ?? 0;
   if (!durationMs && words && words.length > 0) {
     const last = words[words.length - 1] as WordBoundary;
     durationMs = last.offsetMs + last.durationMs;
-  }
-  let subtitlesBlob: string | null = null;
-  const wordsBlob = audioPaths.words(ctx.projectId, chapter.chapterId);
-  const srtBlob = audioPaths.srt(ctx.projectId, chapter.chapterId);
-  if (ctx.options.wordBoundaries) {
-    const list = words ?? [];
-    // Stamped with the text's hash, so a later run can tell these subtitles belong to this text.
-    const metadata = { textsha256: chapter.textSha256 };
-    await Promise.all([
-      writeText(container, wordsBlob, JSON.stringify(list), "application/json; charset=utf-8", metadata),
-      writeText(container, srtBlob, buildSrt(list), "application/x-subrip; charset=utf-8", metadata),
-    ]);
-    subtitlesBlob = srtBlob;
-  } else {
-    // Subtitles of an earlier text would no longer match this audio.
-    await Promise.all([deleteIfExists(container, wordsBlob), deleteIfExists(container, srtBlob)]);
   }
 
   const message = buildVideoMessage({
@@ -144,8 +140,7 @@ export async function storeChapterOutputs(
     outputFormat: format.name,
     instanceId: ctx.instanceId,
   });
-  const run = ctx.runId === undefined ? undefined : { projectId: ctx.projectId, runId: ctx.runId };
-  if (!run || !(await deps.runs.isAnnounced(run, chapter.chapterId))) {
+  if (!(await announced)) {
     await deps.storage.videoQueue.sendMessage(encodeQueueMessage(message));
     // Written at once: only a crash between the send and this write can still repeat the message.
     if (run) await deps.runs.markAnnounced(run, chapter.chapterId);
@@ -159,4 +154,32 @@ export async function storeChapterOutputs(
     durationms: String(Math.round(durationMs)),
   });
   return { audioBlob, sizeBytes, durationMs: Math.round(durationMs) };
+}
+
+/**
+ * Writes a chapter's word boundaries and subtitles (with word boundaries on), or deletes those of an earlier
+ * text, which would no longer match the new audio.
+ */
+async function storeSubtitles(
+  container: PipelineDeps["storage"]["audio"],
+  projectId: string,
+  chapter: JobChapter,
+  wordBoundaries: boolean,
+  readWords: (() => Promise<WordBoundary[] | undefined>) | undefined,
+): Promise<{ words: WordBoundary[] | undefined; subtitlesBlob: string | null }> {
+  const wordsBlob = audioPaths.words(projectId, chapter.chapterId);
+  const srtBlob = audioPaths.srt(projectId, chapter.chapterId);
+  if (!wordBoundaries) {
+    await Promise.all([deleteIfExists(container, wordsBlob), deleteIfExists(container, srtBlob)]);
+    return { words: undefined, subtitlesBlob: null };
+  }
+  const words = await readWords?.();
+  const list = words ?? [];
+  // Stamped with the text's hash, so a later run can tell these subtitles belong to this text.
+  const metadata = { textsha256: chapter.textSha256 };
+  await Promise.all([
+    writeText(container, wordsBlob, JSON.stringify(list), "application/json; charset=utf-8", metadata),
+    writeText(container, srtBlob, buildSrt(list), "application/x-subrip; charset=utf-8", metadata),
+  ]);
+  return { words, subtitlesBlob: srtBlob };
 }

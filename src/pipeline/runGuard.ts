@@ -58,8 +58,12 @@ export async function runEnded(
   projectId: string,
   runId: string,
 ): Promise<RunEnd | undefined> {
-  if (await isCancelled(deps, projectId, runId)) return "cancelled";
-  const owner = await manifestOwner(deps, projectId);
+  // Both read at once: a collect waits for this before its first chapter.
+  const [cancelled, owner] = await Promise.all([
+    isCancelled(deps, projectId, runId),
+    manifestOwner(deps, projectId),
+  ]);
+  if (cancelled) return "cancelled";
   if (!owner) return undefined;
   if (owner.runId === runId) return owner.status === "completed" ? "completed" : undefined;
   const plan = await deps.runs.readPlan({ projectId, runId });

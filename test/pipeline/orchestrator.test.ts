@@ -377,6 +377,14 @@ describe("the pilot job", () => {
     // Nothing known of pilots: first at a quarter of the default expectation (5 s + 20,000 chars at 500/s),
     // then every pollMinMs (seen at most 5 s late).
     expect(polls).toEqual([11_250, 16_250, 21_250, 26_250]);
+    // Its first chapter is stored alone first: the run's first video message does not share the worker
+    // with the first lane's submit.
+    expect(step.value).toMatchObject({
+      name: COLLECT_JOB_ACTIVITY,
+      input: { jobNumber: 1, synthesisId: "s1", firstChapterOnly: true },
+    });
+    expect((step.value as FakeTask).input).not.toHaveProperty("rate");
+    step = generator.next(tally(1));
     const both = step.value as FakeTask;
     expect(both.kind).toBe("any");
     const [collect, submitHead] = both.tasks as FakeTask[];
@@ -415,6 +423,34 @@ describe("the pilot job", () => {
     const firstLane = lanes.tasks?.[0]?.input as JobInput;
     expect(firstLane.next?.map((j) => j.jobNumber)).toEqual([4]);
     expect(lanes.tasks?.[1]?.input).toMatchObject({ synthesisId: "s3", serviceDone: true });
+  });
+
+  it("stores its first chapter alone before the first lane's submit; a failure there only leaves it to the collection", () => {
+    const plan = samplePlan();
+    plan.jobs = [
+      { jobNumber: 1, mode: "batch", chapters: 2, characters: 20_000, pilot: true },
+      ...[2, 3].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200_000 })),
+    ];
+    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    generator.next();
+    generator.next(plan);
+    generator.next({});
+    let step = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s3", status: "NotStarted" },
+    ]);
+    // The pilot's first poll finds it done.
+    const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
+    df.currentUtcDateTime = timer.input as Date;
+    step = generator.next(timer);
+    step = generator.next({ status: "Succeeded" });
+    expect(step.value).toMatchObject({ name: COLLECT_JOB_ACTIVITY, input: { firstChapterOnly: true } });
+    step = generator.throw(new Error("Azurite hiccup"));
+    const [collect, submitHead] = (step.value as FakeTask).tasks as FakeTask[];
+    expect(collect).toMatchObject({ kind: "sub", name: COLLECT_JOB_ORCHESTRATOR, input: { jobNumber: 1 } });
+    expect(collect?.input).not.toHaveProperty("firstChapterOnly");
+    expect(submitHead).toMatchObject({ name: SUBMIT_JOB_ACTIVITY, input: { jobNumber: 2 } });
   });
 
   it("goes back to the first lane when its submit fails with the others", () => {

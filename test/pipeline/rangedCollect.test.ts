@@ -4,6 +4,7 @@ import { parseSettings } from "../../src/config/settings.js";
 import { collectJob } from "../../src/pipeline/collect.js";
 import type { PipelineDeps } from "../../src/pipeline/deps.js";
 import { checkJob, submitJob } from "../../src/pipeline/jobs.js";
+import { decodeQueueMessage } from "../../src/pipeline/messages.js";
 import { planProject } from "../../src/pipeline/planning/planRun.js";
 import { audioPaths } from "../../src/pipeline/runState.js";
 import { createPipelineDeps } from "../../src/pipeline/runtime.js";
@@ -178,5 +179,67 @@ describe("collect over ranged reads", () => {
     const usage = await emulator.usage();
     expect(usage.jobs).toBe(1);
     expect(usage.inputs).toBe(chapters);
+  });
+
+  it("firstChapterOnly stores the first chapter alone; the collection proper stores the rest and announces each once", async () => {
+    const chapters = 4;
+    const projectId = uniqueName("first");
+    for (let i = 1; i <= chapters; i++) {
+      const text = chapterText(i, 300);
+      await deps.storage.chapters
+        .getBlockBlobClient(`${projectId}/c${String(i).padStart(2, "0")}.txt`)
+        .upload(text, Buffer.byteLength(text));
+    }
+    const runId = "r1";
+    const planned = await planProject(deps, {
+      projectId,
+      runId,
+      instanceId: `tts-${projectId}`,
+      request: {},
+    });
+    const options = {
+      voice: planned.options.voice,
+      outputFormat: planned.options.outputFormat,
+      wordBoundaries: true,
+    };
+    const billedBefore = (await emulator.usage()).inputs;
+    const submitted = await submitJob(deps, { projectId, runId, jobNumber: 1, attempt: 1, options });
+    if (!submitted.submitted) throw new Error("not submitted");
+    const { synthesisId } = submitted;
+    await waitFor(async () => (await checkJob(deps, { synthesisId })).status === "Succeeded", {
+      description: "the job",
+    });
+    const input = {
+      projectId,
+      runId,
+      jobNumber: 1,
+      instanceId: `tts-${projectId}`,
+      synthesisId,
+      options,
+      maxAttempts: 3,
+      rate: { low: 1000, high: 1200 },
+    };
+    const mp3s = async () =>
+      (await listBlobs(deps.storage.audio, `${projectId}/`)).filter((b) => b.name.endsWith(".mp3"));
+    const messages = async () =>
+      (await deps.storage.videoQueue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems
+        .map((m) => decodeQueueMessage(m.messageText) as { projectId: string; chapterId: string })
+        .filter((m) => m.projectId === projectId)
+        .map((m) => m.chapterId);
+
+    await collectJob(deps, { ...input, firstChapterOnly: true });
+    const first = await deps.runs.listOutcomes(input);
+    expect(first.map((o) => [o.chapterId, o.status])).toEqual([["c01", "succeeded"]]);
+    expect((await mp3s()).map((b) => b.name)).toEqual([audioPaths.audio(projectId, "c01", "mp3")]);
+    expect(await messages()).toEqual(["c01"]);
+    // The job's rate is recorded by its collection proper, not by the first chapter's store.
+    expect(await deps.runs.readThroughput("jobs")).toBeUndefined();
+
+    const tally = await collectJob(deps, input);
+    expect(tally).toMatchObject({ succeeded: chapters, retry: 0 });
+    expect(await mp3s()).toHaveLength(chapters);
+    expect((await messages()).sort()).toEqual(["c01", "c02", "c03", "c04"]);
+    expect(await deps.runs.readThroughput("jobs")).toBeDefined();
+    expect((await emulator.usage()).inputs - billedBefore).toBe(chapters);
   });
 });
