@@ -54,6 +54,11 @@ export const settingsSchema = z
      * pilot), so the first videos come out within a minute or so instead of after a whole job (planning/pilot.ts).
      */
     PILOT_CHAPTERS: z.coerce.number().int().nonnegative().max(100).default(4),
+    /**
+     * Least interval between polls of the pilot job once it was first seen running (at most POLL_MIN_SECONDS):
+     * the run's first videos wait for it, so it is seen at most this late, for a request or two more.
+     */
+    PILOT_POLL_SECONDS: positiveInt(2),
     /** Status polls of one batch job per orchestration execution before it continues as new (bounds history). */
     POLLS_PER_EXECUTION: positiveInt(40),
   })

@@ -90,15 +90,16 @@ export interface PollPlanInput {
   pilot?: boolean | undefined;
   tuning: Pick<
     RunTuning,
-    "pollMinMs" | "pollMaxMs" | "expectedCharsPerSecond" | "priorRate" | "pilotPriorRate"
+    "pollMinMs" | "pollMaxMs" | "expectedCharsPerSecond" | "priorRate" | "pilotPriorRate" | "pilotPollMs"
   >;
 }
 
 /**
  * A pilot nothing is known about is first polled as any job is (a quarter of the default expectation, at
- * most `FIRST_POLL_CAP_MS`), then every `pollMinMs` while that is more than a `PILOT_BACKOFF`-th of the
- * elapsed time: a pilot (a few chapters, about a minute) is seen at most `pollMinMs` late, in a handful of
- * polls the first time; a stuck one costs a poll per tenth of its age, not one every five seconds.
+ * most `FIRST_POLL_CAP_MS`), then every `pilotPollMs` (`PILOT_POLL_SECONDS`, else `pollMinMs`) while that is
+ * more than a `PILOT_BACKOFF`-th of the elapsed time: a pilot (a few chapters, about a minute) is seen at
+ * most a tenth of its age late (3-4 s), in a handful of polls the first time; a stuck one costs a poll per
+ * tenth of its age, not one every few seconds.
  */
 export const PILOT_BACKOFF = 10;
 
@@ -116,10 +117,15 @@ export const PILOT_BACKOFF = 10;
  * nothing at all,
  * polls double the elapsed time from a first poll at a quarter of the default expectation (at most 60 s),
  * so a first job of any size costs a few polls; a pilot (`pilot`, its prior the pilots' own) is polled every
- * `pollMinMs` after its first poll instead (`PILOT_BACKOFF`): the run's first videos wait for it.
+ * `pilotPollMs` or a tenth of its age after its first poll instead (`PILOT_BACKOFF`): the run's first videos
+ * wait for it.
  */
 export function nextPollDelayMs(input: PollPlanInput): number {
   const { characters, elapsedMs, unfinishedMs, tuning } = input;
+  // The pilot's own least interval (the run's first videos wait for it), never longer than any job's.
+  const minIntervalMs = input.pilot
+    ? Math.min(tuning.pollMinMs, tuning.pilotPollMs ?? tuning.pollMinMs)
+    : tuning.pollMinMs;
   const prior = input.rate ? undefined : usablePrior(input.pilot ? tuning.pilotPriorRate : tuning.priorRate);
   const rate = input.rate ?? prior;
   let target: number;
@@ -164,11 +170,10 @@ export function nextPollDelayMs(input: PollPlanInput): number {
   } else {
     const first = Math.min(FIRST_POLL_CAP_MS, expectedJobMs(characters, tuning) / 4);
     if (!input.pilot) target = Math.max(first, unfinishedMs * 2);
-    else if (unfinishedMs > 0)
-      target = unfinishedMs + Math.max(tuning.pollMinMs, unfinishedMs / PILOT_BACKOFF);
+    else if (unfinishedMs > 0) target = unfinishedMs + Math.max(minIntervalMs, unfinishedMs / PILOT_BACKOFF);
     else target = first;
   }
-  return Math.round(Math.max(tuning.pollMinMs, target - elapsedMs));
+  return Math.round(Math.max(minIntervalMs, target - elapsedMs));
 }
 
 /**

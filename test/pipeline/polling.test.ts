@@ -232,9 +232,15 @@ describe("poll plan with a prior (earlier runs' throughput)", () => {
 });
 
 describe("poll plan of a pilot job (planning/pilot.ts)", () => {
-  const pilotPolls = (actualMs: number, pilotPriorRate?: ServiceRate, priorRate?: ServiceRate) => {
+  const pilotPolls = (
+    actualMs: number,
+    pilotPriorRate?: ServiceRate,
+    priorRate?: ServiceRate,
+    pilotPollMs?: number,
+  ) => {
     const withPriors = {
       ...tuning,
+      ...(pilotPollMs ? { pilotPollMs } : {}),
       ...(priorRate ? { priorRate } : {}),
       ...(pilotPriorRate ? { pilotPriorRate } : {}),
     };
@@ -262,6 +268,19 @@ describe("poll plan of a pilot job (planning/pilot.ts)", () => {
     const { at, rate } = pilotPolls(43_000);
     expect(at).toEqual([31_250, 36_250, 41_250, 46_250]);
     expect(rate).toEqual({ low: (60_000 / 46_250) * 1000, high: (60_000 / 41_250) * 1000 });
+  });
+
+  it("with its own interval (PILOT_POLL_SECONDS), is polled every max(that, a tenth of its age) past the first poll", () => {
+    const { at } = pilotPolls(43_000, undefined, undefined, 2_000);
+    // 31.25 s, then a tenth of the age each time (more than 2 s here): seen 3.4 s late, in 4 polls.
+    expect(at).toEqual([31_250, 34_375, 37_813, 41_594, 45_753]);
+    // Seen running at 10 s (a smaller pilot): next at 12 s, below pollMinMs; a full job keeps pollMinMs.
+    const seenAt10s = { characters: 60_000, elapsedMs: 10_000, unfinishedMs: 10_000 };
+    const withPilotInterval = { ...tuning, pilotPollMs: 2_000 };
+    expect(nextPollDelayMs({ ...seenAt10s, pilot: true, tuning: withPilotInterval })).toBe(2_000);
+    expect(nextPollDelayMs({ ...seenAt10s, tuning: withPilotInterval })).toBeGreaterThanOrEqual(
+      tuning.pollMinMs,
+    );
   });
 
   it("backs off by a quarter of its age when it takes far longer: a stuck pilot costs few polls", () => {

@@ -40,6 +40,7 @@ export function runTuning(settings: Settings): RunTuning {
     jobTimeoutMs: settings.JOB_TIMEOUT_MINUTES * 60_000,
     pollsPerExecution: settings.POLLS_PER_EXECUTION,
     pilotChapters: settings.PILOT_CHAPTERS,
+    pilotPollMs: Math.min(settings.PILOT_POLL_SECONDS, settings.POLL_MIN_SECONDS) * 1000,
   };
 }
 

@@ -67,6 +67,8 @@ export const runTuningSchema = z.object({
   pilotChapters: z.number().int().nonnegative().optional(),
   /** The same as `priorRate` for pilot jobs (`_throughput.pilot.json`). */
   pilotPriorRate: serviceRateSchema.optional(),
+  /** Least interval between polls of the pilot (`PILOT_POLL_SECONDS`); absent (older plans): `pollMinMs`. */
+  pilotPollMs: z.number().int().positive().optional(),
 });
 export type RunTuning = z.infer<typeof runTuningSchema>;
 
