@@ -195,6 +195,8 @@ export const batchJobStateSchema = jobInputSchema.extend({
   requests: z.number().int().nonnegative().optional(),
   /** Elapsed since submission at the last poll that saw the job unfinished. */
   unfinishedMs: z.number().nonnegative().optional(),
+  /** How long its submit took in the orchestration's time (the service created the job within it). */
+  submitMs: z.number().nonnegative().optional(),
   /** The run's first-wave probe already saw this job succeed: collect it and go on. */
   serviceDone: z.boolean().optional(),
 });

@@ -81,7 +81,8 @@ export async function submitJob(deps: PipelineDeps, input: SubmitInput): Promise
   return { submitted: true, synthesisId, status: state.status };
 }
 
-export type CheckResult = { status: SynthesisStatus | "Missing"; error?: string };
+/** `serviceMs`: a succeeded job's duration by the service's clock (speechPorts.ts), for the poll plan. */
+export type CheckResult = { status: SynthesisStatus | "Missing"; error?: string; serviceMs?: number };
 
 /**
  * The job's status. A job we deleted ourselves (after collecting it) reads as Succeeded, not Missing: a
@@ -100,7 +101,11 @@ export async function checkJob(deps: PipelineDeps, input: CheckInput): Promise<C
       seenAt: deps.now().toISOString(),
     });
   }
-  return { status: state.status, ...(state.error ? { error: state.error } : {}) };
+  return {
+    status: state.status,
+    ...(state.error ? { error: state.error } : {}),
+    ...(state.serviceMs !== undefined ? { serviceMs: state.serviceMs } : {}),
+  };
 }
 
 /** The result URL the status check recorded for a succeeded job, if any. */

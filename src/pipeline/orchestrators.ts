@@ -41,7 +41,14 @@ import {
   WRITE_MANIFEST_ACTIVITY,
 } from "./names.js";
 import type { JobSummary, RunTuning } from "./planning/schema.js";
-import { expectedJobMs, jobDeadlineMs, learnRate, nextPollDelayMs, type ServiceRate } from "./polling.js";
+import {
+  endBracket,
+  expectedJobMs,
+  jobDeadlineMs,
+  learnRate,
+  nextPollDelayMs,
+  type ServiceRate,
+} from "./polling.js";
 import { emptyChapterCounters, emptyJobCounters, type Progress, withPending } from "./runProgress.js";
 import { audioPaths } from "./runState.js";
 import { addTally, emptyTally, type JobTally } from "./tally.js";
@@ -259,6 +266,8 @@ interface Watch {
   unfinishedMs: number;
   requests: number;
   rate?: ServiceRate | undefined;
+  /** How long the job's submit took (orchestration time): the service created it within that. */
+  submitMs?: number | undefined;
 }
 
 type WatchEnd =
@@ -320,7 +329,9 @@ function* watchJob(
       }
     }
     if (check?.status === "Succeeded") {
-      watch.rate = learnRate(watch.rate, job.characters, watch.unfinishedMs, polledMs);
+      // The polls' bracket, narrowed by the service's own timing of the job when it gave one.
+      const end = endBracket(watch.unfinishedMs, polledMs, check.serviceMs, watch.submitMs);
+      watch.rate = learnRate(watch.rate, job.characters, end.unfinishedMs, end.doneMs);
       return { end: "succeeded" };
     }
     if (check?.status === "Failed") return { end: "error", error: check.error ?? "The batch job failed." };
@@ -347,8 +358,10 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
   // A pilot's rate is the pilots' own (planning/pilot.ts): recorded apart, never carried to the lane's next job.
   let pilotRate: ServiceRate | undefined;
   let jobError: string | undefined;
+  let submitMs = state.submitMs;
   try {
     if (!synthesisId) {
+      const submitStartedAt = context.df.currentUtcDateTime.getTime();
       const submitted = yield* callWithRetry(context, SUBMIT_JOB_ACTIVITY, {
         ...ref,
         attempt,
@@ -369,6 +382,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
         ];
       }
       synthesisId = submitted.synthesisId;
+      submitMs = context.df.currentUtcDateTime.getTime() - submitStartedAt;
     }
     if (!state.serviceDone) {
       const watch: Watch = {
@@ -378,6 +392,7 @@ export function* batchJobOrchestrator(context: OrchestrationContext): Generator_
         unfinishedMs: state.unfinishedMs ?? 0,
         requests,
         ...(rate && !job.pilot ? { rate } : {}),
+        ...(submitMs !== undefined ? { submitMs } : {}),
       };
       const end = yield* watchJob(context, job, tuning, watch);
       requests = watch.requests;
@@ -721,6 +736,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       });
     const [laneHead, ...otherHeads] = heads;
     const atOnce = pilot ? [pilot, ...otherHeads] : heads;
+    const submitStartedAt = context.df.currentUtcDateTime.getTime();
     let submitted: SubmitResult[];
     try {
       submitted = (yield context.df.Task.all(atOnce.map(submit))) as SubmitResult[];
@@ -728,6 +744,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       return undefined;
     }
     const submittedAt = context.df.currentUtcDateTime.toISOString();
+    const submitMs = context.df.currentUtcDateTime.getTime() - submitStartedAt;
     const states = new Map<number, Partial<BatchJobState>>();
     for (const [k, result] of submitted.entries()) {
       if (!result.submitted) return undefined;
@@ -735,6 +752,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         synthesisId: result.synthesisId,
         submittedAt,
         requests: 1,
+        submitMs,
       });
     }
     const firstWave: FirstWave = { states };
@@ -745,6 +763,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
       polls: 0,
       unfinishedMs: 0,
       requests: 1,
+      submitMs,
     });
     if (pilot) {
       const watch = freshWatch(pilot);
@@ -790,6 +809,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         if (laneHead) {
           // The pilot's slot goes to the first lane's job, submitted beside the pilot's collection (both new
           // tasks); the collection is not waited for here: its report reaches the run like a lane's.
+          const headSubmitStartedAt = context.df.currentUtcDateTime.getTime();
           const submitHead = submit(laneHead);
           try {
             yield context.df.Task.any([task, submitHead]);
@@ -802,6 +822,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
                 synthesisId: result.synthesisId,
                 submittedAt: context.df.currentUtcDateTime.toISOString(),
                 requests: 1,
+                submitMs: context.df.currentUtcDateTime.getTime() - headSubmitStartedAt,
               });
             }
           } catch {

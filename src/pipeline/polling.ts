@@ -47,6 +47,34 @@ export const PRIOR_PROBE_MARGIN = 0.01;
  */
 export const PROBE_WINDOW_STEPS = 5;
 
+/**
+ * A job the service timed itself (`serviceMs`) is measured to within its submit's length, not a poll
+ * interval; its bracket is still widened this share either way, since jobs of one run differ by a few
+ * percent in throughput (in the emulator, the same-sized jobs of `book-batch` by up to ~3 %): a bracket
+ * exactly one job wide would have the next one seen late, after a back-off, about every other time.
+ */
+export const SERVICE_RATE_MARGIN = 0.03;
+
+/**
+ * Narrows a finished job's end, as its polls bracket it (unfinished at `unfinishedMs`, done at `doneMs`, both
+ * elapsed since `submittedAt`), with the service's own duration: `submittedAt` is taken when the submit
+ * returned, so the job was created at most `submitMs` before it and ended within [serviceMs − submitMs,
+ * serviceMs] of it. Widened by `SERVICE_RATE_MARGIN`, never beyond the polls' bracket; without a usable
+ * `serviceMs` (older services, a job deleted meanwhile, clocks that disagree), the polls' bracket as it is.
+ */
+export function endBracket(
+  unfinishedMs: number,
+  doneMs: number,
+  serviceMs: number | undefined,
+  submitMs: number | undefined,
+): { unfinishedMs: number; doneMs: number } {
+  if (serviceMs === undefined || !(serviceMs > 0)) return { unfinishedMs, doneMs };
+  const earliest = (serviceMs - (submitMs ?? serviceMs)) * (1 - SERVICE_RATE_MARGIN);
+  const latest = serviceMs * (1 + SERVICE_RATE_MARGIN);
+  const narrowed = { unfinishedMs: Math.max(unfinishedMs, earliest), doneMs: Math.min(doneMs, latest) };
+  return narrowed.doneMs > narrowed.unfinishedMs ? narrowed : { unfinishedMs, doneMs };
+}
+
 /** Relative gap under which two brackets that miss each other are taken to meet (timer rounding). */
 const ROUNDING_SLACK = 1e-4;
 

@@ -14,6 +14,8 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
   const toState = (job: {
     id: string;
     status: string;
+    createdDateTime?: string;
+    lastActionDateTime?: string;
     properties?: { error?: { message: string; code?: string } };
     outputs?: { result?: string };
   }) => {
@@ -21,6 +23,10 @@ export function createSpeechPorts(settings: Settings): SpeechPorts {
     const error = job.properties?.error;
     if (error) state.error = error.code ? `${error.code}: ${error.message}` : error.message;
     if (job.status === "Succeeded" && job.outputs?.result) state.resultUrl = job.outputs.result;
+    if (job.status === "Succeeded") {
+      const serviceMs = Date.parse(job.lastActionDateTime ?? "") - Date.parse(job.createdDateTime ?? "");
+      if (Number.isFinite(serviceMs) && serviceMs >= 0) state.serviceMs = serviceMs;
+    }
     return state;
   };
   return {

@@ -14,6 +14,11 @@ export interface SynthesisState {
   error?: string;
   /** `outputs.result` of a succeeded job: a SAS URL (a secret: never logged, never in orchestration history). */
   resultUrl?: string;
+  /**
+   * A succeeded job's duration by the service's own clock: `lastActionDateTime` ("when the current status
+   * was entered") minus `createdDateTime`. Absent when either is missing or they disagree.
+   */
+  serviceMs?: number;
 }
 
 export interface ResultEntry {

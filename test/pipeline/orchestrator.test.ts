@@ -22,6 +22,7 @@ import {
   projectOrchestrator,
 } from "../../src/pipeline/orchestrators.js";
 import type { PlanResult } from "../../src/pipeline/planning/planRun.js";
+import { endBracket } from "../../src/pipeline/polling.js";
 import { expectActivityContract, expectOrchestratorContract } from "./activityContract.js";
 
 /**
@@ -327,6 +328,52 @@ describe("the first-wave probe", () => {
       synthesisId: "s1",
       requests: 1,
       rate: { low: 1_000, high: (200_000 / 194_286) * 1000 },
+    });
+  });
+});
+
+describe("the first-wave probe, cold, with the service's own timing", () => {
+  it("hands the lanes the bracket the service's duration gives, not its doubling search's", () => {
+    const plan = samplePlan();
+    plan.jobs = [
+      { jobNumber: 1, mode: "batch", chapters: 2, characters: 300_000 },
+      { jobNumber: 2, mode: "batch", chapters: 2, characters: 200_000 },
+      { jobNumber: 3, mode: "batch", chapters: 2, characters: 200_000 },
+    ];
+    plan.tuning = { ...plan.tuning, jobTimeoutMs: 3_600_000 };
+    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
+    const generator = projectOrchestrator(context);
+    generator.next();
+    generator.next(plan);
+    generator.next({});
+    // The submits take 2 s of orchestration time: the service created the jobs within them.
+    df.currentUtcDateTime = new Date(df.currentUtcDateTime.getTime() + 2_000);
+    let step = generator.next([
+      { submitted: true, synthesisId: "s1", status: "NotStarted" },
+      { submitted: true, synthesisId: "s2", status: "NotStarted" },
+    ]);
+    const submittedAt = df.currentUtcDateTime.getTime();
+    const polls: number[] = [];
+    for (;;) {
+      const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
+      df.currentUtcDateTime = timer.input as Date;
+      polls.push(df.currentUtcDateTime.getTime() - submittedAt);
+      step = generator.next(timer);
+      const done = df.currentUtcDateTime.getTime() - submittedAt >= 200_000;
+      // The service says it took 200 s from its creation to its end (lastActionDateTime − createdDateTime).
+      step = generator.next(done ? { status: "Succeeded", serviceMs: 200_000 } : { status: "Running" });
+      if (done) break;
+    }
+    // Nothing known: the doubling search sees it 40 s late, a bracket of 120–240 s.
+    expect(polls).toEqual([60_000, 120_000, 240_000]);
+    const lanes = (step.value as FakeTask).tasks?.[0] as FakeTask;
+    // The service's timing narrows it to [198 s, 200 s] after submittedAt, widened by SERVICE_RATE_MARGIN.
+    const bracket = endBracket(120_000, 240_000, 200_000, 2_000);
+    expect(bracket).toEqual({ unfinishedMs: 198_000 * 0.97, doneMs: 200_000 * 1.03 });
+    expect(lanes.tasks?.[0]?.input).toMatchObject({
+      synthesisId: "s1",
+      submitMs: 2_000,
+      rate: { low: (200_000 / (200_000 * 1.03)) * 1000, high: (200_000 / (198_000 * 0.97)) * 1000 },
     });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  endBracket,
   learnRate,
   nextPollDelayMs,
   PRIOR_PROBE_MARGIN,
@@ -303,5 +304,24 @@ describe("poll plan of a pilot job (planning/pilot.ts)", () => {
     const { at, rate } = pilotPolls(39_500, { low: 1_500, high: 1_530 }, { low: 3_900, high: 4_100 });
     expect(at).toEqual([35_000, 40_000]);
     expect(rate).toEqual({ low: 1_500, high: (60_000 / 35_000) * 1000 });
+  });
+});
+
+describe("a finished job's end, narrowed by the service's own timing", () => {
+  it("keeps the polls' bracket without a usable service duration, and never widens it", () => {
+    expect(endBracket(120_000, 240_000, undefined, 2_000)).toEqual({
+      unfinishedMs: 120_000,
+      doneMs: 240_000,
+    });
+    expect(endBracket(120_000, 240_000, 0, 2_000)).toEqual({ unfinishedMs: 120_000, doneMs: 240_000 });
+    // Without the submit's length only the late end moves (the job may have been created long before).
+    expect(endBracket(120_000, 240_000, 200_000, undefined)).toEqual({
+      unfinishedMs: 120_000,
+      doneMs: 206_000,
+    });
+    // A poll bracket already narrower than the margin stays as it is.
+    expect(endBracket(199_000, 201_000, 200_000, 1_000)).toEqual({ unfinishedMs: 199_000, doneMs: 201_000 });
+    // Clocks that disagree (the service's duration past what the polls saw done): the polls' bracket.
+    expect(endBracket(120_000, 140_000, 200_000, 1_000)).toEqual({ unfinishedMs: 120_000, doneMs: 140_000 });
   });
 });

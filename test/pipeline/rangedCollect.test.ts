@@ -206,9 +206,15 @@ describe("collect over ranged reads", () => {
     const submitted = await submitJob(deps, { projectId, runId, jobNumber: 1, attempt: 1, options });
     if (!submitted.submitted) throw new Error("not submitted");
     const { synthesisId } = submitted;
-    await waitFor(async () => (await checkJob(deps, { synthesisId })).status === "Succeeded", {
-      description: "the job",
-    });
+    const done = await waitFor(
+      async () => {
+        const check = await checkJob(deps, { synthesisId });
+        return check.status === "Succeeded" ? check : undefined;
+      },
+      { description: "the job" },
+    );
+    // The service's own timing of the job (lastActionDateTime − createdDateTime), for the poll plan.
+    expect(done.serviceMs).toBeGreaterThan(0);
     const input = {
       projectId,
       runId,
