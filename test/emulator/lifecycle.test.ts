@@ -5,8 +5,14 @@ import { waitFor } from "../../tools/shared/waitFor.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { API, client, type Job, ssml } from "./helpers.js";
 
-async function status(emulator: TestEmulator, id: string): Promise<Job & { lastActionDateTime: string }> {
-  return (await (await client(emulator).get(id)).json()) as Job & { lastActionDateTime: string };
+async function status(
+  emulator: TestEmulator,
+  id: string,
+): Promise<Job & { createdDateTime: string; lastActionDateTime: string }> {
+  return (await (await client(emulator).get(id)).json()) as Job & {
+    createdDateTime: string;
+    lastActionDateTime: string;
+  };
 }
 
 describe("Speech emulator: job timeline on an injected clock", () => {
@@ -51,6 +57,35 @@ describe("Speech emulator: job timeline on an injected clock", () => {
       return job.status === "Succeeded" ? job : undefined;
     });
     expect(done.lastActionDateTime).toBe("2026-01-01T00:00:15.0000000Z");
+  });
+
+  it("reports times on the modelled timeline when time is scaled: lastActionDateTime − createdDateTime is service time", async () => {
+    const scaledClock = new ManualClock(Date.UTC(2026, 0, 1));
+    // Scale 10: the same job (5 s latency, 10 s of synthesis) takes 1.5 s of the clock.
+    const scaled = await startTestEmulator({
+      clock: scaledClock,
+      timeScale: 10,
+      startLatencyMs: 5_000,
+      charsPerSecond: 100,
+    });
+    try {
+      scaledClock.advance(2_000);
+      await client(scaled).put("scaled-job", {
+        inputKind: "PlainText",
+        synthesisConfig: { voice: "en-US-JennyNeural" },
+        inputs: [{ content: "a".repeat(1_000) }],
+      });
+      scaledClock.advance(1_500);
+      const done = await waitFor(async () => {
+        const job = await status(scaled, "scaled-job");
+        return job.status === "Succeeded" ? job : undefined;
+      });
+      // 2 s of the clock after the emulator's start are 20 s of modelled time; the job then took 15 s of it.
+      expect(done.createdDateTime).toBe("2026-01-01T00:00:20.0000000Z");
+      expect(done.lastActionDateTime).toBe("2026-01-01T00:00:35.0000000Z");
+    } finally {
+      await scaled.stop();
+    }
   });
 
   it("queues jobs one by one when jobConcurrency is 1", async () => {

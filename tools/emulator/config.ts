@@ -100,6 +100,11 @@ export interface ResolvedConfig {
   payloadTooLargeStatus: 400 | 413;
   audioMode: AudioMode;
   clock: Clock;
+  /**
+   * Where the modelled timeline meets the clock (the emulator's start): with `timeScale` N, the times the API
+   * reports run N times faster than the clock from here (`modelledTime`).
+   */
+  timeOrigin: number;
   startLatencyMs: number;
   resultUrlTtlSeconds: number;
   defaultTtlHours: number;
@@ -176,6 +181,7 @@ export function resolveConfig(options: EmulatorOptions = {}): ResolvedConfig {
       options.payloadTooLargeStatus ?? (env.EMULATOR_PAYLOAD_STATUS === "413" ? 413 : 400),
     audioMode: options.audioMode ?? env.EMULATOR_AUDIO ?? "speech",
     clock: options.clock ?? systemClock,
+    timeOrigin: (options.clock ?? systemClock).now(),
     startLatencyMs: options.startLatencyMs ?? env.EMULATOR_START_LATENCY_MS ?? DEFAULT_START_LATENCY_MS,
     resultUrlTtlSeconds:
       options.resultUrlTtlSeconds ?? env.EMULATOR_RESULT_URL_TTL_SECONDS ?? DEFAULT_RESULT_URL_TTL_SECONDS,
@@ -210,4 +216,14 @@ function pickEmulatorEnv(env: NodeJS.ProcessEnv): Record<string, string> {
     if (name.startsWith("EMULATOR_") && value !== undefined && value !== "") picked[name] = value;
   }
   return picked;
+}
+
+/**
+ * A clock time as the API reports it: on the modelled timeline, which runs `timeScale` times faster than the
+ * clock from the emulator's start, like the local Functions host's orchestration clock (LOCAL_HOST_TIME_SCALE,
+ * tools/local-host/durable/virtualClock.ts). So a job's `lastActionDateTime` − `createdDateTime` is the
+ * service time the model gave it, as on Azure, where both clocks are real; the pipeline's poll plan reads it.
+ */
+export function modelledTime(config: Pick<ResolvedConfig, "timeScale" | "timeOrigin">, ms: number): number {
+  return config.timeOrigin + (ms - config.timeOrigin) * config.timeScale;
 }

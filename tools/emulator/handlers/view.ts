@@ -1,3 +1,4 @@
+import { modelledTime } from "../config.js";
 import type { EmulatorServices } from "../context.js";
 import { formatTimestamp } from "../http.js";
 import type { JobRecord } from "../model.js";
@@ -37,8 +38,8 @@ export function renderJob(
   const view: Record<string, unknown> = {
     id: job.id,
     status: job.status,
-    createdDateTime: formatTimestamp(job.createdAt),
-    lastActionDateTime: formatTimestamp(job.lastActionAt),
+    createdDateTime: formatTimestamp(modelledTime(services.config, job.createdAt)),
+    lastActionDateTime: formatTimestamp(modelledTime(services.config, job.lastActionAt)),
     inputKind: request.inputKind,
   };
   if (request.synthesisConfig) view.synthesisConfig = request.synthesisConfig;
