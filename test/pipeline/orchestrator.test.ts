@@ -163,10 +163,7 @@ describe("project orchestrator", () => {
       [SUBMIT_JOB_ACTIVITY, 1],
       [SUBMIT_JOB_ACTIVITY, 2],
     ]);
-    step = generator.next([
-      { submitted: true, synthesisId: "s1", status: "NotStarted" },
-      { submitted: true, synthesisId: "s2", status: "NotStarted" },
-    ]);
+    step = generator.next(accepted("s1", "s2"));
     const firstPoll = step.value as FakeTask;
     expect(firstPoll.kind).toBe("any");
     expect(firstPoll.tasks?.map((t) => t.kind)).toEqual(["timer"]);
@@ -258,10 +255,7 @@ describe("project orchestrator", () => {
     generator.next(samplePlan());
     generator.next({});
     // Cancelled while the first wave's probe waits for its first poll.
-    const any = generator.next([
-      { submitted: true, synthesisId: "s1", status: "NotStarted" },
-      { submitted: true, synthesisId: "s2", status: "NotStarted" },
-    ]).value as FakeTask;
+    const any = generator.next(accepted("s1", "s2")).value as FakeTask;
     // The one waiter created for the run is offered beside the poll timer.
     expect(any.events?.map((t) => t.name)).toEqual([CANCEL_EVENT]);
     const cancel = any.events?.[0] as FakeTask;
@@ -277,6 +271,20 @@ describe("project orchestrator", () => {
   });
 });
 
+/** A book's run, planned with `plan` and past its planning: its next step submits the first wave. */
+function startRun(plan: PlanResult) {
+  const fake = fakeContext({ projectId: "book", runId: "r1", request: {} });
+  const generator = projectOrchestrator(fake.context);
+  generator.next();
+  generator.next(plan);
+  generator.next({});
+  return { ...fake, generator };
+}
+
+/** The first wave's submits, all accepted, with these synthesis ids. */
+const accepted = (...ids: string[]) =>
+  ids.map((synthesisId) => ({ submitted: true, synthesisId, status: "NotStarted" }));
+
 describe("the first-wave probe", () => {
   it("watches the head the service should finish first, and searches its narrow prior in fine steps", () => {
     const plan = samplePlan();
@@ -288,15 +296,8 @@ describe("the first-wave probe", () => {
     ];
     // Earlier runs measured 1,000–1,050 chars/s: job 2's window is 190.5–200 s (within 5 %: narrow).
     plan.tuning = { ...plan.tuning, jobTimeoutMs: 3_600_000, priorRate: { low: 1_000, high: 1_050 } };
-    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
-    const generator = projectOrchestrator(context);
-    generator.next();
-    generator.next(plan);
-    generator.next({});
-    let step = generator.next([
-      { submitted: true, synthesisId: "s1", status: "NotStarted" },
-      { submitted: true, synthesisId: "s2", status: "NotStarted" },
-    ]);
+    const { df, generator } = startRun(plan);
+    let step = generator.next(accepted("s1", "s2"));
     const submittedAt = df.currentUtcDateTime.getTime();
     const polls: number[] = [];
     // The service finishes job 2 at 195 s: each poll before that sees it running.
@@ -341,17 +342,10 @@ describe("the first-wave probe, cold, with the service's own timing", () => {
       { jobNumber: 3, mode: "batch", chapters: 2, characters: 200_000 },
     ];
     plan.tuning = { ...plan.tuning, jobTimeoutMs: 3_600_000 };
-    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
-    const generator = projectOrchestrator(context);
-    generator.next();
-    generator.next(plan);
-    generator.next({});
+    const { df, generator } = startRun(plan);
     // The submits take 2 s of orchestration time: the service created the jobs within them.
     df.currentUtcDateTime = new Date(df.currentUtcDateTime.getTime() + 2_000);
-    let step = generator.next([
-      { submitted: true, synthesisId: "s1", status: "NotStarted" },
-      { submitted: true, synthesisId: "s2", status: "NotStarted" },
-    ]);
+    let step = generator.next(accepted("s1", "s2"));
     const submittedAt = df.currentUtcDateTime.getTime();
     const polls: number[] = [];
     for (;;) {
@@ -397,10 +391,7 @@ describe("the pilot job", () => {
     // The pilot takes the first lane's slot: it and the second lane's head are submitted at once.
     const submits = (step.value as FakeTask).tasks?.map((t) => (t.input as { jobNumber: number }).jobNumber);
     expect(submits).toEqual([1, 3]);
-    step = generator.next([
-      { submitted: true, synthesisId: "s1", status: "NotStarted" },
-      { submitted: true, synthesisId: "s3", status: "NotStarted" },
-    ]);
+    step = generator.next(accepted("s1", "s3"));
     const submittedAt = df.currentUtcDateTime.getTime();
     /**
      * Fires each poll timer the orchestrator arms (a `Task.any` with the cancel waiter) and answers its check
@@ -478,15 +469,8 @@ describe("the pilot job", () => {
       { jobNumber: 1, mode: "batch", chapters: 2, characters: 20_000, pilot: true },
       ...[2, 3].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200_000 })),
     ];
-    const { context, df } = fakeContext({ projectId: "book", runId: "r1", request: {} });
-    const generator = projectOrchestrator(context);
-    generator.next();
-    generator.next(plan);
-    generator.next({});
-    let step = generator.next([
-      { submitted: true, synthesisId: "s1", status: "NotStarted" },
-      { submitted: true, synthesisId: "s3", status: "NotStarted" },
-    ]);
+    const { df, generator } = startRun(plan);
+    let step = generator.next(accepted("s1", "s3"));
     // The pilot's first poll finds it done.
     const timer = (step.value as FakeTask).tasks?.[0] as FakeTask;
     df.currentUtcDateTime = timer.input as Date;
@@ -506,11 +490,7 @@ describe("the pilot job", () => {
       { jobNumber: 1, mode: "batch", chapters: 1, characters: 10_000, pilot: true },
       ...[2, 3, 4].map((n) => ({ jobNumber: n, mode: "batch" as const, chapters: 2, characters: 200_000 })),
     ];
-    const { context } = fakeContext({ projectId: "book", runId: "r1", request: {} });
-    const generator = projectOrchestrator(context);
-    generator.next();
-    generator.next(plan);
-    generator.next({});
+    const { generator } = startRun(plan);
     const step = generator.throw(new Error("submit failed"));
     const lanes = (step.value as FakeTask).tasks?.[0] as FakeTask;
     const laneInputs = lanes.tasks?.map((t) => t.input as JobInput);

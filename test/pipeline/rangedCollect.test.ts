@@ -79,34 +79,49 @@ async function audioOffsets(url: string): Promise<Map<string, number>> {
   return offsets;
 }
 
+/** A project of `chapters` chapters, planned, submitted as one batch job and finished at the emulator. */
+async function finishedJob(prefix: string, chapters: number, words: number) {
+  const projectId = uniqueName(prefix);
+  for (let i = 1; i <= chapters; i++) {
+    const text = chapterText(i, words);
+    await deps.storage.chapters
+      .getBlockBlobClient(`${projectId}/c${String(i).padStart(2, "0")}.txt`)
+      .upload(text, Buffer.byteLength(text));
+  }
+  const runId = "r1";
+  const planned = await planProject(deps, { projectId, runId, instanceId: `tts-${projectId}`, request: {} });
+  const options = {
+    voice: planned.options.voice,
+    outputFormat: planned.options.outputFormat,
+    wordBoundaries: true,
+  };
+  const submitted = await submitJob(deps, { projectId, runId, jobNumber: 1, attempt: 1, options });
+  if (!submitted.submitted) throw new Error("not submitted");
+  const { synthesisId } = submitted;
+  const done = await waitFor(
+    async () => {
+      const check = await checkJob(deps, { synthesisId });
+      return check.status === "Succeeded" ? check : undefined;
+    },
+    { description: "the job" },
+  );
+  // What collecting it takes.
+  const collect = {
+    projectId,
+    runId,
+    jobNumber: 1,
+    instanceId: `tts-${projectId}`,
+    synthesisId,
+    options,
+    maxAttempts: 3,
+  };
+  return { projectId, synthesisId, done, collect };
+}
+
 describe("collect over ranged reads", () => {
   it("stores the first chapter before the last chapter's bytes are read, and bills each input once", async () => {
     const chapters = 8;
-    const projectId = uniqueName("ranged");
-    for (let i = 1; i <= chapters; i++) {
-      const text = chapterText(i, 400);
-      await deps.storage.chapters
-        .getBlockBlobClient(`${projectId}/c${String(i).padStart(2, "0")}.txt`)
-        .upload(text, Buffer.byteLength(text));
-    }
-    const runId = "r1";
-    const planned = await planProject(deps, {
-      projectId,
-      runId,
-      instanceId: `tts-${projectId}`,
-      request: {},
-    });
-    const options = {
-      voice: planned.options.voice,
-      outputFormat: planned.options.outputFormat,
-      wordBoundaries: true,
-    };
-    const submitted = await submitJob(deps, { projectId, runId, jobNumber: 1, attempt: 1, options });
-    if (!submitted.submitted) throw new Error("not submitted");
-    const { synthesisId } = submitted;
-    await waitFor(async () => (await checkJob(deps, { synthesisId })).status === "Succeeded", {
-      description: "the job",
-    });
+    const { projectId, synthesisId, collect } = await finishedJob("ranged", chapters, 400);
 
     // Every video message waits at a gate: the collect can get no further than the chapters it has open.
     let release: () => void = () => {};
@@ -128,15 +143,7 @@ describe("collect over ranged reads", () => {
       },
     });
     const gated: PipelineDeps = { ...deps, storage: { ...deps.storage, videoQueue: gatedQueue } };
-    const collecting = collectJob(gated, {
-      projectId,
-      runId,
-      jobNumber: 1,
-      instanceId: `tts-${projectId}`,
-      synthesisId,
-      options,
-      maxAttempts: 3,
-    });
+    const collecting = collectJob(gated, collect);
     collecting.catch(() => {});
     await waitFor(async () => sendsStarted >= 1, { description: "the first chapter's message" });
     const atFirstMessage = await served(synthesisId);
@@ -183,48 +190,11 @@ describe("collect over ranged reads", () => {
 
   it("firstChapterOnly stores the first chapter alone; the collection proper stores the rest and announces each once", async () => {
     const chapters = 4;
-    const projectId = uniqueName("first");
-    for (let i = 1; i <= chapters; i++) {
-      const text = chapterText(i, 300);
-      await deps.storage.chapters
-        .getBlockBlobClient(`${projectId}/c${String(i).padStart(2, "0")}.txt`)
-        .upload(text, Buffer.byteLength(text));
-    }
-    const runId = "r1";
-    const planned = await planProject(deps, {
-      projectId,
-      runId,
-      instanceId: `tts-${projectId}`,
-      request: {},
-    });
-    const options = {
-      voice: planned.options.voice,
-      outputFormat: planned.options.outputFormat,
-      wordBoundaries: true,
-    };
     const billedBefore = (await emulator.usage()).inputs;
-    const submitted = await submitJob(deps, { projectId, runId, jobNumber: 1, attempt: 1, options });
-    if (!submitted.submitted) throw new Error("not submitted");
-    const { synthesisId } = submitted;
-    const done = await waitFor(
-      async () => {
-        const check = await checkJob(deps, { synthesisId });
-        return check.status === "Succeeded" ? check : undefined;
-      },
-      { description: "the job" },
-    );
+    const { projectId, done, collect } = await finishedJob("first", chapters, 300);
     // The service's own timing of the job (lastActionDateTime − createdDateTime), for the poll plan.
     expect(done.serviceMs).toBeGreaterThan(0);
-    const input = {
-      projectId,
-      runId,
-      jobNumber: 1,
-      instanceId: `tts-${projectId}`,
-      synthesisId,
-      options,
-      maxAttempts: 3,
-      rate: { low: 1000, high: 1200 },
-    };
+    const input = { ...collect, rate: { low: 1000, high: 1200 } };
     const mp3s = async () =>
       (await listBlobs(deps.storage.audio, `${projectId}/`)).filter((b) => b.name.endsWith(".mp3"));
     const messages = async () =>
