@@ -1,5 +1,6 @@
 import { type BookBenchResult, parseBookArgs, runBookBench, summaryTable } from "../bookBench.js";
 import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
+import { BOOK_BATCH_TIME_SCALE } from "./book-batch.js";
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -30,7 +31,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   );
   const [batchConfig] = parseBookArgs(
     args,
-    { ...shared, mode: "batch", timeScale: 100 },
+    { ...shared, mode: "batch", timeScale: BOOK_BATCH_TIME_SCALE },
     "book-compare.batch",
   );
   if (!realtimeConfig || !batchConfig || realtimeConfig.mode !== "realtime" || batchConfig.mode !== "batch")
