@@ -164,12 +164,12 @@ export async function collectJob(
         // CPU with three others, so its video message goes out as soon as one chapter can be stored.
         const [head, ...rest] = entries;
         if (head) await storeEntry(head, true);
-        if (input.firstChapterOnly) return tallyDone();
-        await mapLimit(rest, COLLECT_CONCURRENCY, (entry) => storeEntry(entry));
+        if (!input.firstChapterOnly) await mapLimit(rest, COLLECT_CONCURRENCY, (entry) => storeEntry(entry));
       } finally {
         await results.close();
       }
     }
+    // The first chapter alone: the others are neither stored nor settled (the collection proper does both).
     if (input.firstChapterOnly) return tallyDone();
     if (await isCancelled(deps, input.projectId, input.runId)) return tallyDone();
     const reason = input.jobError ?? "No result for this input in the job's results.";

@@ -787,7 +787,7 @@ export function* projectOrchestrator(context: OrchestrationContext): Generator_<
         if (laneHead && !jobError) {
           // The run's first video message before the first lane's submit: that activity reads a full job's
           // chapters and sends its request (about 1.5 MB); beside it, on one worker, the first chapter's store
-          // took 0.4-0.75 s instead of 0.17-0.19 s (book-batch, measured here). The submit waits for one
+          // took 0.40-0.86 s instead of 0.17-0.21 s (book-batch, traced here). The submit waits for one
           // chapter's store; the collection proper finds that chapter done. Not fatal: the collection stores
           // it otherwise.
           try {

@@ -69,7 +69,8 @@ export function endBracket(
   submitMs: number | undefined,
 ): { unfinishedMs: number; doneMs: number } {
   if (serviceMs === undefined || !(serviceMs > 0)) return { unfinishedMs, doneMs };
-  const earliest = (serviceMs - (submitMs ?? serviceMs)) * (1 - SERVICE_RATE_MARGIN);
+  // Without the submit's length the job may have been created any time before `submittedAt`.
+  const earliest = submitMs === undefined ? 0 : (serviceMs - submitMs) * (1 - SERVICE_RATE_MARGIN);
   const latest = serviceMs * (1 + SERVICE_RATE_MARGIN);
   const narrowed = { unfinishedMs: Math.max(unfinishedMs, earliest), doneMs: Math.min(doneMs, latest) };
   return narrowed.doneMs > narrowed.unfinishedMs ? narrowed : { unfinishedMs, doneMs };

@@ -15,8 +15,9 @@ export interface SynthesisState {
   /** `outputs.result` of a succeeded job: a SAS URL (a secret: never logged, never in orchestration history). */
   resultUrl?: string;
   /**
-   * A succeeded job's duration by the service's own clock: `lastActionDateTime` ("when the current status
-   * was entered") minus `createdDateTime`. Absent when either is missing or they disagree.
+   * A succeeded job's duration by the service's own clock: `lastActionDateTime` ("time-stamp when the current
+   * status was entered": `BatchSynthesis` in the 2024-04-01 REST spec, batch-synthesis-api.md S5) minus
+   * `createdDateTime`. Absent when either is missing or they disagree.
    */
   serviceMs?: number;
 }

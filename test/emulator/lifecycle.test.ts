@@ -83,6 +83,8 @@ describe("Speech emulator: job timeline on an injected clock", () => {
       // 2 s of the clock after the emulator's start are 20 s of modelled time; the job then took 15 s of it.
       expect(done.createdDateTime).toBe("2026-01-01T00:00:20.0000000Z");
       expect(done.lastActionDateTime).toBe("2026-01-01T00:00:35.0000000Z");
+      // Billed once: one job, one input, its characters.
+      expect(await scaled.usage()).toMatchObject({ jobs: 1, inputs: 1, billableCharacters: 1_000 });
     } finally {
       await scaled.stop();
     }
