@@ -1,5 +1,6 @@
 import { parseBookArgs, runBookScenario } from "../bookBench.js";
 import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
+import { type Target, withTargets } from "../targets.js";
 
 /**
  * The seed book (1,432 chapters, ~15,000 characters each) in batch mode through the whole local stack.
@@ -13,8 +14,17 @@ import { SEED_BOOK_CHAPTERS } from "../seedBook.js";
  */
 export const BOOK_BATCH_TIME_SCALE = 5;
 
+/** Issue #10's limits for `book-batch` on its defaults. */
+export const BOOK_BATCH_TARGETS: Target[] = [
+  { field: "speechRequests", max: 60 },
+  { field: "floorRatio", max: 1.05 },
+  { field: "firstMessageLagSeconds", max: 5 },
+  { field: "peakRssMB", max: 300 },
+  { field: "billedInputs", equals: "chapters" },
+];
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  return runBookScenario(
+  const result = await runBookScenario(
     parseBookArgs(
       args,
       {
@@ -30,4 +40,5 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       "book-batch",
     ),
   );
+  return withTargets(result, args, BOOK_BATCH_TARGETS);
 }
